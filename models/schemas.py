@@ -1,0 +1,385 @@
+"""The domain's schemas (SPEC §3), one family per resource.
+
+`…Create` is what a client sends to make one, `…Public` what the server
+answers. The server's tables and the device's store both hold data shaped like
+these, so validation reads the same on phone and server.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from models.clock import duration_minutes, duration_problem
+from models.types import CaseNo, ClockTime, EntityId, Hours, Km, LongText, Name, Nok, ShortText
+
+EmployeeNo = Annotated[
+    str, StringConstraints(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")
+]
+
+
+class Schema(BaseModel):
+    """Base for every schema: unknown fields are refused, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --- enumerations -----------------------------------------------------------
+
+
+class Role(StrEnum):
+    contact = "contact"
+    coordinator = "coordinator"
+    payroll = "payroll"
+    admin = "admin"
+
+
+class ContractType(StrEnum):
+    contractor = "contractor"
+    employee = "employee"
+
+
+class DecisionKind(StrEnum):
+    individual = "individual"
+    group = "group"
+
+
+class QuotaPer(StrEnum):
+    week = "week"
+    month = "month"
+    year = "year"
+    period = "period"
+
+
+class TimesheetStatus(StrEnum):
+    open = "open"
+    signed = "signed"
+    approved = "approved"
+    exported = "exported"
+    rejected = "rejected"
+
+
+class SignerRole(StrEnum):
+    recipient = "recipient"
+    guardian = "guardian"
+    other = "other"
+
+
+class FlagKind(StrEnum):
+    overuse = "overuse"
+    outside_decision = "outside_decision"
+    overlap = "overlap"
+    double_coverage = "double_coverage"
+    km_over_allowance = "km_over_allowance"
+    missing_politiattest = "missing_politiattest"
+    changed_after_signing = "changed_after_signing"
+    feedback = "feedback"
+
+
+class FlagStatus(StrEnum):
+    open = "open"
+    resolved = "resolved"
+
+
+# --- support contacts ---------------------------------------------------------
+
+
+class ContactBase(Schema):
+    """What the office keeps of a support contact."""
+
+    name: Name
+    employee_no: EmployeeNo
+    contract_type: ContractType
+    politiattest_date: date | None = None
+    hourly_rate: Nok | None = None  # None: the municipality's default rate
+
+
+class ContactCreate(ContactBase):
+    """Registering a contact also creates their login."""
+
+    username: Annotated[
+        str, StringConstraints(min_length=3, max_length=60, pattern=r"^[a-z0-9._-]+$")
+    ]
+    password: Annotated[str, StringConstraints(min_length=8, max_length=200)]
+
+
+class ContactUpdate(Schema):
+    """Fields the office may change later; omitted fields stay as they are."""
+
+    name: Name | None = None
+    contract_type: ContractType | None = None
+    politiattest_date: date | None = None
+    hourly_rate: Nok | None = None
+
+
+class ContactPublic(ContactBase):
+    """A contact as the office sees them."""
+
+    id: EntityId
+    username: str
+
+
+# --- people served --------------------------------------------------------------
+
+
+class Guardian(Schema):
+    """A foresatt or verge who may sign for the person served."""
+
+    name: Name
+    relation: ShortText
+
+
+class RecipientCreate(Schema):
+    """Registering a person served (tjenestemottaker)."""
+
+    name: Name
+    case_no: CaseNo
+    birth_date: date | None = None
+    guardians: list[Guardian] = Field(default_factory=list, max_length=10)
+
+
+class RecipientPublic(RecipientCreate):
+    """A person served as the office sees them (full name)."""
+
+    id: EntityId
+
+
+class RecipientForContact(Schema):
+    """The least a contact needs to know: a display name and the case number."""
+
+    id: EntityId
+    display_name: str
+    case_no: str
+
+
+def display_name(full_name: str) -> str:
+    """First name and the initial of the last name: 'Kari Nordmann' → 'Kari N.'."""
+    parts = full_name.split()
+    if len(parts) < 2:
+        return parts[0] if parts else ""
+    return f"{parts[0]} {parts[-1][0]}."
+
+
+# --- decisions (vedtak) ---------------------------------------------------------
+
+
+class DecisionTerms(Schema):
+    """The terms of a vedtak that the quota rules need."""
+
+    kind: DecisionKind
+    hours: Hours
+    per: QuotaPer
+    valid_from: date
+    valid_to: date  # inclusive
+    km_per_month: Km | None = None
+    group_id: EntityId | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> DecisionTerms:
+        if self.valid_to < self.valid_from:
+            raise ValueError("Vedtaket må slutte samme dag som eller etter at det begynner.")
+        if self.kind is DecisionKind.group and not self.group_id:
+            raise ValueError("Et gruppevedtak må ha en gruppe-id (group_id).")
+        if self.kind is DecisionKind.individual and self.group_id:
+            raise ValueError("Et individuelt vedtak kan ikke ha en gruppe-id.")
+        return self
+
+
+class DecisionCreate(DecisionTerms):
+    """Registering a vedtak and assigning contacts to it."""
+
+    recipient_id: EntityId
+    contact_ids: list[EntityId] = Field(default_factory=list, max_length=10)
+
+
+class DecisionUpdate(Schema):
+    """Changing a vedtak; omitted fields stay as they are."""
+
+    hours: Hours | None = None
+    valid_to: date | None = None
+    km_per_month: Km | None = None
+    contact_ids: list[EntityId] | None = None
+
+
+class Decision(DecisionTerms):
+    """A vedtak with its identity, as rules, server and device know it."""
+
+    id: EntityId
+    recipient_id: EntityId
+    contact_ids: list[EntityId] = Field(default_factory=list)
+
+
+# --- time entries ---------------------------------------------------------------
+
+
+class Trip(Schema):
+    """Kjøring: one drive during a session."""
+
+    km: Km
+    from_: ShortText = Field(alias="from")
+    to: ShortText
+    purpose: ShortText = ""
+    passengers: int = Field(default=0, ge=0, le=20)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+
+class Expense(Schema):
+    """Utlegg: money the contact laid out."""
+
+    amount: Nok
+    category: Annotated[str, StringConstraints(min_length=1, max_length=60, strip_whitespace=True)]
+    description: ShortText = ""
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Decimal) -> Decimal:
+        if value <= 0:
+            raise ValueError("Beløpet må være større enn 0 kr.")
+        return value
+
+
+Activity = Annotated[str, StringConstraints(min_length=1, max_length=80, strip_whitespace=True)]
+
+
+class EntryData(Schema):
+    """A timeføring as the device writes it (the `entry.upsert` payload)."""
+
+    id: EntityId
+    decision_ids: list[EntityId] = Field(min_length=1, max_length=6)
+    date: date
+    start: ClockTime
+    end: ClockTime
+    activities: list[Activity] = Field(default_factory=list, max_length=20)
+    note: LongText | None = None
+    trips: list[Trip] = Field(default_factory=list, max_length=20)
+    expenses: list[Expense] = Field(default_factory=list, max_length=20)
+
+    @field_validator("id")
+    @classmethod
+    def _uuid(cls, value: str) -> str:
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            raise ValueError("Id-en må være en UUID laget på enheten.") from None
+
+    @field_validator("decision_ids")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("Samme vedtak er ført to ganger i økten.")
+        return value
+
+    @model_validator(mode="after")
+    def _times(self) -> EntryData:
+        problem = duration_problem(self.date, self.start, self.end)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    @property
+    def minutes(self) -> int:
+        return duration_minutes(self.date, self.start, self.end)
+
+    @property
+    def total_km(self) -> Decimal:
+        return sum((trip.km for trip in self.trips), Decimal(0))
+
+    @property
+    def total_expenses(self) -> Decimal:
+        return sum((expense.amount for expense in self.expenses), Decimal("0.00"))
+
+
+class TimeEntry(EntryData):
+    """An entry with its owner: what the rules see."""
+
+    contact_id: EntityId
+
+
+# --- timesheets and signatures ------------------------------------------------------
+
+
+Period = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+"""A pay period, written YYYY-MM for the month it ends in."""
+
+
+class Point(Schema):
+    x: float
+    y: float
+
+
+class SignatureCreate(Schema):
+    """The `timesheet.sign` payload."""
+
+    decision_id: EntityId
+    period: Period
+    content_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    signer_name: Name
+    signer_role: SignerRole
+    strokes: list[list[Point]] = Field(min_length=1, max_length=200)
+    signed_at: datetime
+    message: LongText | None = None
+
+    @field_validator("strokes")
+    @classmethod
+    def _drawn(cls, value: list[list[Point]]) -> list[list[Point]]:
+        if sum(len(stroke) for stroke in value) < 2:
+            raise ValueError("Signaturen mangler: tegn navnet ditt i feltet.")
+        if sum(len(stroke) for stroke in value) > 20_000:
+            raise ValueError("Signaturen har for mange punkter.")
+        return value
+
+
+class SignaturePublic(SignatureCreate):
+    """A stored signature."""
+
+    id: EntityId
+    timesheet_id: EntityId
+    device_id: str
+
+
+class TimesheetPublic(Schema):
+    """A timesheet in a list: contact × decision × pay period."""
+
+    id: EntityId
+    contact_id: EntityId
+    decision_id: EntityId
+    period: Period
+    status: TimesheetStatus
+    content_hash: str
+    total_hours: Decimal
+    total_km: Decimal
+    total_expenses: Decimal
+    reject_reason: str | None = None
+    override_reason: str | None = None
+
+
+# --- flags ----------------------------------------------------------------------
+
+
+class FlagPublic(Schema):
+    """An avvik for the coordinator's queue."""
+
+    id: EntityId
+    kind: FlagKind
+    decision_id: EntityId | None
+    contact_id: EntityId | None = None
+    period: str | None
+    entry_ids: list[str]
+    detail: str
+    status: FlagStatus
+    resolution_note: str | None = None
+    created_at: datetime
+    resolved_at: datetime | None = None

@@ -1,0 +1,5 @@
+import sys
+
+from timeliste.cli import main
+
+sys.exit(main())
