@@ -1,0 +1,401 @@
+"""Pay rules (SPEC §4 "Payroll"): what an approved entry is worth, to the øre.
+
+Pure functions over plain data. The server gathers the approved, unpaid
+entries of a batch as `PayItem`s, calls `pay_lines`, and hands the lines to
+the export writers; nothing here knows about tables or files.
+
+Rounding happens once per pay line, never per entry: a line's amount is its
+exact quantity times its rate, rounded half up to the øre. Hours are summed in
+whole minutes first, so 20 + 40 minutes pay exactly one hour.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, model_validator
+
+from models.schemas import Schema
+from models.types import Nok
+
+ORE = Decimal("0.01")
+TENTH = Decimal("0.1")
+DIMENSIONS = 6  # Visma Lønn's Dim1..Dim6
+
+CASE_NO_PLACEHOLDER = "{case_no}"
+PERIOD_PLACEHOLDER = "{period}"
+
+
+def to_ore(value: Decimal) -> Decimal:
+    """Round half up to whole øre — the one rounding rule money follows."""
+    return value.quantize(ORE, rounding=ROUND_HALF_UP)
+
+
+def hours_from_minutes(minutes: int) -> Decimal:
+    """Whole minutes as hours with two decimals (for the quantity column)."""
+    return to_ore(Decimal(minutes) / 60)
+
+
+def hourly_amount(minutes: int, rate: Decimal) -> Decimal:
+    """Pay for `minutes` at `rate` kr per hour, rounded once to the øre.
+
+    Multiply before dividing so that the only inexact step is the final one.
+    """
+    return to_ore(Decimal(minutes) * rate / 60)
+
+
+# --- settings (kept as data; the admin edits them) ---------------------------------
+
+
+class PayKind(StrEnum):
+    hours = "hours"
+    km = "km"
+    expenses = "expenses"
+
+
+class ExpenseCoverMode(StrEnum):
+    as_logged = "as_logged"  # repay what was laid out
+    per_hour = "per_hour"  # a fixed amount per hour worked, whatever was logged
+    monthly_cap = "monthly_cap"  # repay as logged, at most a sum per contact per pay period
+
+
+PayCodeText = Annotated[
+    str, StringConstraints(min_length=1, max_length=10, pattern=r"^[0-9A-Za-z]+$")
+]
+AccountText = Annotated[str, StringConstraints(max_length=20, pattern=r"^[0-9A-Za-z.-]*$")]
+DimensionText = Annotated[
+    str, StringConstraints(max_length=20, pattern=r"^([0-9A-Za-z._/-]*|\{case_no\}|\{period\})$")
+]
+
+
+class PayCode(Schema):
+    """A lønnsart and the accounts its lines are booked on."""
+
+    code: PayCodeText
+    account: AccountText = ""
+    contra_account: AccountText = ""
+
+
+class KmRate(Schema):
+    """The km rate (kr per km) from a date on, until the next one takes over."""
+
+    valid_from: date
+    rate: Nok
+
+
+class ExpenseCover(Schema):
+    """How logged expenses are repaid."""
+
+    mode: ExpenseCoverMode = ExpenseCoverMode.as_logged
+    per_hour: Nok | None = None
+    monthly_cap: Nok | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> ExpenseCover:
+        if self.mode is ExpenseCoverMode.per_hour and self.per_hour is None:
+            raise ValueError("Sett beløpet per time når utlegg dekkes per time.")
+        if self.mode is ExpenseCoverMode.monthly_cap and self.monthly_cap is None:
+            raise ValueError("Sett månedstaket når utlegg dekkes opp til et tak.")
+        return self
+
+
+def _default_km_rates() -> list[KmRate]:
+    # Statens sats for bilgodtgjørelse.
+    return [
+        KmRate(valid_from=date(2025, 1, 1), rate=Decimal("5.00")),
+        KmRate(valid_from=date(2026, 1, 1), rate=Decimal("5.30")),
+    ]
+
+
+def _default_pay_codes() -> dict[PayKind, PayCode]:
+    return {
+        PayKind.hours: PayCode(code="1100"),
+        PayKind.km: PayCode(code="7100"),
+        PayKind.expenses: PayCode(code="7200"),
+    }
+
+
+def _default_dimensions() -> list[str]:
+    return ["", "", "", "", "", CASE_NO_PLACEHOLDER]
+
+
+class PaySettings(Schema):
+    """Every number and code payroll depends on, as data rather than code.
+
+    `dimensions` are Dim1..Dim6 of the Visma file: a fixed code (ansvar,
+    tjeneste, prosjekt …), `{case_no}` for the line's case number (or group
+    id) or `{period}` for its pay period, or empty.
+    """
+
+    pay_codes: dict[PayKind, PayCode] = Field(default_factory=_default_pay_codes)
+    default_hourly_rate: Nok = Decimal("250.00")
+    km_rates: list[KmRate] = Field(default_factory=_default_km_rates, min_length=1, max_length=50)
+    expense_cover: ExpenseCover = Field(default_factory=ExpenseCover)
+    dimensions: list[DimensionText] = Field(
+        default_factory=_default_dimensions, max_length=DIMENSIONS
+    )
+
+    @model_validator(mode="after")
+    def _coherent(self) -> PaySettings:
+        missing = [kind.value for kind in PayKind if kind not in self.pay_codes]
+        if missing:
+            raise ValueError(f"Lønnsart mangler for: {', '.join(missing)}.")
+        days = [rate.valid_from for rate in self.km_rates]
+        if len(set(days)) != len(days):
+            raise ValueError("To kilometersatser gjelder fra samme dato.")
+        self.km_rates = sorted(self.km_rates, key=lambda rate: rate.valid_from)
+        return self
+
+
+def hourly_rate_for(contact_rate: Decimal | None, settings: PaySettings) -> Decimal:
+    """A contact's own rate, or the municipality's default when they have none."""
+    return contact_rate if contact_rate is not None else settings.default_hourly_rate
+
+
+class NoKmRateError(ValueError):
+    """No km rate covers the date: paying a guess would be worse than stopping."""
+
+
+def km_rate_on(day: date, rates: Sequence[KmRate]) -> Decimal:
+    """The km rate in force on `day`: the latest one whose `valid_from` ≤ `day`."""
+    found: Decimal | None = None
+    for rate in sorted(rates, key=lambda r: r.valid_from):
+        if rate.valid_from <= day:
+            found = rate.rate
+    if found is None:
+        raise NoKmRateError(f"Ingen kilometersats gjelder {day:%d.%m.%Y}.")
+    return found
+
+
+# --- pay lines -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PayItem:
+    """One approved entry as payroll sees it: no names, notes or activities.
+
+    `case_no` is the recipient's case number, or the group id for a group
+    entry, which is paid once however many people took part.
+    """
+
+    entry_id: str
+    employee_no: str
+    case_no: str
+    period: str
+    day: date
+    minutes: int
+    km: Decimal
+    expenses: Decimal
+    hourly_rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PayLine:
+    """One row of a payroll file: contact × case × pay code × period (× rate)."""
+
+    employee_no: str
+    case_no: str
+    period: str
+    kind: PayKind
+    pay_code: str
+    quantity: Decimal
+    rate: Decimal
+    amount: Decimal
+    account: str = ""
+    contra_account: str = ""
+    dimensions: tuple[str, ...] = ("",) * DIMENSIONS
+
+
+def _dimensions(settings: PaySettings, case_no: str, period: str) -> tuple[str, ...]:
+    values = []
+    for template in [*settings.dimensions, *[""] * DIMENSIONS][:DIMENSIONS]:
+        if template == CASE_NO_PLACEHOLDER:
+            values.append(case_no)
+        elif template == PERIOD_PLACEHOLDER:
+            values.append(period)
+        else:
+            values.append(template)
+    return tuple(values)
+
+
+def _line(
+    settings: PaySettings,
+    key: tuple[str, str, str],
+    kind: PayKind,
+    quantity: Decimal,
+    rate: Decimal,
+    amount: Decimal,
+) -> PayLine:
+    employee_no, case_no, period = key
+    code = settings.pay_codes[kind]
+    return PayLine(
+        employee_no=employee_no,
+        case_no=case_no,
+        period=period,
+        kind=kind,
+        pay_code=code.code,
+        quantity=quantity,
+        rate=rate,
+        amount=amount,
+        account=code.account,
+        contra_account=code.contra_account,
+        dimensions=_dimensions(settings, case_no, period),
+    )
+
+
+def _capped(
+    logged: Mapping[tuple[str, str, str], Decimal],
+    cap: Decimal,
+    already_paid: Mapping[tuple[str, str], Decimal],
+) -> dict[tuple[str, str, str], Decimal]:
+    """Share each contact's monthly cap over their cases, in case-number order.
+
+    What earlier batches already repaid for the same contact and pay period
+    counts against the cap, so a late approval cannot lift it.
+    """
+    left: dict[tuple[str, str], Decimal] = {}
+    paid: dict[tuple[str, str, str], Decimal] = {}
+    for key in sorted(logged):
+        employee_no, _case, period = key
+        room = left.setdefault(
+            (employee_no, period), max(Decimal(0), cap - already_paid.get((employee_no, period), 0))
+        )
+        share = min(room, logged[key])
+        left[(employee_no, period)] = room - share
+        paid[key] = share
+    return paid
+
+
+def pay_lines(
+    items: Iterable[PayItem],
+    settings: PaySettings,
+    *,
+    expenses_already_paid: Mapping[tuple[str, str], Decimal] | None = None,
+) -> list[PayLine]:
+    """The pay lines for a set of entries, in a stable order.
+
+    `expenses_already_paid` maps (employee_no, period) to what earlier batches
+    repaid; only the monthly cap needs it. Expense lines with nothing to pay
+    are left out. A line's rate is part of its identity: a pay period that
+    spans New Year pays its km on two lines, one per rate.
+    """
+    minutes: dict[tuple[str, str, str, Decimal], int] = defaultdict(int)
+    km: dict[tuple[str, str, str, Decimal], Decimal] = defaultdict(Decimal)
+    logged: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for item in items:
+        key = (item.employee_no, item.case_no, item.period)
+        if item.minutes:
+            minutes[(*key, item.hourly_rate)] += item.minutes
+        if item.km:
+            km[(*key, km_rate_on(item.day, settings.km_rates))] += item.km
+        if item.expenses:
+            logged[key] += item.expenses
+
+    lines: list[PayLine] = []
+    for (employee_no, case_no, period, rate), total in minutes.items():
+        key = (employee_no, case_no, period)
+        lines.append(
+            _line(
+                settings,
+                key,
+                PayKind.hours,
+                hours_from_minutes(total),
+                rate,
+                hourly_amount(total, rate),
+            )
+        )
+    for (employee_no, case_no, period, rate), distance in km.items():
+        key = (employee_no, case_no, period)
+        distance = distance.quantize(TENTH)
+        lines.append(_line(settings, key, PayKind.km, distance, rate, to_ore(distance * rate)))
+
+    cover = settings.expense_cover
+    if cover.mode is ExpenseCoverMode.per_hour:
+        assert cover.per_hour is not None  # the settings validator guarantees it
+        hours_by_key: dict[tuple[str, str, str], int] = defaultdict(int)
+        for (employee_no, case_no, period, _rate), total in minutes.items():
+            hours_by_key[(employee_no, case_no, period)] += total
+        for key, total in hours_by_key.items():
+            lines.append(
+                _line(
+                    settings,
+                    key,
+                    PayKind.expenses,
+                    hours_from_minutes(total),
+                    cover.per_hour,
+                    hourly_amount(total, cover.per_hour),
+                )
+            )
+    else:
+        repaid: Mapping[tuple[str, str, str], Decimal] = logged
+        if cover.mode is ExpenseCoverMode.monthly_cap:
+            assert cover.monthly_cap is not None
+            repaid = _capped(logged, cover.monthly_cap, expenses_already_paid or {})
+        for key, amount in repaid.items():
+            amount = to_ore(amount)
+            lines.append(_line(settings, key, PayKind.expenses, Decimal(1), amount, amount))
+
+    return sorted(
+        # Capped-away expenses leave nothing to pay; hours and km are kept even
+        # at a rate of zero so that the payroll file still shows the work.
+        (line for line in lines if line.amount > 0 or line.kind is not PayKind.expenses),
+        key=lambda line: (
+            line.employee_no,
+            line.case_no,
+            line.period,
+            list(PayKind).index(line.kind),
+            line.rate,
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Sums of a set of pay lines, by kind."""
+
+    hours: Decimal
+    km: Decimal
+    expenses: Decimal
+    amount: Decimal
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "hours": f"{self.hours:f}",
+            "km": f"{self.km:f}",
+            "expenses": f"{self.expenses:f}",
+            "amount": f"{self.amount:f}",
+        }
+
+
+def totals(lines: Iterable[PayLine]) -> Totals:
+    """Hours and km worked, expenses repaid, and the total amount of the lines.
+
+    `expenses` is the amount repaid (what the expense lines pay), whatever
+    the cover rule; `hours` counts only hour lines.
+    """
+    hours = km = expenses = amount = Decimal(0)
+    for line in lines:
+        amount += line.amount
+        if line.kind is PayKind.hours:
+            hours += line.quantity
+        elif line.kind is PayKind.km:
+            km += line.quantity
+        else:
+            expenses += line.amount
+    return Totals(
+        hours=to_ore(hours), km=km.quantize(TENTH), expenses=to_ore(expenses), amount=to_ore(amount)
+    )
+
+
+def totals_by_contact(lines: Iterable[PayLine]) -> dict[str, Totals]:
+    """Totals per employee number, for the xlsx totals sheet."""
+    grouped: dict[str, list[PayLine]] = defaultdict(list)
+    for line in lines:
+        grouped[line.employee_no].append(line)
+    return {employee_no: totals(grouped[employee_no]) for employee_no in sorted(grouped)}
