@@ -23,15 +23,26 @@ QUARTER_HOUR = 15
 
 @dataclass(frozen=True, slots=True)
 class QuotaPeriod:
-    """One quota period of a decision: its calendar bounds and its quota."""
+    """One quota period of a decision: its calendar bounds and its quota.
+
+    `covered_from`/`covered_to` are the days of it the vedtak is valid on
+    (None: all of it). Entries dated in the calendar period but outside the
+    vedtak raise `outside_decision` and use no quota, so `contains` looks at
+    both.
+    """
 
     key: str  # "2026-W05", "2026-03", "2026" or "period"
     start: date  # first day of the calendar period (for `period`: valid_from)
     end: date  # last day, inclusive
     quota_minutes: int
+    covered_from: date | None = None
+    covered_to: date | None = None
 
     def contains(self, day: date) -> bool:
-        return self.start <= day <= self.end
+        """True when an entry dated `day` uses quota in this period."""
+        first = self.start if self.covered_from is None else max(self.start, self.covered_from)
+        last = self.end if self.covered_to is None else min(self.end, self.covered_to)
+        return first <= day <= last
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +96,17 @@ def period_containing(terms: DecisionTerms, day: date) -> QuotaPeriod | None:
     if not terms.valid_from <= day <= terms.valid_to:
         return None
     key, start, end = calendar_period(terms.per, day, terms)
-    covered = (min(end, terms.valid_to) - max(start, terms.valid_from)).days + 1
+    covered_from, covered_to = max(start, terms.valid_from), min(end, terms.valid_to)
+    covered = (covered_to - covered_from).days + 1
     length = (end - start).days + 1
-    return QuotaPeriod(key, start, end, prorated_minutes(terms.hours, covered, length))
+    return QuotaPeriod(
+        key,
+        start,
+        end,
+        prorated_minutes(terms.hours, covered, length),
+        covered_from=covered_from,
+        covered_to=covered_to,
+    )
 
 
 def quota_periods(terms: DecisionTerms) -> list[QuotaPeriod]:
