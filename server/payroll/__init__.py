@@ -1,0 +1,1 @@
+"""Payroll: batches of approved entries, pay settings, and the export files."""

@@ -1,0 +1,189 @@
+"""The payroll file writers, on plain pay lines: layout, totals, same bytes twice."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from models.payroll import PayItem, PaySettings, pay_lines, totals
+from server.payroll.exports import (
+    CSV_COLUMNS,
+    VISMA_COLUMNS,
+    ArchiveEntry,
+    ArchiveSheet,
+    ArchiveSignature,
+    csv_bytes,
+    pdf_bytes,
+    visma_bytes,
+    xlsx_bytes,
+)
+
+CREATED = datetime(2026, 2, 3, 9, 15, 42, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def lines():
+    settings = PaySettings.model_validate(
+        {
+            "pay_codes": {
+                "hours": {"code": "1100", "account": "5010", "contra_account": "2930"},
+                "km": {"code": "7100"},
+                "expenses": {"code": "7200"},
+            },
+            "dimensions": ["1300", "2340", "", "", "{period}", "{case_no}"],
+        }
+    )
+
+    def item(entry_id, employee_no, case_no, day, minutes, km="0", expenses="0"):
+        return PayItem(
+            entry_id=entry_id,
+            employee_no=employee_no,
+            case_no=case_no,
+            period="2026-01",
+            day=day,
+            minutes=minutes,
+            km=Decimal(km),
+            expenses=Decimal(expenses),
+            hourly_rate=Decimal("262.50"),
+        )
+
+    return pay_lines(
+        [
+            item("a", "1001", "2025/123", date(2026, 1, 5), 150, km="23.4"),
+            item("b", "1001", "2025/123", date(2026, 1, 12), 100, expenses="129.90"),
+            item("c", "1001", "G-1", date(2026, 1, 14), 120),
+            item("d", "1002", "2025/777", date(2026, 1, 20), 45, km="3.0"),
+        ],
+        settings,
+    )
+
+
+def test_csv_has_the_contract_columns_and_exact_amounts(lines):
+    text = csv_bytes(lines).decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert rows[1] == ["1001", "2025/123", "2026-01", "1100", "4.17", "262.50", "1093.75"]
+    assert rows[2] == ["1001", "2025/123", "2026-01", "7100", "23.40", "5.30", "124.02"]
+    assert rows[3] == ["1001", "2025/123", "2026-01", "7200", "1.00", "129.90", "129.90"]
+    assert rows[4] == ["1001", "G-1", "2026-01", "1100", "2.00", "262.50", "525.00"]
+    assert sum(Decimal(row[6]) for row in rows[1:]) == totals(lines).amount
+    assert len(rows) == len(lines) + 1
+
+
+def test_visma_lines_follow_the_standard_column_layout(lines):
+    data = visma_bytes(lines)
+    assert data.endswith(b"\r\n")
+    assert b"\r\n" in data
+    text = data.decode("cp1252")
+    assert not text.startswith("Lønnsår")  # no header: Visma reads every line as data
+    number = re.compile(r"^-?\d+\.\d{2}$")
+    records = text.split("\r\n")[:-1]
+    assert len(records) == len(lines)
+    for record, line in zip(records, lines, strict=True):
+        fields = record.split(";")
+        assert len(fields) == len(VISMA_COLUMNS) == 16
+        row = dict(zip(VISMA_COLUMNS, fields, strict=True))
+        assert row["Lønnsår"] == "0"
+        assert row["Lønnskjørenr"] == "0"
+        assert row["Ansattnr"] == line.employee_no
+        assert row["Lønnsart"] == line.pay_code
+        for column in ("Grunnlag", "Antall", "Sats", "Beløp"):
+            assert number.match(row[column]), (column, row[column])
+        assert Decimal(row["Beløp"]) == line.amount
+        assert Decimal(row["Antall"]) == line.quantity
+        assert row["Dim1"] == '"1300"'
+        assert row["Dim2"] == '"2340"'
+        assert row["Dim3"] == '""'
+        assert row["Dim5"] == '"2026-01"'
+        assert row["Dim6"] == f'"{line.case_no}"'
+    first = dict(zip(VISMA_COLUMNS, records[0].split(";"), strict=True))
+    assert first["Konto"] == "5010"
+    assert first["Motkonto"] == "2930"
+    assert records[0] == (
+        '0;0;1001;1100;0.00;4.17;262.50;1093.75;5010;2930;"1300";"2340";"";"";"2026-01";"2025/123"'
+    )
+
+
+def test_xlsx_has_pay_lines_and_totals_per_contact(lines):
+    book = load_workbook(io.BytesIO(xlsx_bytes(lines, batch_id="b1", created_at=CREATED)))
+    assert book.sheetnames == ["Lønnslinjer", "Summer per kontakt"]
+    pay = list(book["Lønnslinjer"].iter_rows(values_only=True))
+    assert pay[0][:8] == (
+        "Ansattnr",
+        "Saksnr",
+        "Periode",
+        "Lønnsart",
+        "Type",
+        "Antall",
+        "Sats",
+        "Beløp",
+    )
+    assert len(pay) == len(lines) + 1
+    assert sum(Decimal(str(row[7])) for row in pay[1:]) == totals(lines).amount
+    sums = {
+        row[0]: row for row in book["Summer per kontakt"].iter_rows(min_row=2, values_only=True)
+    }
+    assert Decimal(str(sums["1001"][4])) == Decimal("1872.67")
+    assert Decimal(str(sums["1002"][4])) == Decimal("212.78")
+    assert Decimal(str(sums["Sum"][4])) == totals(lines).amount == Decimal("2085.45")
+
+
+def test_xlsx_bytes_do_not_depend_on_the_clock(lines):
+    first = xlsx_bytes(lines, batch_id="b1", created_at=CREATED)
+    assert first == xlsx_bytes(lines, batch_id="b1", created_at=CREATED)
+    archive = zipfile.ZipFile(io.BytesIO(first))
+    assert {info.date_time for info in archive.infolist()} == {(2026, 2, 3, 9, 15, 42)}
+    core = archive.read("docProps/core.xml").decode()
+    assert re.findall(r"\d{4}-\d\d-\d\dT[\d:]+Z", core) == ["2026-02-03T09:15:42Z"] * 2
+
+
+def _sheet(signed=True):
+    signature = ArchiveSignature(
+        signer_role="guardian",
+        signed_at=datetime(2026, 1, 31, 17, 0, tzinfo=UTC),
+        content_hash="ab" * 32,
+        strokes=[[(10.0, 10.0), (40.0, 30.0), (80.0, 12.0)], [(90.0, 40.0)]],
+    )
+    return ArchiveSheet(
+        employee_no="1001",
+        case_no="2025/123",
+        period="2026-01",
+        entries=[
+            ArchiveEntry(date(2026, 1, 5), "10:00", "12:30", 150, Decimal("23.4"), Decimal(0)),
+            ArchiveEntry(date(2026, 1, 12), "22:00", "23:40", 100, Decimal(0), Decimal("129.90")),
+        ],
+        signature=signature if signed else None,
+        approved_at=datetime(2026, 2, 1, 8, 0, tzinfo=UTC),
+        override_reason=None if signed else "Signert på papir, arkivert i saken.",
+    )
+
+
+def test_pdf_prints_each_sheet_with_totals_and_signature(lines):
+    data = pdf_bytes([_sheet(), _sheet(signed=False)], lines, batch_id="b1", created_at=CREATED)
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) == 3
+    first = reader.pages[0].extract_text()
+    assert "Timeliste 2026-01" in first
+    assert "Saksnr: 2025/123" in first
+    assert "4 t 10 min" in first  # 150 + 100 minutes
+    assert "23,4" in first
+    assert "129,90 kr" in first
+    assert "foresatt/verge" in first
+    assert "Godkjent med overstyring" in reader.pages[1].extract_text()
+    summary = reader.pages[2].extract_text()
+    assert "totalt 2085,45 kr" in summary
+    assert "Ansattnr 1002" in summary
+
+
+def test_pdf_bytes_do_not_depend_on_the_clock(lines):
+    first = pdf_bytes([_sheet()], lines, batch_id="b1", created_at=CREATED)
+    assert first == pdf_bytes([_sheet()], lines, batch_id="b1", created_at=CREATED)
+    assert b"D:20260203091542" in first
