@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -282,12 +283,17 @@ class EntryData(Schema):
             raise ValueError("Samme vedtak er ført to ganger i økten.")
         return value
 
-    @model_validator(mode="after")
-    def _times(self) -> EntryData:
-        problem = duration_problem(self.date, self.start, self.end)
-        if problem:
-            raise ValueError(problem)
-        return self
+    @field_validator("end")
+    @classmethod
+    def _times(cls, value: str, info: ValidationInfo) -> str:
+        # Checked on `end` (not the whole model) so the message lands on a field
+        # the contact can correct; skipped when date or start is already wrong.
+        day, start = info.data.get("date"), info.data.get("start")
+        if day is not None and start is not None:
+            problem = duration_problem(day, start, value)
+            if problem:
+                raise ValueError(problem)
+        return value
 
     @property
     def minutes(self) -> int:
