@@ -13,15 +13,27 @@ is refused (`StoreInUseError`) rather than allowed to overwrite the first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import hashlib
+import os
+import threading
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from models.quota import PeriodUsage
-from models.rules import Problem
+from tinydb import TinyDB
+from tinydb.table import Table
+
+from models.canonical import content_hash
+from models.clock import today_in_oslo
+from models.payperiod import pay_period_of
+from models.quota import PeriodUsage, usage_by_period
+from models.rules import Problem, entry_problems
 from models.schemas import (
     Decision,
     EntryData,
@@ -29,7 +41,14 @@ from models.schemas import (
     RecipientForContact,
     SignatureCreate,
     TimesheetPublic,
+    TimesheetStatus,
 )
+from sync.storage import AtomicJSONStorage
+
+try:  # POSIX (Linux, Android, macOS, iOS); Windows desktops go without the cross-process lock
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "Account",
@@ -136,12 +155,110 @@ class Account:
 
 def app_data_folder() -> Path:
     """The app's durable data folder: Flet's `FLET_APP_STORAGE_DATA`, else ~/.timeliste."""
-    raise NotImplementedError
+    configured = os.environ.get("FLET_APP_STORAGE_DATA")
+    if configured:
+        return Path(configured)
+    return Path.home() / ".timeliste"
 
 
 def store_path(folder: Path, server_url: str, username: str) -> Path:
     """The store file of one account: its name is a hash, so it leaks no username."""
-    raise NotImplementedError
+    key = f"{server_url.rstrip('/').lower()}\n{username.strip().lower()}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    return folder / f"timeliste-{digest}.json"
+
+
+# --- table layout -----------------------------------------------------------------------
+#
+# Every table is keyed by a string id (TinyDB's table class below allows it):
+#   meta        "account" → Account fields; "sync" → cursor, next_mutation_id, …
+#   decisions   decision id → Decision
+#   recipients  recipient id → RecipientForContact
+#   usage       decision id → {period start: used minutes} as last pulled
+#   timesheets  timesheet id → TimesheetPublic
+#   flags       flag id → FlagPublic
+#   entries     entry id → {data, server, basis, state, errors, last_mutation}
+#                 data:   what the phone shows (None: deleted on the phone)
+#                 server: what the server acknowledged or sent last (None: it has none)
+#                 basis:  the version the last pulled usage counted (see `usage`)
+#   signatures  "decision|period" → {data, state, errors, last_mutation}
+#   outbox      mutation id → {mutation_id, type, data, key}
+
+SCHEMA_VERSION = 1
+_LOCKING_STATUSES = {TimesheetStatus.signed, TimesheetStatus.approved, TimesheetStatus.exported}
+_ENTRY_FIELDS = frozenset(field.alias or name for name, field in EntryData.model_fields.items())
+
+
+class _KeyedTable(Table):
+    # Entries are keyed by their client-made UUID, not by TinyDB's counter.
+    document_id_class = str  # type: ignore[assignment]  # tinydb types it as int only
+
+
+class _DeviceTinyDB(TinyDB):
+    table_class = _KeyedTable
+
+
+Raw = dict[str, Any]
+
+
+def _entry_json(entry: EntryData) -> Raw:
+    return entry.model_dump(mode="json", by_alias=True)
+
+
+def _parse_entry(raw: Raw) -> EntryData:
+    # The server may add fields of its own (contact_id, timestamps): keep the payload's.
+    return EntryData.model_validate({k: v for k, v in raw.items() if k in _ENTRY_FIELDS})
+
+
+def _problems(raw: Sequence[Any] | None) -> tuple[Problem, ...]:
+    problems = []
+    for item in raw or ():
+        if isinstance(item, dict):
+            problems.append(
+                Problem(
+                    field=str(item.get("field", "")),
+                    message=str(item.get("message", "")),
+                    code=str(item.get("code", "invalid")),
+                )
+            )
+        else:
+            problems.append(Problem(field="", message=str(item)))
+    return tuple(problems)
+
+
+def _problems_json(problems: Sequence[Problem]) -> list[Raw]:
+    return [{"field": p.field, "message": p.message, "code": p.code} for p in problems]
+
+
+def _minutes_from_hours(value: Any) -> int:
+    # The contract gives hours with two decimals; 0.01 h is 0.6 min, so the
+    # nearest whole minute is always the exact one.
+    return int((Decimal(str(value)) * 60).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+class _ProcessLock:
+    """An advisory lock on a side file, held while the store is open."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._handle: int | None = None
+
+    def acquire(self) -> None:
+        handle = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(handle)
+            raise StoreInUseError(
+                "Lageret er i bruk av et annet program. Lukk det og prøv igjen."
+            ) from None
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            os.close(self._handle)  # closing drops the flock
+            self._handle = None
 
 
 # --- the store ------------------------------------------------------------------------
@@ -152,13 +269,85 @@ class DeviceStore:
 
     def __init__(self, path: Path, *, durable: bool = True) -> None:
         """Open (or create) the store at `path`. `durable=False` is for benchmarks only."""
-        raise NotImplementedError
+        self._path = Path(path)
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._mutex = threading.RLock()
+        self._lock = _ProcessLock(self._path.with_name(self._path.name + ".lock"))
+        self._lock.acquire()
+        try:
+            self._db = _DeviceTinyDB(str(self._path), storage=AtomicJSONStorage, durable=durable)
+        except BaseException:
+            self._lock.release()
+            raise
+        storage = self._db.storage
+        assert isinstance(storage, AtomicJSONStorage)
+        self._storage = storage
+        self._closed = False
+        with self._mutex:
+            if self._read().get("meta", {}).get("sync") is None:
+                self._commit(self._initialise)
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    # raw access ------------------------------------------------------------------------
+
+    def _read(self) -> Raw:
+        if self._closed:
+            raise StoreError("Lageret er lukket.")
+        data = self._storage.read()
+        return data if data is not None else {}
+
+    def _table(self, data: Raw, name: str) -> dict[str, Raw]:
+        table: dict[str, Raw] = data.setdefault(name, {})
+        return table
+
+    def _commit(self, change: Callable[[Raw], None]) -> None:
+        """Apply `change` to the whole database and write it once, atomically."""
+        with self._mutex:
+            data = self._read()
+            change(data)
+            self._storage.write(data)
+            for name in data:
+                self._db.table(name).clear_cache()
+
+    @staticmethod
+    def _initialise(data: Raw) -> None:
+        meta = data.setdefault("meta", {})
+        meta["sync"] = {
+            "schema": SCHEMA_VERSION,
+            "device_id": str(uuid.uuid4()),
+            "cursor": 0,
+            "next_mutation_id": 1,
+            "pay_cutoff_day": None,
+            "last_synced_at": None,
+        }
+
+    def _sync_meta(self, data: Raw) -> Raw:
+        meta: Raw = data["meta"]["sync"]
+        return meta
 
     # account -------------------------------------------------------------------
 
     def account(self) -> Account | None:
         """The signed-in account, or None for a new store."""
-        raise NotImplementedError
+        with self._mutex:
+            data = self._read()
+            raw = data.get("meta", {}).get("account")
+            if raw is None:
+                return None
+            return Account(
+                server_url=raw["server_url"],
+                username=raw["username"],
+                device_id=self._sync_meta(data)["device_id"],
+                token=raw.get("token"),
+                role=raw.get("role"),
+                expires_at=(
+                    datetime.fromisoformat(raw["expires_at"]) if raw.get("expires_at") else None
+                ),
+                contact_id=raw.get("contact_id"),
+            )
 
     def set_account(
         self,
@@ -170,39 +359,148 @@ class DeviceStore:
         expires_at: datetime | None = None,
     ) -> Account:
         """Remember the login. The device_id is made once and kept for the store's life."""
-        raise NotImplementedError
+
+        def change(data: Raw) -> None:
+            meta = self._table(data, "meta")
+            previous = meta.get("account") or {}
+            meta["account"] = {
+                "server_url": server_url.rstrip("/"),
+                "username": username,
+                "token": token,
+                "role": role,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+                "contact_id": previous.get("contact_id"),
+            }
+
+        self._commit(change)
+        account = self.account()
+        assert account is not None
+        return account
 
     def clear_token(self) -> None:
         """Forget the token (it expired or was revoked) but keep every entry and the outbox."""
-        raise NotImplementedError
+
+        def change(data: Raw) -> None:
+            account = self._table(data, "meta").get("account")
+            if account is not None:
+                account["token"] = None
+
+        self._commit(change)
+
+    def device_id(self) -> str:
+        """This store's device id, sent with every push."""
+        with self._mutex:
+            device: str = self._sync_meta(self._read())["device_id"]
+            return device
 
     # what was pulled -----------------------------------------------------------------
 
     def decisions(self) -> list[Decision]:
         """The vedtak assigned to this contact, as last pulled."""
-        raise NotImplementedError
+        with self._mutex:
+            raw = self._read().get("decisions", {})
+            return [Decision.model_validate(item) for item in raw.values()]
+
+    def _decisions_by_id(self) -> dict[str, Decision]:
+        return {decision.id: decision for decision in self.decisions()}
 
     def recipients(self) -> dict[str, RecipientForContact]:
         """Display names and case numbers by recipient id."""
-        raise NotImplementedError
+        with self._mutex:
+            raw = self._read().get("recipients", {})
+            return {key: RecipientForContact.model_validate(item) for key, item in raw.items()}
 
     def timesheets(self) -> list[TimesheetPublic]:
         """The contact's timesheets, as last pulled (a local signature shows as signed)."""
-        raise NotImplementedError
+        with self._mutex:
+            data = self._read()
+            sheets = [
+                TimesheetPublic.model_validate(item) for item in data.get("timesheets", {}).values()
+            ]
+            signed_here = {
+                key
+                for key, record in data.get("signatures", {}).items()
+                if record["state"] != EntryState.rejected
+            }
+            return [
+                sheet.model_copy(update={"status": TimesheetStatus.signed})
+                if f"{sheet.decision_id}|{sheet.period}" in signed_here
+                and sheet.status not in _LOCKING_STATUSES
+                else sheet
+                for sheet in sheets
+            ]
 
     def flags(self) -> list[FlagPublic]:
         """Flags the server raised on the contact's entries, as last pulled."""
-        raise NotImplementedError
+        with self._mutex:
+            raw = self._read().get("flags", {})
+            return [FlagPublic.model_validate(item) for item in raw.values()]
 
     def cursor(self) -> int:
         """The server's change number this store has pulled up to (0: nothing yet)."""
-        raise NotImplementedError
+        with self._mutex:
+            return int(self._sync_meta(self._read())["cursor"])
 
     def pay_cutoff_day(self) -> int | None:
         """The municipality's pay-period cut-off day, None for calendar months."""
-        raise NotImplementedError
+        with self._mutex:
+            value = self._sync_meta(self._read()).get("pay_cutoff_day")
+            return int(value) if value is not None else None
+
+    def contact_id(self) -> str | None:
+        """The signed-in contact's id, once a pull has told it."""
+        with self._mutex:
+            account = self._read().get("meta", {}).get("account") or {}
+            value = account.get("contact_id") or self._sync_meta(self._read()).get("contact_id")
+            return str(value) if value else None
+
+    # locks -----------------------------------------------------------------------------
+
+    def _locked_keys(self, data: Raw) -> set[tuple[str, str]]:
+        """(decision id, pay period) of every timesheet that is signed or approved."""
+        keys = {
+            (sheet["decision_id"], sheet["period"])
+            for sheet in data.get("timesheets", {}).values()
+            if sheet.get("status") in _LOCKING_STATUSES
+        }
+        for key, record in data.get("signatures", {}).items():
+            if record["state"] != EntryState.rejected:
+                decision_id, period = key.split("|", 1)
+                keys.add((decision_id, period))
+        return keys
+
+    def _is_locked(self, data: Raw, entry: EntryData) -> bool:
+        locked = self._locked_keys(data)
+        if not locked:
+            return False
+        period = pay_period_of(entry.date, self._sync_meta(data).get("pay_cutoff_day"))
+        return any((decision_id, period) in locked for decision_id in entry.decision_ids)
+
+    def is_locked(self, entry: EntryData) -> bool:
+        """True when the entry lies in a signed, approved or exported timesheet."""
+        with self._mutex:
+            return self._is_locked(self._read(), entry)
 
     # the contact's entries -------------------------------------------------------------
+
+    def _local_entry(self, data: Raw, record: Raw, open_flags: dict[str, list[str]]) -> LocalEntry:
+        entry = _parse_entry(record["data"])
+        return LocalEntry(
+            entry=entry,
+            state=EntryState(record["state"]),
+            errors=_problems(record.get("errors")),
+            locked=self._is_locked(data, entry),
+            flags=tuple(open_flags.get(entry.id, ())),
+        )
+
+    @staticmethod
+    def _open_flags_by_entry(data: Raw) -> dict[str, list[str]]:
+        by_entry: dict[str, list[str]] = {}
+        for flag_id, flag in data.get("flags", {}).items():
+            if flag.get("status") == "open":
+                for entry_id in flag.get("entry_ids", ()):
+                    by_entry.setdefault(entry_id, []).append(flag_id)
+        return by_entry
 
     def entries(
         self, decision_id: str | None = None, period: str | None = None
@@ -211,11 +509,62 @@ class DeviceStore:
 
         Deleted entries are gone from here at once, even before the server knows.
         """
-        raise NotImplementedError
+        with self._mutex:
+            data = self._read()
+            cutoff = self._sync_meta(data).get("pay_cutoff_day")
+            open_flags = self._open_flags_by_entry(data)
+            shown = []
+            for record in data.get("entries", {}).values():
+                raw = record["data"]
+                if raw is None:
+                    continue
+                if decision_id is not None and decision_id not in raw["decision_ids"]:
+                    continue
+                if (
+                    period is not None
+                    and pay_period_of(date.fromisoformat(raw["date"]), cutoff) != period
+                ):
+                    continue
+                shown.append(self._local_entry(data, record, open_flags))
+            shown.sort(key=lambda item: (item.entry.date, item.entry.start, item.id), reverse=True)
+            return shown
 
     def entry(self, entry_id: str) -> LocalEntry | None:
         """One entry, or None."""
-        raise NotImplementedError
+        with self._mutex:
+            data = self._read()
+            record = data.get("entries", {}).get(entry_id)
+            if record is None or record["data"] is None:
+                return None
+            return self._local_entry(data, record, self._open_flags_by_entry(data))
+
+    def _guess_contact_id(self, decisions: dict[str, Decision]) -> str | None:
+        known = self.contact_id()
+        if known:
+            return known
+        # Pull sends only the contact's own decisions: the one id they all share is theirs.
+        shared: set[str] | None = None
+        for decision in decisions.values():
+            ids = set(decision.contact_ids)
+            shared = ids if shared is None else shared & ids
+        if shared and len(shared) == 1:
+            return next(iter(shared))
+        return None
+
+    def check_entry(self, entry: EntryData, *, today: date | None = None) -> list[Problem]:
+        """The hard errors the phone can see in `entry` (models.rules), without saving it."""
+        decisions = self._decisions_by_id()
+        contact_id = self._guess_contact_id(decisions)
+        problems = entry_problems(
+            entry,
+            contact_id=contact_id or "",
+            decisions=decisions,
+            today=today or today_in_oslo(),
+        )
+        if contact_id is None:
+            # Without knowing who we are, assignment cannot be judged here; the server will.
+            problems = [p for p in problems if p.code != "not_assigned"]
+        return problems
 
     def save_entry(self, entry: EntryData, *, today: date | None = None) -> LocalEntry:
         """Create or change an entry: applied locally and queued for the server, in one write.
@@ -225,25 +574,93 @@ class DeviceStore:
         when the entry is, or would move into, a signed or approved timesheet.
         When this returns, the entry is on disk.
         """
-        raise NotImplementedError
+        with self._mutex:
+            problems = self.check_entry(entry, today=today)
+            if problems:
+                raise InvalidEntryError(problems)
+            payload = _entry_json(entry)
+
+            def change(data: Raw) -> None:
+                entries = self._table(data, "entries")
+                record = entries.get(entry.id)
+                old = record["data"] if record is not None else None
+                if old is not None and self._is_locked(data, _parse_entry(old)):
+                    raise LockedError(_LOCKED_MESSAGE)
+                if self._is_locked(data, entry):
+                    raise LockedError(_LOCKED_MESSAGE)
+                mutation_id = self._enqueue(data, "entry.upsert", payload, key=entry.id)
+                if record is None:
+                    record = {"server": None, "basis": None}
+                    entries[entry.id] = record
+                record.update(
+                    data=payload, state=EntryState.pending, errors=[], last_mutation=mutation_id
+                )
+
+            self._commit(change)
+            saved = self.entry(entry.id)
+            assert saved is not None
+            return saved
 
     def delete_entry(self, entry_id: str) -> None:
         """Delete an entry locally and queue the deletion. `LockedError` when it is locked."""
-        raise NotImplementedError
+        with self._mutex:
 
-    def is_locked(self, entry: EntryData) -> bool:
-        """True when the entry lies in a signed, approved or exported timesheet."""
-        raise NotImplementedError
+            def change(data: Raw) -> None:
+                record = self._table(data, "entries").get(entry_id)
+                if record is None or record["data"] is None:
+                    raise StoreError("Økten finnes ikke på telefonen.")
+                if self._is_locked(data, _parse_entry(record["data"])):
+                    raise LockedError(_LOCKED_MESSAGE)
+                mutation_id = self._enqueue(data, "entry.delete", {"id": entry_id}, key=entry_id)
+                record.update(
+                    data=None, state=EntryState.pending, errors=[], last_mutation=mutation_id
+                )
+
+            self._commit(change)
+
+    def _enqueue(self, data: Raw, kind: str, payload: Raw, *, key: str) -> int:
+        meta = self._sync_meta(data)
+        mutation_id = int(meta["next_mutation_id"])
+        meta["next_mutation_id"] = mutation_id + 1
+        self._table(data, "outbox")[str(mutation_id)] = {
+            "mutation_id": mutation_id,
+            "type": kind,
+            "data": payload,
+            "key": key,
+        }
+        return mutation_id
 
     # timesheets and signing ------------------------------------------------------------
 
+    def _sheet_entries(self, data: Raw, decision_id: str, period: str) -> list[EntryData]:
+        cutoff = self._sync_meta(data).get("pay_cutoff_day")
+        chosen = []
+        for record in data.get("entries", {}).values():
+            raw = record["data"]
+            if raw is None or decision_id not in raw["decision_ids"]:
+                continue
+            if pay_period_of(date.fromisoformat(raw["date"]), cutoff) == period:
+                chosen.append(_parse_entry(raw))
+        return sorted(chosen, key=lambda e: (e.date, e.start, e.id))
+
     def timesheet_entries(self, decision_id: str, period: str) -> list[EntryData]:
         """The entries of contact × decision × pay period, in the order they are shown."""
-        raise NotImplementedError
+        with self._mutex:
+            return self._sheet_entries(self._read(), decision_id, period)
 
     def content_hash(self, decision_id: str, period: str) -> str:
         """The `content_hash` (models.canonical) of that timesheet as the phone has it."""
-        raise NotImplementedError
+        with self._mutex:
+            data = self._read()
+            contact_id = self._guess_contact_id(self._decisions_by_id())
+            if contact_id is None:
+                raise StoreError("Telefonen må synkronisere før timelisten kan signeres.")
+            return content_hash(
+                contact_id=contact_id,
+                decision_id=decision_id,
+                period=period,
+                entries=self._sheet_entries(data, decision_id, period),
+            )
 
     def sign_timesheet(self, signature: SignatureCreate) -> LocalSignature:
         """Record a signature and queue it; the timesheet's entries lock at once.
@@ -251,13 +668,89 @@ class DeviceStore:
         Raises `InvalidEntryError` when its content_hash is not the phone's
         current hash of that timesheet (the sheet changed while it was shown).
         """
-        raise NotImplementedError
+        with self._mutex:
+            expected = self.content_hash(signature.decision_id, signature.period)
+            if signature.content_hash != expected:
+                raise InvalidEntryError(
+                    [
+                        Problem(
+                            "content_hash",
+                            "Timelisten er endret etter at den ble vist. Vis den på nytt og "
+                            "signer igjen.",
+                        )
+                    ]
+                )
+            key = f"{signature.decision_id}|{signature.period}"
+            payload = signature.model_dump(mode="json")
+
+            def change(data: Raw) -> None:
+                if (signature.decision_id, signature.period) in self._locked_keys(data):
+                    raise LockedError("Timelisten er allerede signert.")
+                mutation_id = self._enqueue(data, "timesheet.sign", payload, key=key)
+                self._table(data, "signatures")[key] = {
+                    "data": payload,
+                    "state": EntryState.pending,
+                    "errors": [],
+                    "last_mutation": mutation_id,
+                }
+
+            self._commit(change)
+            return LocalSignature(signature=signature, state=EntryState.pending)
 
     def signatures(self) -> list[LocalSignature]:
         """Signatures made on this phone that the server has not yet confirmed or refused."""
-        raise NotImplementedError
+        with self._mutex:
+            return [
+                LocalSignature(
+                    signature=SignatureCreate.model_validate(record["data"]),
+                    state=EntryState(record["state"]),
+                    errors=_problems(record.get("errors")),
+                )
+                for record in self._read().get("signatures", {}).values()
+            ]
 
     # quota --------------------------------------------------------------------------
+
+    def _effective(self, record: Raw) -> Raw | None:
+        """The version the server will count once the outbox is through."""
+        if record["state"] == EntryState.rejected:
+            server: Raw | None = record.get("server")
+            return server
+        data: Raw | None = record["data"]
+        return data
+
+    def _usage(self, data: Raw, decision_id: str, extra: EntryData | None) -> list[PeriodUsage]:
+        raw_decision = data.get("decisions", {}).get(decision_id)
+        if raw_decision is None:
+            return []
+        terms = Decision.model_validate(raw_decision)
+        now: list[EntryData] = []
+        counted: list[EntryData] = []
+        for entry_id, record in data.get("entries", {}).items():
+            if extra is not None and entry_id == extra.id:
+                effective: Raw | None = None  # replaced by `extra` below
+            else:
+                effective = self._effective(record)
+            basis = record.get("basis")
+            if effective == basis:
+                continue  # the server's figure already holds this version
+            if effective is not None and decision_id in effective["decision_ids"]:
+                now.append(_parse_entry(effective))
+            if basis is not None and decision_id in basis["decision_ids"]:
+                counted.append(_parse_entry(basis))
+        if extra is not None and decision_id in extra.decision_ids:
+            now.append(extra)
+        server = data.get("usage", {}).get(decision_id, {})
+        # models.quota counts both sides, so the quota rule stays in one place;
+        # the server's figure is the base and the phone's changes the difference.
+        added = usage_by_period(decision_id, terms, now)
+        removed = usage_by_period(decision_id, terms, counted)
+        projected = []
+        for plus, minus in zip(added, removed, strict=True):
+            base = int(server.get(plus.period.start.isoformat(), 0))
+            used = max(0, base + plus.used_minutes - minus.used_minutes)
+            projected.append(PeriodUsage(plus.period, used))
+        return projected
 
     def usage(self, decision_id: str) -> list[PeriodUsage]:
         """Usage in every quota period of the decision, projected offline.
@@ -265,7 +758,8 @@ class DeviceStore:
         The last pulled server usage, plus the changes the server has not yet
         acknowledged (new, changed and deleted entries), using models.quota.
         """
-        raise NotImplementedError
+        with self._mutex:
+            return self._usage(self._read(), decision_id, None)
 
     def projected_usage_after(
         self, entry: EntryData, decision_id: str | None = None
@@ -276,29 +770,112 @@ class DeviceStore:
         entry's date is outside that decision's validity or it is unknown.
         The app warns when `over_minutes > 0` before it saves.
         """
-        raise NotImplementedError
+        chosen = decision_id or entry.decision_ids[0]
+        with self._mutex:
+            for usage in self._usage(self._read(), chosen, entry):
+                if usage.period.contains(entry.date):
+                    return usage
+            return None
 
     def over_quota_after(self, entry: EntryData) -> list[tuple[str, PeriodUsage]]:
         """(decision_id, usage) for every decision the entry would take over its quota."""
-        raise NotImplementedError
+        over = []
+        for decision_id in entry.decision_ids:
+            usage = self.projected_usage_after(entry, decision_id)
+            if usage is not None and usage.over_minutes > 0:
+                over.append((decision_id, usage))
+        return over
 
     # sync bookkeeping (used by SyncClient) -----------------------------------------------
 
     def outbox(self, limit: int | None = None) -> list[Mutation]:
         """Mutations not yet acknowledged, oldest first."""
-        raise NotImplementedError
+        with self._mutex:
+            raw = sorted(
+                self._read().get("outbox", {}).values(), key=lambda item: item["mutation_id"]
+            )
+            if limit is not None:
+                raw = raw[:limit]
+            return [Mutation(item["mutation_id"], item["type"], item["data"]) for item in raw]
 
     def pending_count(self) -> int:
         """How many changes wait for the server."""
-        raise NotImplementedError
+        with self._mutex:
+            return len(self._read().get("outbox", {}))
 
     def rejected(self) -> list[LocalEntry]:
         """Entries the server refused, with its reasons, for the contact to fix."""
-        raise NotImplementedError
+        with self._mutex:
+            data = self._read()
+            open_flags = self._open_flags_by_entry(data)
+            return [
+                self._local_entry(data, record, open_flags)
+                for record in data.get("entries", {}).values()
+                if record["state"] == EntryState.rejected and record["data"] is not None
+            ]
+
+    def attention_count(self) -> int:
+        """Changes the server refused that the contact has not yet fixed."""
+        with self._mutex:
+            data = self._read()
+            return sum(
+                1
+                for table in ("entries", "signatures")
+                for record in data.get(table, {}).values()
+                if record["state"] == EntryState.rejected
+            )
 
     def apply_push_results(self, results: Sequence[dict[str, Any]]) -> None:
         """Record the server's answer to a push (applied, duplicate or rejected) in one write."""
-        raise NotImplementedError
+        with self._mutex:
+
+            def change(data: Raw) -> None:
+                outbox = self._table(data, "outbox")
+                for result in results:
+                    mutation = outbox.pop(str(result["mutation_id"]), None)
+                    if mutation is None:
+                        continue  # answered before (a retried batch)
+                    self._settle(data, mutation, result)
+
+            self._commit(change)
+
+    def _settle(self, data: Raw, mutation: Raw, result: dict[str, Any]) -> None:
+        status = result.get("status")
+        accepted = status in ("applied", "duplicate")
+        errors = result.get("errors") or []
+        kind = mutation["type"]
+        if kind == "timesheet.sign":
+            record = self._table(data, "signatures").get(mutation["key"])
+            if record is not None and record["last_mutation"] == mutation["mutation_id"]:
+                record["state"] = EntryState.synced if accepted else EntryState.rejected
+                record["errors"] = [] if accepted else errors
+            return
+        entries = self._table(data, "entries")
+        record = entries.get(mutation["key"])
+        if record is None:
+            return
+        latest = record.get("last_mutation") == mutation["mutation_id"]
+        if accepted:
+            record["server"] = mutation["data"] if kind == "entry.upsert" else None
+            if latest:
+                if record["data"] is None:
+                    if record.get("basis") is None:
+                        del entries[mutation["key"]]
+                    else:
+                        record["state"] = EntryState.synced  # a tombstone until usage catches up
+                else:
+                    record["state"] = EntryState.synced
+                    record["errors"] = []
+            return
+        if latest:
+            if record["data"] is None:
+                # The server would not delete it (for instance a locked sheet): it stays.
+                if record.get("server") is None:
+                    del entries[mutation["key"]]
+                    return
+                record["data"] = record["server"]
+            record["state"] = EntryState.rejected
+            record["errors"] = errors
 
     def apply_pull(self, payload: dict[str, Any]) -> None:
         """Merge a pull answer (SPEC §5) in one write.
@@ -306,24 +883,130 @@ class DeviceStore:
         The server wins for what the office decides (approval, rejection,
         flags, voided signatures); local changes not yet pushed are kept.
         """
-        raise NotImplementedError
+        with self._mutex:
+            self._commit(lambda data: self._merge_pull(data, payload))
+
+    def _merge_pull(self, data: Raw, payload: dict[str, Any]) -> None:
+        meta = self._sync_meta(data)
+        if "pay_cutoff_day" in payload:
+            meta["pay_cutoff_day"] = payload["pay_cutoff_day"]
+        contact_id = payload.get("contact_id")
+        if contact_id:
+            meta["contact_id"] = str(contact_id)
+            account = self._table(data, "meta").get("account")
+            if account is not None:
+                account["contact_id"] = str(contact_id)
+        for name, key in (("decisions", "id"), ("recipients", "id"), ("timesheets", "id")):
+            table = self._table(data, name)
+            for item in payload.get(name) or ():
+                if item.get("deleted"):
+                    table.pop(str(item[key]), None)
+                else:
+                    table[str(item[key])] = {k: v for k, v in item.items() if k != "deleted"}
+        flags = self._table(data, "flags")
+        for item in payload.get("flags") or ():
+            flags[str(item["id"])] = item
+        for item in payload.get("usage") or ():
+            self._table(data, "usage")[str(item["decision_id"])] = {
+                str(period["start"]): _minutes_from_hours(period["used_hours"])
+                for period in item.get("periods", ())
+            }
+        outbox_keys = {m["key"] for m in data.get("outbox", {}).values()}
+        entries = self._table(data, "entries")
+        for item in payload.get("entries") or ():
+            self._merge_entry(data, entries, item, waiting=str(item["id"]) in outbox_keys)
+        # The pulled usage counts the server's entries as they are now.
+        for entry_id in list(entries):
+            record = entries[entry_id]
+            record["basis"] = record.get("server")
+            if (
+                record["data"] is None
+                and record.get("server") is None
+                and (entry_id not in outbox_keys)
+            ):
+                del entries[entry_id]
+        # Signatures the server has answered are now part of the pulled timesheets.
+        signatures = self._table(data, "signatures")
+        for key in [k for k, r in signatures.items() if r["state"] == EntryState.synced]:
+            del signatures[key]
+        meta["cursor"] = int(payload.get("cursor") or meta["cursor"])
+        meta["last_synced_at"] = datetime.now(UTC).isoformat()
+
+    def _merge_entry(self, data: Raw, entries: dict[str, Raw], item: Raw, *, waiting: bool) -> None:
+        entry_id = str(item["id"])
+        deleted = bool(item.get("deleted"))
+        server = None if deleted else _entry_json(_parse_entry(item))
+        record = entries.get(entry_id)
+        if record is None:
+            if server is not None:
+                entries[entry_id] = {
+                    "data": server,
+                    "server": server,
+                    "basis": None,
+                    "state": EntryState.synced,
+                    "errors": [],
+                    "last_mutation": None,
+                }
+            return
+        record["server"] = server
+        if waiting:
+            return  # the phone's newer change is still on its way
+        locked = server is not None and self._is_locked(data, _parse_entry(server))
+        if record["state"] == EntryState.rejected and not locked and record["data"] is not None:
+            return  # the contact's correction in progress stays until they save or discard it
+        if server is None:
+            record["data"] = None
+            record["state"] = EntryState.synced
+            return
+        record.update(data=server, state=EntryState.synced, errors=[])
+
+    def discard_rejected(self, entry_id: str) -> None:
+        """Give up a refused change: the entry goes back to what the server has (or away)."""
+        with self._mutex:
+
+            def change(data: Raw) -> None:
+                entries = self._table(data, "entries")
+                record = entries.get(entry_id)
+                if record is None or record["state"] != EntryState.rejected:
+                    return
+                if record.get("server") is None:
+                    del entries[entry_id]
+                else:
+                    record.update(data=record["server"], state=EntryState.synced, errors=[])
+
+            self._commit(change)
 
     def last_synced_at(self) -> datetime | None:
         """When a sync last completed."""
-        raise NotImplementedError
+        with self._mutex:
+            value = self._sync_meta(self._read()).get("last_synced_at")
+            return datetime.fromisoformat(value) if value else None
 
     # lifetime ---------------------------------------------------------------------------
 
     def close(self) -> None:
         """Release the file (the data is already on disk)."""
-        raise NotImplementedError
+        with self._mutex:
+            if self._closed:
+                return
+            self._closed = True
+            self._db.close()
+            self._lock.release()
 
     def wipe(self) -> None:
         """Sign out: delete the store file and everything in it."""
-        raise NotImplementedError
+        with self._mutex:
+            storage = self._storage
+            self.close()
+            storage.delete()
+            with contextlib.suppress(FileNotFoundError):
+                self._path.with_name(self._path.name + ".lock").unlink()
 
     def __enter__(self) -> DeviceStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_LOCKED_MESSAGE = "Timelisten for denne økten er signert eller godkjent, og kan ikke endres."

@@ -1,0 +1,319 @@
+"""The device store without a server: saving, locking, outbox, push answers, projection."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from tinydb import TinyDB
+
+from models.canonical import content_hash
+from models.schemas import SignatureCreate
+from sync.storage import AtomicJSONStorage
+from sync.store import (
+    DeviceStore,
+    EntryState,
+    InvalidEntryError,
+    LockedError,
+    StoreInUseError,
+    store_path,
+)
+from tests.factories import make_decision, make_entry
+from tests.sync.builders import pull_payload, seeded_store, sheet, usage_item
+
+TODAY = date(2026, 3, 20)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> DeviceStore:
+    opened = seeded_store(tmp_path / "store.json")
+    yield opened
+    opened.close()
+
+
+# --- storage ---------------------------------------------------------------------
+
+
+def test_storage_serves_tinydb_and_leaves_no_temporaries(tmp_path: Path) -> None:
+    path = tmp_path / "db.json"
+    with TinyDB(path, storage=AtomicJSONStorage) as db:
+        db.insert({"n": 1})
+        db.insert({"n": 2})
+        db.update({"n": 3}, doc_ids=[1])
+    assert json.loads(path.read_text())["_default"] == {"1": {"n": 3}, "2": {"n": 2}}
+    assert [p.name for p in tmp_path.iterdir()] == ["db.json"]
+    with TinyDB(path, storage=AtomicJSONStorage) as db:
+        assert sorted(d["n"] for d in db.all()) == [2, 3]
+
+
+def test_failed_write_keeps_the_old_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "db.json"
+    storage = AtomicJSONStorage(path)
+    storage.write({"t": {"1": {"v": "old"}}})
+
+    def broken(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("sync.storage.os.replace", broken)
+    data = storage.read()
+    assert data is not None
+    data["t"]["1"]["v"] = "new"
+    with pytest.raises(OSError, match="disk full"):
+        storage.write(data)
+    monkeypatch.undo()
+    assert json.loads(path.read_text()) == {"t": {"1": {"v": "old"}}}
+    # The cached copy the caller had changed is forgotten, not served.
+    assert storage.read() == {"t": {"1": {"v": "old"}}}
+    assert [p.name for p in tmp_path.iterdir()] == ["db.json"]
+
+
+def test_stale_temporary_from_a_crash_is_removed(tmp_path: Path) -> None:
+    path = tmp_path / "db.json"
+    AtomicJSONStorage(path).write({"t": {}})
+    (tmp_path / ".tmp-db.json.abc123").write_text('{"half')
+    storage = AtomicJSONStorage(path)
+    assert storage.read() == {"t": {}}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["db.json"]
+
+
+# --- saving ------------------------------------------------------------------------
+
+
+def test_saved_entry_is_shown_pending_and_queued_in_the_same_write(
+    store: DeviceStore, tmp_path: Path
+) -> None:
+    entry = make_entry(day=date(2026, 3, 10))
+    saved = store.save_entry(entry, today=TODAY)
+    assert saved.state is EntryState.pending
+    assert [e.id for e in store.entries()] == [entry.id]
+    [mutation] = store.outbox()
+    assert mutation.type == "entry.upsert"
+    assert mutation.data["id"] == entry.id
+    on_disk = json.loads((tmp_path / "store.json").read_text())
+    assert entry.id in on_disk["entries"]
+    assert on_disk["outbox"][str(mutation.mutation_id)]["data"]["id"] == entry.id
+
+
+def test_mutation_ids_increase_and_survive_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "store.json"
+    store = seeded_store(path)
+    first = make_entry()
+    store.save_entry(first, today=TODAY)
+    store.save_entry(make_entry(id=first.id, start="09:00"), today=TODAY)
+    store.close()
+    reopened = DeviceStore(path)
+    reopened.delete_entry(first.id)
+    ids = [m.mutation_id for m in reopened.outbox()]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 3
+    assert [m.type for m in reopened.outbox()] == ["entry.upsert", "entry.upsert", "entry.delete"]
+    assert reopened.entries() == []
+    assert reopened.pending_count() == 3
+    reopened.close()
+
+
+def test_device_id_is_made_once(tmp_path: Path) -> None:
+    path = tmp_path / "store.json"
+    with seeded_store(path) as store:
+        device = store.device_id()
+        account = store.set_account(server_url="http://x/", username="kari", token="new")
+        assert account.device_id == device
+        assert account.server_url == "http://x"
+    with DeviceStore(path) as store:
+        assert store.device_id() == device
+        assert store.account() is not None
+
+
+@pytest.mark.parametrize(
+    ("entry_kwargs", "field"),
+    [
+        ({"day": date(2026, 3, 25)}, "date"),
+        ({"decision_ids": ["nope"]}, "decision_ids"),
+    ],
+)
+def test_hard_errors_are_refused_and_nothing_is_stored(
+    store: DeviceStore, entry_kwargs: dict[str, object], field: str
+) -> None:
+    with pytest.raises(InvalidEntryError) as refused:
+        store.save_entry(make_entry(**entry_kwargs), today=TODAY)
+    assert refused.value.problems[0].field == field
+    assert store.entries() == []
+    assert store.pending_count() == 0
+
+
+def test_unassigned_decision_is_refused(tmp_path: Path) -> None:
+    other = make_decision(id="d2", contact_ids=["c9"])
+    with (
+        seeded_store(tmp_path / "s.json", decisions=[make_decision(), other]) as store,
+        pytest.raises(InvalidEntryError, match="ikke tildelt"),
+    ):
+        store.save_entry(make_entry(decision_ids=["d2"]), today=TODAY)
+
+
+def test_second_opener_is_refused(store: DeviceStore, tmp_path: Path) -> None:
+    with pytest.raises(StoreInUseError):
+        DeviceStore(tmp_path / "store.json")
+
+
+def test_store_file_name_does_not_leak_the_username(tmp_path: Path) -> None:
+    path = store_path(tmp_path, "https://kommune.no", "kari.nordmann")
+    assert "kari" not in path.name
+    assert path == store_path(tmp_path, "https://kommune.no/", "Kari.Nordmann")
+    assert path != store_path(tmp_path, "https://kommune.no", "ola")
+
+
+def test_wipe_deletes_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "store.json"
+    store = seeded_store(path)
+    store.save_entry(make_entry(), today=TODAY)
+    store.wipe()
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- locks ----------------------------------------------------------------------------
+
+
+def test_entries_of_a_signed_or_approved_sheet_are_read_only(tmp_path: Path) -> None:
+    with seeded_store(tmp_path / "s.json") as store:
+        entry = make_entry(day=date(2026, 2, 10))
+        store.save_entry(entry, today=TODAY)
+        store.apply_pull(
+            pull_payload(cursor=2, timesheets=[sheet(period="2026-02", status="approved")])
+        )
+        assert store.entry(entry.id) is not None
+        assert store.entry(entry.id).locked  # type: ignore[union-attr]
+        with pytest.raises(LockedError):
+            store.save_entry(make_entry(id=entry.id, day=date(2026, 3, 1)), today=TODAY)
+        with pytest.raises(LockedError):
+            store.delete_entry(entry.id)
+        with pytest.raises(LockedError):
+            store.save_entry(make_entry(day=date(2026, 2, 11)), today=TODAY)
+        # The office reopens the sheet (rejected): it can be corrected again.
+        store.apply_pull(
+            pull_payload(cursor=3, timesheets=[sheet(period="2026-02", status="rejected")])
+        )
+        store.delete_entry(entry.id)
+        assert store.entries() == []
+
+
+def test_signing_locks_at_once_and_checks_the_hash(store: DeviceStore) -> None:
+    entry = make_entry(day=date(2026, 3, 3))
+    store.save_entry(entry, today=TODAY)
+    digest = content_hash(contact_id="c1", decision_id="d1", period="2026-03", entries=[entry])
+    assert store.content_hash("d1", "2026-03") == digest
+
+    def signature(hash_: str) -> SignatureCreate:
+        return SignatureCreate(
+            decision_id="d1",
+            period="2026-03",
+            content_hash=hash_,
+            signer_name="Kari Nordmann",
+            signer_role="recipient",
+            strokes=[[{"x": 0, "y": 0}, {"x": 1, "y": 1}]],
+            signed_at=datetime(2026, 3, 20, 12, tzinfo=UTC),
+        )
+
+    with pytest.raises(InvalidEntryError, match="endret"):
+        store.sign_timesheet(signature("a" * 64))
+    store.sign_timesheet(signature(digest))
+    assert store.is_locked(entry)
+    assert [m.type for m in store.outbox()] == ["entry.upsert", "timesheet.sign"]
+    with pytest.raises(LockedError):
+        store.save_entry(make_entry(id=entry.id, start="08:00"), today=TODAY)
+
+
+# --- push answers -------------------------------------------------------------------
+
+
+def test_push_answers_settle_entries(store: DeviceStore) -> None:
+    good, bad = make_entry(start="08:00", end="09:00"), make_entry(start="10:00", end="11:00")
+    store.save_entry(good, today=TODAY)
+    store.save_entry(bad, today=TODAY)
+    first, second = store.outbox()
+    store.apply_push_results(
+        [
+            {"mutation_id": first.mutation_id, "status": "duplicate"},
+            {
+                "mutation_id": second.mutation_id,
+                "status": "rejected",
+                "errors": [{"field": "date", "message": "Datoen er feil."}],
+            },
+        ]
+    )
+    assert store.outbox() == []
+    assert store.entry(good.id).state is EntryState.synced  # type: ignore[union-attr]
+    rejected = store.entry(bad.id)
+    assert rejected is not None
+    assert rejected.state is EntryState.rejected
+    assert rejected.errors[0].message == "Datoen er feil."
+    assert [e.id for e in store.rejected()] == [bad.id]
+    # The same answer again (a retried push) changes nothing.
+    store.apply_push_results([{"mutation_id": first.mutation_id, "status": "applied"}])
+    assert store.entry(bad.id).state is EntryState.rejected  # type: ignore[union-attr]
+    # Fixing it queues it again.
+    store.save_entry(make_entry(id=bad.id, start="10:00", end="11:30"), today=TODAY)
+    assert store.entry(bad.id).state is EntryState.pending  # type: ignore[union-attr]
+
+
+def test_a_later_edit_keeps_an_entry_pending_when_an_earlier_one_is_answered(
+    store: DeviceStore,
+) -> None:
+    entry = make_entry()
+    store.save_entry(entry, today=TODAY)
+    store.save_entry(make_entry(id=entry.id, end="13:00"), today=TODAY)
+    first = store.outbox()[0]
+    store.apply_push_results([{"mutation_id": first.mutation_id, "status": "applied"}])
+    shown = store.entry(entry.id)
+    assert shown is not None
+    assert shown.state is EntryState.pending
+    assert shown.entry.end == "13:00"
+
+
+# --- the quota projection -------------------------------------------------------------
+
+
+def test_projection_adds_pending_changes_to_the_pulled_usage(tmp_path: Path) -> None:
+    march = (date(2026, 3, 1), date(2026, 3, 31))
+    synced = make_entry(day=date(2026, 3, 2), start="10:00", end="12:00")
+    server_entry = {**synced.model_dump(mode="json", by_alias=True), "contact_id": "c1"}
+    # 9 h used on the server, 2 h of it by this contact's synced entry.
+    with seeded_store(
+        tmp_path / "s.json",
+        entries=[server_entry],
+        usage=[usage_item("d1", *march, 9 * 60)],
+    ) as store:
+        [period] = [u for u in store.usage("d1") if u.period.key == "2026-03"]
+        assert period.used_minutes == 9 * 60
+        assert period.period.quota_minutes == 10 * 60
+
+        # Lengthening the synced entry by an hour: +1 h, not +3 h.
+        store.save_entry(make_entry(id=synced.id, day=synced.date, end="13:00"), today=TODAY)
+        assert store.usage("d1")[2].used_minutes == 10 * 60
+
+        # A new 30-minute entry would take the period 30 minutes over quota.
+        extra = make_entry(day=date(2026, 3, 5), start="10:00", end="10:30")
+        after = store.projected_usage_after(extra)
+        assert after is not None
+        assert after.over_minutes == 30
+        assert [d for d, _ in store.over_quota_after(extra)] == ["d1"]
+        # Nothing was saved by asking.
+        assert len(store.entries()) == 1
+
+        # Deleting the synced entry takes its 2 h off (the server's copy counted them).
+        store.delete_entry(synced.id)
+        assert store.usage("d1")[2].used_minutes == 7 * 60
+
+
+def test_projection_without_server_usage_counts_the_phone(store: DeviceStore) -> None:
+    store.save_entry(make_entry(day=date(2026, 3, 2), start="10:00", end="11:15"), today=TODAY)
+    store.save_entry(
+        make_entry(day=date(2026, 4, 2), start="10:00", end="11:00"), today=date(2026, 4, 2)
+    )
+    by_key = {u.period.key: u.used_minutes for u in store.usage("d1")}
+    assert by_key["2026-03"] == 75
+    assert by_key["2026-04"] == 60
+    assert by_key["2026-05"] == 0
