@@ -16,6 +16,23 @@ The canonical form is UTF-8 JSON with sorted keys and no spaces, of:
 Entries are ordered by (date, start, id), so the order they arrive in does not
 matter. Amounts are strings with two decimals, km with one, dates ISO. The
 note is not part of it: it is the contact's, not shown to the signer.
+
+Trips and expenses are ordered by their own compact JSON text; every string
+comparison is by Unicode code point (= UTF-8 bytes, not UTF-16 units). JSON
+escapes only `"`, `\\` and U+0000–U+001F (`\\u00xx` in lower-case hex).
+
+Test vectors (inputs, exact bytes and the rules above spelled out for other
+languages: tests/models/VECTORS.md; pinned in tests/models/test_canonical.py):
+
+    A  one session, æøå, a trip, an expense
+       013280deadc67e01e529c8fded66111c2f03180bee7f00308e6fb6d8c574fcde
+    B  autumn DST night (180 min), across midnight, escaping, out of order
+       43c41800a9af90b09b57d91a33bed17e0d4219a06b4d0d4d1291b3a03430c39e
+    C  group session on three decisions, empty lists
+       284fe48f141a1d18e16a6a954cb10ed80e9f3de5e04e09e0804bf4086013d978
+
+Changing any of these breaks every signature already given: bump
+CANONICAL_VERSION instead of editing the form.
 """
 
 from __future__ import annotations
@@ -31,6 +48,10 @@ from models.schemas import EntryData
 CANONICAL_VERSION = 1
 
 
+def _compact(document: object) -> str:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _km(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.1')):f}"
 
@@ -42,14 +63,14 @@ def _nok(value: Decimal) -> str:
 def _entry(entry: EntryData) -> dict[str, Any]:
     trips = sorted(
         ({"km": _km(t.km), "from": t.from_, "to": t.to, "purpose": t.purpose} for t in entry.trips),
-        key=lambda trip: json.dumps(trip, sort_keys=True, ensure_ascii=False),
+        key=_compact,
     )
     expenses = sorted(
         (
             {"amount": _nok(x.amount), "category": x.category, "description": x.description}
             for x in entry.expenses
         ),
-        key=lambda expense: json.dumps(expense, sort_keys=True, ensure_ascii=False),
+        key=_compact,
     )
     return {
         "id": entry.id,
@@ -81,7 +102,7 @@ def canonical_content(
             "expenses": _nok(sum((e.total_expenses for e in ordered), Decimal(0))),
         },
     }
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _compact(document).encode()
 
 
 def content_hash(
