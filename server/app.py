@@ -1,0 +1,45 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from server import errors
+from server.config import Settings, get_settings
+from server.db import make_engine, make_sessionmaker
+from server.routes import auth, health
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A ready app bound to the settings' database (whose schema must be current)."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.sqlalchemy_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Timeliste API",
+        version="1.0",
+        description="Timesheets for støttekontakt services (SPEC §5).",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    errors.install(app)
+
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(auth.me_router)
+    return app

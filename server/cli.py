@@ -1,0 +1,83 @@
+"""The server's subcommands of `timeliste`: serve, db upgrade, user add.
+
+Each honours DATABASE_URL and TIMELISTE_DATA_DIR through `Settings`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from models.schemas import Role
+
+
+def _fail(message: str) -> int:
+    print(f"timeliste: {message}", file=sys.stderr)
+    return 1
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.config import get_settings
+    from server.migrate import upgrade
+
+    settings = get_settings()
+    # Upgrade once here, before uvicorn forks its workers.
+    upgrade(settings.sqlalchemy_url)
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def db_upgrade(args: argparse.Namespace) -> int:
+    from server.config import get_settings
+    from server.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.sqlalchemy_url, args.revision)
+    print(f"Database is at revision {args.revision}.")
+    return 0
+
+
+def user_add(args: argparse.Namespace) -> int:
+    from server.config import get_settings
+    from server.db import make_engine, make_sessionmaker
+    from server.errors import DomainError
+    from server.migrate import upgrade
+    from server.services.auth import create_user
+
+    if args.role not in {r.value for r in Role}:
+        return _fail(
+            f"unknown role {args.role!r}; choose one of {', '.join(r.value for r in Role)}"
+        )
+    if args.role == Role.contact.value:
+        return _fail(
+            "contacts are registered with POST /api/v1/contacts (they need a contact record)"
+        )
+    if not args.password_stdin:
+        return _fail("give the password on standard input with --password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    settings = get_settings()
+    upgrade(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with make_sessionmaker(engine)() as db:
+            try:
+                user = create_user(
+                    db, settings=settings, username=args.username, password=password, role=args.role
+                )
+                db.commit()
+            except DomainError as error:
+                return _fail(f"could not add user {args.username!r}: {error.detail}")
+    finally:
+        engine.dispose()
+    print(f"Added user {user.username} with role {user.role}.")
+    return 0

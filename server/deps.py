@@ -1,0 +1,58 @@
+"""Typed dependencies for routes: the session, the settings, the signed-in user, roles."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from models.schemas import Role
+from server.config import Settings
+from server.db import db
+from server.errors import ForbiddenError, UnauthorizedError
+from server.services.auth import authenticate
+from server.services.common import Actor
+
+DbDep = Annotated[Session, Depends(db)]
+
+
+def settings(request: Request) -> Settings:
+    value: Settings = request.app.state.settings
+    return value
+
+
+SettingsDep = Annotated[Settings, Depends(settings)]
+
+_bearer = HTTPBearer(auto_error=False, description="Token from POST /api/v1/auth/login")
+
+
+def current_user(
+    db: DbDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise UnauthorizedError("Du må logge inn først.")
+    return authenticate(db, settings=settings, token=credentials.credentials)
+
+
+CurrentUser = Annotated[Actor, Depends(current_user)]
+
+
+def RequireRole(*roles: Role) -> Any:  # noqa: N802 - reads as a type in signatures
+    """A dependency that lets only the given roles through (403 for the rest)."""
+
+    def check(actor: CurrentUser) -> Actor:
+        if actor.role not in roles:
+            raise ForbiddenError("Du har ikke tilgang til dette.")
+        return actor
+
+    return Depends(check)
+
+
+Coordinator = Annotated[Actor, RequireRole(Role.coordinator)]
+Office = Annotated[Actor, RequireRole(Role.coordinator, Role.admin)]
+ContactUser = Annotated[Actor, RequireRole(Role.contact)]
+Admin = Annotated[Actor, RequireRole(Role.admin)]

@@ -1,0 +1,157 @@
+"""Server test fixtures: every API test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from TIMELISTE_TEST_POSTGRES_URL; each test session makes its
+own randomly named database there (dropped at the end), so parallel runs by
+several people never collide. Without a server the PostgreSQL half is skipped
+with the reason shown, unless TIMELISTE_REQUIRE_POSTGRES=1 (CI) makes it fail.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from models.schemas import Role
+from server.all_tables import metadata
+from server.app import create_app
+from server.config import Settings
+from server.db import make_engine, make_sessionmaker
+from server.migrate import upgrade
+from server.services.auth import create_user
+
+PASSWORD = "riktig-passord-123"
+TEST_SECRET = "test-secret-" + "x" * 40
+
+
+def _postgres_admin_url() -> str | None:
+    return os.environ.get("TIMELISTE_TEST_POSTGRES_URL") or None
+
+
+def _postgres_unavailable(reason: str) -> None:
+    if os.environ.get("TIMELISTE_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"PostgreSQL is required here but {reason}")
+    pytest.skip(f"PostgreSQL tests skipped: {reason}")
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session."""
+    admin_url = _postgres_admin_url()
+    if admin_url is None:
+        _postgres_unavailable("TIMELISTE_TEST_POSTGRES_URL is not set")
+    assert admin_url is not None
+    name = f"t_timeliste_{secrets.token_hex(6)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:
+        admin.dispose()
+        _postgres_unavailable(f"the server is not reachable ({type(error).__name__})")
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies (migrating per test is slow)."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = make_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        conn.execute(text("INSERT INTO change_sequence (id, value) VALUES (1, 0)"))
+    engine.dispose()
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database on each engine."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "timeliste.sqlite3"
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
+    url: str = request.getfixturevalue("postgres_database")
+    _truncate_postgres(url)
+    return url
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    """Test settings: cheap Argon2 (never in production), a real secret."""
+    values: dict[str, Any] = {
+        "environment": "test",
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "secret_key": TEST_SECRET,
+        "argon2_time_cost": 1,
+        "argon2_memory_cost": 8,
+        "argon2_parallelism": 1,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def add_user(settings: Settings, username: str, role: Role, password: str = PASSWORD) -> str:
+    """A login made straight in the database, as `timeliste user add` does."""
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with make_sessionmaker(engine)() as db:
+            user = create_user(
+                db, settings=settings, username=username, password=password, role=role
+            )
+            db.commit()
+            return user.id
+    finally:
+        engine.dispose()
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
+    """Authorization headers for a fresh token."""
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+@pytest.fixture
+def office(client: TestClient, settings: Settings) -> dict[str, dict[str, str]]:
+    """Headers for a coordinator, a payroll clerk and an admin."""
+    headers = {}
+    for role in (Role.coordinator, Role.payroll, Role.admin):
+        add_user(settings, role.value, role)
+        headers[role.value] = login(client, role.value)
+    return headers
