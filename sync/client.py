@@ -12,16 +12,27 @@ synced, syncing, offline, N waiting, needs attention, or log in again.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, NoReturn
 
 import httpx
 
 from sync.store import DeviceStore
 
 __all__ = ["LoginError", "Session", "SyncClient", "SyncState", "SyncStatus", "login"]
+
+log = logging.getLogger(__name__)
+
+PUSH_PATH = "/api/v1/sync/push"
+PULL_PATH = "/api/v1/sync/pull"
+LOGIN_PATH = "/api/v1/auth/login"
+MAX_PULL_PAGES = 1000  # a guard against a server that always says "more"
 
 
 class SyncState(StrEnum):
@@ -48,6 +59,29 @@ class SyncStatus:
 StatusListener = Callable[[SyncStatus], None]
 
 
+def _changes(count: int) -> str:
+    return "1 endring" if count == 1 else f"{count} endringer"
+
+
+def status_message(state: SyncState, waiting: int, rejected: int) -> str:
+    """The one line the app shows for a status."""
+    if state is SyncState.syncing:
+        return "Synkroniserer …"
+    if state is SyncState.login:
+        return "Logg inn på nytt for å sende endringene. Ingenting er slettet."
+    if state is SyncState.attention:
+        if rejected == 1:
+            return "1 føring må rettes: tjenesten godtok den ikke."
+        return f"{rejected} føringer må rettes: tjenesten godtok dem ikke."
+    if state is SyncState.offline:
+        if waiting:
+            return f"Frakoblet. {_changes(waiting)} venter på telefonen og sendes senere."
+        return "Frakoblet. Alt er lagret på telefonen."
+    if state is SyncState.waiting:
+        return f"{_changes(waiting)} venter på å bli sendt."
+    return "Alt er synkronisert."
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     """A login: the bearer token, the user's role and when the token expires."""
@@ -55,10 +89,15 @@ class Session:
     token: str
     role: str
     expires_at: datetime
+    user_id: str | None = None
+    contact_id: str | None = None
 
 
 class LoginError(Exception):
     """Login failed; `str()` says why in bokmål (wrong password, throttled, no network)."""
+
+
+_NO_CONNECTION = "Får ikke kontakt med tjenesten. Sjekk nettet og prøv igjen."
 
 
 async def login(
@@ -70,7 +109,41 @@ async def login(
     timeout: float = 15.0,
 ) -> Session:
     """POST /api/v1/auth/login and return the session, or raise `LoginError`."""
-    raise NotImplementedError
+    async with httpx.AsyncClient(
+        base_url=base_url.rstrip("/"), transport=transport, timeout=timeout
+    ) as http:
+        try:
+            response = await http.post(
+                LOGIN_PATH, json={"username": username, "password": password}
+            )
+        except httpx.TransportError:
+            raise LoginError(_NO_CONNECTION) from None
+    if response.status_code == 401:
+        raise LoginError("Feil brukernavn eller passord.")
+    if response.status_code == 429:
+        raise LoginError("For mange forsøk. Vent litt og prøv igjen.")
+    if response.status_code != 200:
+        raise LoginError(f"Innloggingen feilet (feilkode {response.status_code}). Prøv igjen.")
+    body = response.json()
+    return Session(
+        token=body["token"],
+        role=body["role"],
+        expires_at=datetime.fromisoformat(body["expires_at"]),
+        user_id=body.get("user_id"),
+        contact_id=body.get("contact_id"),
+    )
+
+
+class _LoginRequiredError(Exception):
+    pass
+
+
+class _UnreachableError(Exception):
+    """Retries ran out; `str()` is the bokmål reason."""
+
+
+class _RefusedError(Exception):
+    """The server refused the request as a whole (not a single mutation)."""
 
 
 class SyncClient:
@@ -90,38 +163,234 @@ class SyncClient:
         timeout: float = 20.0,
     ) -> None:
         """`transport` lets tests route through a proxy; the app leaves it None."""
-        raise NotImplementedError
+        self._store = store
+        self._token = token
+        self._batch_size = batch_size
+        self._max_attempts = max(1, max_attempts)
+        self._backoff_base = backoff_base
+        self._backoff_cap = backoff_cap
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), transport=transport, timeout=timeout
+        )
+        self._listeners: list[StatusListener] = []
+        self._running = asyncio.Lock()
+        self._jitter = random.Random()  # noqa: S311 - jitter, not secrecy
+        self._login_needed = not token
+        waiting, rejected = store.pending_count(), store.attention_count()
+        self._status = self._settled(waiting, rejected, error=None)
+
+    # --- status ------------------------------------------------------------------------
 
     @property
     def status(self) -> SyncStatus:
         """The current status; listeners hear every change of it."""
-        raise NotImplementedError
+        return self._status
 
     def subscribe(self, listener: StatusListener) -> Callable[[], None]:
         """Call `listener` with every new status; returns a function that unsubscribes."""
-        raise NotImplementedError
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _publish(self, status: SyncStatus) -> None:
+        self._status = status
+        for listener in list(self._listeners):
+            try:
+                listener(status)
+            except Exception:
+                # A broken view must not stop the data from moving.
+                log.exception("sync status listener failed")
+
+    def _settled(
+        self, waiting: int, rejected: int, *, error: str | None, offline: bool = False
+    ) -> SyncStatus:
+        if self._login_needed:
+            state = SyncState.login
+        elif offline:
+            state = SyncState.offline
+        elif rejected:
+            state = SyncState.attention
+        elif waiting:
+            state = SyncState.waiting
+        else:
+            state = SyncState.synced
+        return SyncStatus(
+            state=state,
+            waiting=waiting,
+            rejected=rejected,
+            message=status_message(state, waiting, rejected),
+            error=error,
+            last_synced_at=self._store.last_synced_at(),
+        )
+
+    async def refresh_status(self) -> SyncStatus:
+        """Recompute the status from the store (e.g. after the app saved an entry)."""
+        if self._running.locked():
+            return self._status
+        waiting, rejected = await self._counts()
+        offline = self._status.state is SyncState.offline
+        self._publish(self._settled(waiting, rejected, error=self._status.error, offline=offline))
+        return self._status
+
+    async def _counts(self) -> tuple[int, int]:
+        return await asyncio.to_thread(
+            lambda: (self._store.pending_count(), self._store.attention_count())
+        )
 
     def set_token(self, token: str) -> None:
         """Use a new token after the contact logged in again."""
-        raise NotImplementedError
+        self._token = token
+        self._login_needed = not token
+
+    # --- sync ------------------------------------------------------------------------------
 
     async def sync(self) -> SyncStatus:
         """Push the whole outbox, then pull; returns the final status. Never raises for
         network trouble: that ends as `offline` with everything kept."""
-        raise NotImplementedError
+        async with self._running:
+            waiting, rejected = await self._counts()
+            self._publish(
+                SyncStatus(
+                    state=SyncState.syncing,
+                    waiting=waiting,
+                    rejected=rejected,
+                    message=status_message(SyncState.syncing, waiting, rejected),
+                    last_synced_at=self._status.last_synced_at,
+                )
+            )
+            error: str | None = None
+            offline = False
+            try:
+                await self._push_all()
+                await self._pull_all()
+            except _LoginRequiredError:
+                self._login_needed = True
+                await asyncio.to_thread(self._store.clear_token)
+                error = "Innloggingen er utløpt."
+            except _UnreachableError as problem:
+                offline = True
+                error = str(problem)
+            except _RefusedError as problem:
+                error = str(problem)
+            waiting, rejected = await self._counts()
+            final = await asyncio.to_thread(
+                self._settled, waiting, rejected, error=error, offline=offline
+            )
+            if error is not None and final.state is SyncState.synced:
+                final = SyncStatus(
+                    state=SyncState.attention,
+                    waiting=waiting,
+                    rejected=rejected,
+                    message=error,
+                    error=error,
+                    last_synced_at=final.last_synced_at,
+                )
+            self._publish(final)
+            return final
 
     async def push(self) -> None:
         """Push the outbox in order and in batches until it is empty (or an error stops it)."""
-        raise NotImplementedError
+        async with self._running:
+            await self._push_all()
 
     async def pull(self) -> None:
         """Pull everything changed since the store's cursor."""
-        raise NotImplementedError
+        async with self._running:
+            await self._pull_all()
 
-    async def refresh_status(self) -> SyncStatus:
-        """Recompute the status from the store (e.g. after the app saved an entry)."""
-        raise NotImplementedError
+    async def _push_all(self) -> None:
+        device_id = await asyncio.to_thread(self._store.device_id)
+        while True:
+            batch = await asyncio.to_thread(self._store.outbox, self._batch_size)
+            if not batch:
+                return
+            response = await self._request(
+                "POST",
+                PUSH_PATH,
+                json={"device_id": device_id, "mutations": [m.as_json() for m in batch]},
+            )
+            results: list[dict[str, Any]] = response.json().get("results", [])
+            sent = {m.mutation_id for m in batch}
+            answered = [r for r in results if r.get("mutation_id") in sent]
+            if not answered:
+                raise _RefusedError("Tjenesten svarte ikke på endringene. Prøv igjen senere.")
+            await asyncio.to_thread(self._store.apply_push_results, answered)
+            log.info(
+                "pushed %d mutations: %d rejected",
+                len(answered),
+                sum(1 for r in answered if r.get("status") == "rejected"),
+            )
+
+    async def _pull_all(self) -> None:
+        for _ in range(MAX_PULL_PAGES):
+            cursor = await asyncio.to_thread(self._store.cursor)
+            response = await self._request("GET", PULL_PATH, params={"cursor": cursor})
+            payload: dict[str, Any] = response.json()
+            await asyncio.to_thread(self._store.apply_pull, payload)
+            if not payload.get("has_more") or int(payload.get("cursor") or 0) <= cursor:
+                return
+
+    # --- one request, with retries ---------------------------------------------------------
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send once, retrying network errors, timeouts and 5xx with backoff and jitter.
+
+        A push is safe to repeat: the server answers `duplicate` for a
+        mutation it has already applied.
+        """
+        if self._login_needed:
+            raise _LoginRequiredError
+        reason = _NO_CONNECTION
+        for attempt in range(self._max_attempts):
+            if attempt:
+                await self._pause(attempt)
+            try:
+                response = await self._http.request(
+                    method,
+                    path,
+                    headers={"Authorization": f"Bearer {self._token}"},
+                    **kwargs,
+                )
+            except httpx.TimeoutException:
+                reason = "Tjenesten svarer ikke (tidsavbrudd). Endringene venter på telefonen."
+                continue
+            except httpx.TransportError:
+                reason = _NO_CONNECTION
+                continue
+            if response.status_code == 401:
+                raise _LoginRequiredError
+            if response.status_code >= 500 or response.status_code in (408, 429):
+                reason = "Tjenesten har et midlertidig problem. Endringene venter på telefonen."
+                continue
+            if response.status_code >= 400:
+                self._refused(response)
+            return response
+        raise _UnreachableError(reason)
+
+    def _refused(self, response: httpx.Response) -> NoReturn:
+        log.warning("sync request refused with status %d", response.status_code)
+        if response.status_code == 403:
+            raise _RefusedError("Brukeren har ikke tilgang til å synkronisere. Kontakt kommunen.")
+        raise _RefusedError(
+            f"Tjenesten avviste synkroniseringen (feilkode {response.status_code}). "
+            "Endringene er tatt vare på."
+        )
+
+    async def _pause(self, attempt: int) -> None:
+        # Full jitter: phones that lost the network together do not return together.
+        ceiling = min(self._backoff_cap, self._backoff_base * 2 ** (attempt - 1))
+        await asyncio.sleep(self._jitter.uniform(0, ceiling))
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
-        raise NotImplementedError
+        await self._http.aclose()
+
+    async def __aenter__(self) -> SyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

@@ -357,19 +357,22 @@ class DeviceStore:
         token: str | None,
         role: str | None = None,
         expires_at: datetime | None = None,
+        contact_id: str | None = None,
     ) -> Account:
         """Remember the login. The device_id is made once and kept for the store's life."""
 
         def change(data: Raw) -> None:
             meta = self._table(data, "meta")
             previous = meta.get("account") or {}
+            if contact_id:
+                self._sync_meta(data)["contact_id"] = contact_id
             meta["account"] = {
                 "server_url": server_url.rstrip("/"),
                 "username": username,
                 "token": token,
                 "role": role,
                 "expires_at": expires_at.isoformat() if expires_at else None,
-                "contact_id": previous.get("contact_id"),
+                "contact_id": contact_id or previous.get("contact_id"),
             }
 
         self._commit(change)

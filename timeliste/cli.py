@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -54,6 +55,31 @@ def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     add.set_defaults(handler=_server("user_add"))
 
 
+def _device(name: str) -> Handler:
+    """A handler that imports sync.cli only when `timeliste device …` runs."""
+
+    def handler(args: argparse.Namespace) -> int:
+        from sync import cli
+
+        result: int = getattr(cli, name)(args)
+        return result
+
+    return handler
+
+
+def _add_device_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    device = commands.add_parser("device", help="inspect or sync a phone's store file (support)")
+    actions = device.add_subparsers(dest="device_command", required=True)
+    status = actions.add_parser("status", help="what the store holds and what waits")
+    status.add_argument("store", type=Path, help="the store file (timeliste-….json)")
+    status.set_defaults(handler=_device("status_command"))
+    sync = actions.add_parser("sync", help="push and pull once with the store's login")
+    sync.add_argument("store", type=Path, help="the store file (timeliste-….json)")
+    sync.add_argument("--server", help="server address, if not the one in the store")
+    sync.add_argument("--token", help="a fresh token, if the store's has expired")
+    sync.set_defaults(handler=_device("sync_command"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="timeliste", description="Timeliste for støttekontakttjenesten."
@@ -66,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--app-port", type=int, default=8550)
     run.set_defaults(handler=_run)
     _add_server_commands(commands)
+    _add_device_commands(commands)
     return parser
 
 
