@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from server import errors
 from server.config import Settings, get_settings
 from server.db import make_engine, make_sessionmaker
+from server.payroll import routes as payroll_routes
 from server.routes import auth, health
 
 API_PREFIX = "/api/v1"
@@ -42,4 +43,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(auth.me_router)
+    app.include_router(payroll_routes.router)
     return app

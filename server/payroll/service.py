@@ -1,0 +1,502 @@
+"""Payroll batches and pay settings (SPEC §4 "Payroll").
+
+A batch takes every entry that is approved and not yet paid. A group entry is
+listed on one timesheet per decision; it is payable only when every one of
+those sheets is approved, and then it is paid once, to its contact, under its
+group id. `payroll_batch_entries.entry_id` is a primary key, so an entry can
+never be in two batches even if two batches are made at the same moment: the
+slower one fails on the constraint and is refused.
+
+Batches are immutable: their pay lines are frozen at creation, so exports do
+not depend on today's settings.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models.payroll import (
+    NoKmRateError,
+    PayItem,
+    PayKind,
+    PayLine,
+    PaySettings,
+    hourly_rate_for,
+    pay_lines,
+    totals,
+)
+from server.db import utcnow
+from server.errors import ConflictError, NotFoundError
+from server.payroll import exports
+from server.payroll.tables import (
+    PayrollBatchEntry,
+    PayrollBatchRow,
+    PayrollLineRow,
+    PaySettingsRow,
+)
+from server.services.common import Actor, audit, new_id, next_seq
+from server.tables import (
+    ContactRow,
+    DecisionRow,
+    EntryRow,
+    RecipientRow,
+    SignatureRow,
+    TimesheetEntry,
+    TimesheetRow,
+)
+
+APPROVED = "approved"
+EXPORTED = "exported"
+PAID_STATUSES = (APPROVED, EXPORTED)
+SETTINGS_ROW_ID = 1
+INSERT_CHUNK = 5_000
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    visma = "visma"
+    xlsx = "xlsx"
+    pdf = "pdf"
+
+
+MEDIA_TYPES = {
+    ExportFormat.csv: "text/csv; charset=utf-8",
+    ExportFormat.visma: "text/plain; charset=windows-1252",
+    ExportFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ExportFormat.pdf: "application/pdf",
+}
+EXTENSIONS = {
+    ExportFormat.csv: "csv",
+    ExportFormat.visma: "visma.txt",
+    ExportFormat.xlsx: "xlsx",
+    ExportFormat.pdf: "pdf",
+}
+
+
+class NothingToPayError(ConflictError):
+    """No approved entry is left unpaid (for the period asked)."""
+
+    title = "Ingenting å utbetale"
+
+
+# --- settings ------------------------------------------------------------------------
+
+
+def pay_settings(db: Session) -> PaySettings:
+    """The municipality's pay settings, or the defaults when none are saved."""
+    row = db.get(PaySettingsRow, SETTINGS_ROW_ID)
+    if row is None:
+        return PaySettings()
+    return PaySettings.model_validate(row.data)
+
+
+def save_pay_settings(db: Session, *, actor: Actor, settings: PaySettings) -> PaySettings:
+    """Replace the pay settings. Batches already made keep the lines they were made with."""
+    data = settings.model_dump(mode="json")
+    row = db.get(PaySettingsRow, SETTINGS_ROW_ID)
+    if row is None:
+        db.add(PaySettingsRow(id=SETTINGS_ROW_ID, data=data, updated_by=actor.user_id))
+    else:
+        row.data = data
+        row.updated_at = utcnow()
+        row.updated_by = actor.user_id
+    audit(db, actor, "update", "pay_settings", str(SETTINGS_ROW_ID))
+    db.commit()
+    return settings
+
+
+# --- making a batch --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    entry_id: str
+    contact_id: str
+    decision_ids: list[str]
+    day: Any
+    minutes: int
+    km: Decimal
+    expenses: Decimal
+
+
+def _payable(db: Session, period: str | None) -> list[tuple[_Candidate, str]]:
+    """Unpaid live entries whose every timesheet is approved, with their pay period."""
+    approved_sheets = select(TimesheetEntry.entry_id).join(
+        TimesheetRow, TimesheetRow.id == TimesheetEntry.timesheet_id
+    )
+    approved_sheets = approved_sheets.where(TimesheetRow.status == APPROVED)
+    if period is not None:
+        approved_sheets = approved_sheets.where(TimesheetRow.period == period)
+    query = (
+        select(
+            EntryRow.id,
+            EntryRow.contact_id,
+            EntryRow.decision_ids,
+            EntryRow.date,
+            EntryRow.minutes,
+            EntryRow.total_km,
+            EntryRow.total_expenses,
+            TimesheetRow.status,
+            TimesheetRow.period,
+        )
+        .join(TimesheetEntry, TimesheetEntry.entry_id == EntryRow.id)
+        .join(TimesheetRow, TimesheetRow.id == TimesheetEntry.timesheet_id)
+        .outerjoin(PayrollBatchEntry, PayrollBatchEntry.entry_id == EntryRow.id)
+        .where(
+            PayrollBatchEntry.entry_id.is_(None),
+            EntryRow.deleted.is_(False),
+            EntryRow.id.in_(approved_sheets),
+        )
+        .order_by(EntryRow.id)
+    )
+    sheets: dict[str, int] = defaultdict(int)
+    blocked: set[str] = set()
+    found: dict[str, tuple[_Candidate, str]] = {}
+    for row in db.execute(query):
+        entry_id = row[0]
+        sheets[entry_id] += 1
+        if row[7] not in PAID_STATUSES:
+            blocked.add(entry_id)
+        if entry_id not in found:
+            candidate = _Candidate(entry_id, row[1], list(row[2]), row[3], row[4], row[5], row[6])
+            found[entry_id] = (candidate, row[8])
+    # A group entry waits until the sheet of every decision it names is approved.
+    return [
+        (candidate, sheet_period)
+        for entry_id, (candidate, sheet_period) in found.items()
+        if entry_id not in blocked and sheets[entry_id] >= len(candidate.decision_ids)
+    ]
+
+
+def _pay_items(
+    db: Session, payable: Sequence[tuple[_Candidate, str]], settings: PaySettings
+) -> list[PayItem]:
+    contacts = {
+        cid: (employee_no, rate)
+        for cid, employee_no, rate in db.execute(
+            select(ContactRow.id, ContactRow.employee_no, ContactRow.hourly_rate)
+        )
+    }
+    cases = {
+        did: (group_id if kind == "group" and group_id else case_no)
+        for did, kind, group_id, case_no in db.execute(
+            select(
+                DecisionRow.id, DecisionRow.kind, DecisionRow.group_id, RecipientRow.case_no
+            ).join(RecipientRow, RecipientRow.id == DecisionRow.recipient_id)
+        )
+    }
+    items = []
+    for candidate, period in payable:
+        employee_no, rate = contacts[candidate.contact_id]
+        items.append(
+            PayItem(
+                entry_id=candidate.entry_id,
+                employee_no=employee_no,
+                case_no=cases[sorted(candidate.decision_ids)[0]],
+                period=period,
+                day=candidate.day,
+                minutes=candidate.minutes,
+                km=candidate.km,
+                expenses=candidate.expenses,
+                hourly_rate=hourly_rate_for(rate, settings),
+            )
+        )
+    return items
+
+
+def _expenses_already_paid(db: Session, periods: set[str]) -> dict[tuple[str, str], Decimal]:
+    if not periods:
+        return {}
+    paid: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    query = select(PayrollLineRow.employee_no, PayrollLineRow.period, PayrollLineRow.amount).where(
+        PayrollLineRow.kind == PayKind.expenses.value, PayrollLineRow.period.in_(sorted(periods))
+    )
+    for employee_no, period, amount in db.execute(query):
+        paid[(employee_no, period)] += amount
+    return dict(paid)
+
+
+def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), INSERT_CHUNK):
+        yield rows[start : start + INSERT_CHUNK]
+
+
+def make_batch(
+    db: Session, *, actor: Actor | None, period: str | None = None, now: datetime | None = None
+) -> PayrollBatchRow:
+    """Pay every approved, unpaid entry (of `period`, when given) in a new batch.
+
+    Raises NothingToPayError when there is nothing, and ConflictError when
+    another batch took some of the same entries first. `actor` is None for
+    the command line.
+    """
+    settings = pay_settings(db)
+    payable = _payable(db, period)
+    if not payable:
+        where = f" i perioden {period}" if period else ""
+        raise NothingToPayError(f"Det finnes ingen godkjente timer som ikke er utbetalt{where}.")
+    items = _pay_items(db, payable, settings)
+    try:
+        lines = pay_lines(
+            items,
+            settings,
+            expenses_already_paid=_expenses_already_paid(db, {item.period for item in items}),
+        )
+    except NoKmRateError as error:
+        raise ConflictError(f"{error} Legg inn satsen i lønnsinnstillingene.") from None
+    sums = totals(lines)
+    number = int(
+        db.execute(select(func.coalesce(func.max(PayrollBatchRow.number), 0))).scalar_one()
+    )
+    batch = PayrollBatchRow(
+        id=new_id(),
+        number=number + 1,
+        created_at=(now or utcnow()).replace(microsecond=0),
+        created_by=actor.user_id if actor else None,
+        period=period,
+        entry_count=len(items),
+        total_amount=sums.amount,
+        totals=sums.as_json(),
+    )
+    db.add(batch)
+    try:
+        db.flush()
+        for chunk in _chunks([{"entry_id": i.entry_id, "batch_id": batch.id} for i in items]):
+            db.execute(insert(PayrollBatchEntry), chunk)
+        line_rows = [_line_row(batch.id, number, line) for number, line in enumerate(lines, 1)]
+        for chunk in _chunks(line_rows):
+            db.execute(insert(PayrollLineRow), chunk)
+        exported = _mark_exported(db, batch.id)
+    except IntegrityError:
+        db.rollback()
+        raise ConflictError(
+            "En annen lønnsbunt ble laget samtidig med noen av de samme timene. Prøv igjen."
+        ) from None
+    audit(
+        db,
+        actor,
+        "create",
+        "payroll_batch",
+        batch.id,
+        entry_count=batch.entry_count,
+        line_count=len(lines),
+        period=period,
+        timesheets_exported=exported,
+        via="api" if actor else "cli",
+    )
+    db.commit()
+    return batch
+
+
+def _line_row(batch_id: str, line_no: int, line: PayLine) -> dict[str, Any]:
+    return {
+        "batch_id": batch_id,
+        "line_no": line_no,
+        "employee_no": line.employee_no,
+        "case_no": line.case_no,
+        "period": line.period,
+        "kind": line.kind.value,
+        "pay_code": line.pay_code,
+        "quantity": line.quantity,
+        "rate": line.rate,
+        "amount": line.amount,
+        "account": line.account,
+        "contra_account": line.contra_account,
+        "dimensions": list(line.dimensions),
+    }
+
+
+def _mark_exported(db: Session, batch_id: str) -> int:
+    """Approved sheets this batch touched whose every entry is now paid become `exported`."""
+    unpaid = (
+        select(TimesheetEntry.entry_id)
+        .join(EntryRow, EntryRow.id == TimesheetEntry.entry_id)
+        .outerjoin(PayrollBatchEntry, PayrollBatchEntry.entry_id == TimesheetEntry.entry_id)
+        .where(
+            TimesheetEntry.timesheet_id == TimesheetRow.id,
+            EntryRow.deleted.is_(False),
+            PayrollBatchEntry.entry_id.is_(None),
+        )
+    )
+    touched = (
+        select(TimesheetEntry.entry_id)
+        .join(PayrollBatchEntry, PayrollBatchEntry.entry_id == TimesheetEntry.entry_id)
+        .where(
+            TimesheetEntry.timesheet_id == TimesheetRow.id, PayrollBatchEntry.batch_id == batch_id
+        )
+    )
+    sheet_ids = list(
+        db.scalars(
+            select(TimesheetRow.id).where(
+                TimesheetRow.status == APPROVED, exists(touched), ~exists(unpaid)
+            )
+        )
+    )
+    if not sheet_ids:
+        return 0
+    seq = next_seq(db)
+    stamp = utcnow()
+    for start in range(0, len(sheet_ids), INSERT_CHUNK):
+        db.execute(
+            update(TimesheetRow)
+            .where(TimesheetRow.id.in_(sheet_ids[start : start + INSERT_CHUNK]))
+            .values(status=EXPORTED, seq=seq, updated_at=stamp)
+        )
+    return len(sheet_ids)
+
+
+# --- reading batches ------------------------------------------------------------------
+
+
+def list_batches(db: Session) -> list[PayrollBatchRow]:
+    """Every batch, newest first."""
+    return list(db.scalars(select(PayrollBatchRow).order_by(PayrollBatchRow.number.desc())))
+
+
+def get_batch(db: Session, *, batch_id: str) -> PayrollBatchRow:
+    batch = db.get(PayrollBatchRow, batch_id)
+    if batch is None:
+        raise NotFoundError("Lønnsbunten finnes ikke.")
+    return batch
+
+
+def batch_lines(db: Session, *, batch_id: str) -> list[PayLine]:
+    """The frozen pay lines of a batch, in file order."""
+    rows = db.scalars(
+        select(PayrollLineRow)
+        .where(PayrollLineRow.batch_id == batch_id)
+        .order_by(PayrollLineRow.line_no)
+    )
+    return [
+        PayLine(
+            employee_no=row.employee_no,
+            case_no=row.case_no,
+            period=row.period,
+            kind=PayKind(row.kind),
+            pay_code=row.pay_code,
+            quantity=row.quantity,
+            rate=row.rate,
+            amount=row.amount,
+            account=row.account,
+            contra_account=row.contra_account,
+            dimensions=tuple(row.dimensions),
+        )
+        for row in rows
+    ]
+
+
+def _archive_sheets(db: Session, batch_id: str) -> list[exports.ArchiveSheet]:
+    """Every timesheet listing an entry of the batch, whole, with its signature.
+
+    Sheets are read-only from approval on, so this reads the same every time.
+    """
+    sheet_ids = (
+        select(TimesheetEntry.timesheet_id)
+        .join(PayrollBatchEntry, PayrollBatchEntry.entry_id == TimesheetEntry.entry_id)
+        .where(PayrollBatchEntry.batch_id == batch_id)
+    )
+    sheets = list(
+        db.scalars(
+            select(TimesheetRow).where(TimesheetRow.id.in_(sheet_ids)).order_by(TimesheetRow.id)
+        )
+    )
+    if not sheets:
+        return []
+    employee = dict(db.execute(select(ContactRow.id, ContactRow.employee_no)).all())
+    decisions = {
+        did: (case_no, group_id)
+        for did, case_no, group_id in db.execute(
+            select(DecisionRow.id, RecipientRow.case_no, DecisionRow.group_id).join(
+                RecipientRow, RecipientRow.id == DecisionRow.recipient_id
+            )
+        )
+    }
+    entries_by_sheet: dict[str, list[exports.ArchiveEntry]] = defaultdict(list)
+    query = (
+        select(TimesheetEntry.timesheet_id, EntryRow)
+        .join(EntryRow, EntryRow.id == TimesheetEntry.entry_id)
+        .where(TimesheetEntry.timesheet_id.in_([s.id for s in sheets]), EntryRow.deleted.is_(False))
+    )
+    for sheet_id, entry in db.execute(query):
+        entries_by_sheet[sheet_id].append(
+            exports.ArchiveEntry(
+                day=entry.date,
+                start=entry.start,
+                end=entry.end,
+                minutes=entry.minutes,
+                km=entry.total_km,
+                expenses=entry.total_expenses,
+            )
+        )
+    result = []
+    for sheet in sheets:
+        signature = db.get(SignatureRow, sheet.signature_id) if sheet.signature_id else None
+        case_no, group_id = decisions[sheet.decision_id]
+        result.append(
+            exports.ArchiveSheet(
+                employee_no=employee[sheet.contact_id],
+                case_no=case_no,
+                period=sheet.period,
+                entries=entries_by_sheet[sheet.id],
+                signature=None
+                if signature is None or signature.void
+                else exports.ArchiveSignature(
+                    signer_role=signature.signer_role,
+                    signed_at=signature.signed_at,
+                    content_hash=signature.content_hash,
+                    strokes=[
+                        [(float(point["x"]), float(point["y"])) for point in stroke]
+                        for stroke in signature.strokes
+                    ],
+                ),
+                approved_at=sheet.approved_at,
+                override_reason=sheet.override_reason,
+                group_id=group_id,
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    content: bytes
+    media_type: str
+    filename: str
+
+
+def export_batch(
+    db: Session, *, actor: Actor | None, batch_id: str, fmt: ExportFormat
+) -> ExportFile:
+    """A batch as a file: same batch and format, same bytes."""
+    batch = get_batch(db, batch_id=batch_id)
+    lines = batch_lines(db, batch_id=batch.id)
+    if fmt is ExportFormat.csv:
+        content = exports.csv_bytes(lines)
+    elif fmt is ExportFormat.visma:
+        content = exports.visma_bytes(lines)
+    elif fmt is ExportFormat.xlsx:
+        content = exports.xlsx_bytes(lines, batch_id=str(batch.number), created_at=batch.created_at)
+    else:
+        content = exports.pdf_bytes(
+            _archive_sheets(db, batch.id),
+            lines,
+            batch_id=str(batch.number),
+            created_at=batch.created_at,
+        )
+    audit(db, actor, "export", "payroll_batch", batch.id, format=fmt.value)
+    db.commit()
+    return ExportFile(
+        content=content,
+        media_type=MEDIA_TYPES[fmt],
+        filename=f"lonnsbunt-{batch.number}.{EXTENSIONS[fmt]}",
+    )

@@ -1,0 +1,73 @@
+"""Payroll's tables: batches, the entries they pay, their frozen pay lines, settings.
+
+A batch is immutable once made. Its pay lines are stored, not recomputed, so
+a later change of rates or pay codes never changes a file already sent to
+payroll: the same batch downloads as the same bytes for ever.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db import Base, ExactDecimal, UTCDateTime, utcnow
+
+
+class PayrollBatchRow(Base):
+    """A lønnsbunt: who made it, when, and its totals (as exact strings)."""
+
+    __tablename__ = "payroll_batches"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # None when the batch was made from the command line (a scheduled job).
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    period: Mapped[str | None] = mapped_column(String(7), default=None)
+    entry_count: Mapped[int] = mapped_column(Integer)
+    total_amount: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+    totals: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class PayrollBatchEntry(Base):
+    """The entries a batch pays. `entry_id` is the key: an entry is paid at most once."""
+
+    __tablename__ = "payroll_batch_entries"
+
+    entry_id: Mapped[str] = mapped_column(ForeignKey("entries.id"), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("payroll_batches.id"), index=True)
+
+
+class PayrollLineRow(Base):
+    """One frozen pay line of a batch, in file order (`line_no`)."""
+
+    __tablename__ = "payroll_lines"
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("payroll_batches.id"), primary_key=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_no: Mapped[str] = mapped_column(String(20), index=True)
+    case_no: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(7), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    pay_code: Mapped[str] = mapped_column(String(10))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+    rate: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal(2))
+    account: Mapped[str] = mapped_column(String(20), default="")
+    contra_account: Mapped[str] = mapped_column(String(20), default="")
+    dimensions: Mapped[list[str]] = mapped_column(JSON)
+
+
+class PaySettingsRow(Base):
+    """The pay settings as one JSON document (models.payroll.PaySettings), one row."""
+
+    __tablename__ = "pay_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
