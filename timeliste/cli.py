@@ -80,6 +80,19 @@ def _add_device_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     sync.set_defaults(handler=_device("sync_command"))
 
 
+def _add_export_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from server.payroll.cli import add_parser  # argparse only; the server loads when it runs
+
+    add_parser(commands)
+    commands.choices["export"].set_defaults(handler=_payroll_export)
+
+
+def _payroll_export(args: argparse.Namespace) -> int:
+    from server.payroll.cli import export
+
+    return export(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="timeliste", description="Timeliste for støttekontakttjenesten."
@@ -93,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
     _add_server_commands(commands)
     _add_device_commands(commands)
+    _add_export_command(commands)
     return parser
 
 
