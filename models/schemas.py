@@ -24,7 +24,18 @@ from pydantic import (
 )
 
 from models.clock import duration_minutes, duration_problem
-from models.types import CaseNo, ClockTime, EntityId, Hours, Km, LongText, Name, Nok, ShortText
+from models.types import (
+    CaseNo,
+    ClockTime,
+    Day,
+    EntityId,
+    Hours,
+    Km,
+    LongText,
+    Name,
+    Nok,
+    ShortText,
+)
 
 EmployeeNo = Annotated[
     str, StringConstraints(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_-]+$")
@@ -182,8 +193,8 @@ class DecisionTerms(Schema):
     kind: DecisionKind
     hours: Hours
     per: QuotaPer
-    valid_from: date
-    valid_to: date  # inclusive
+    valid_from: Day
+    valid_to: Day  # inclusive
     km_per_month: Km | None = None
     group_id: EntityId | None = None
 
@@ -209,7 +220,7 @@ class DecisionUpdate(Schema):
     """Changing a vedtak; omitted fields stay as they are."""
 
     hours: Hours | None = None
-    valid_to: date | None = None
+    valid_to: Day | None = None
     km_per_month: Km | None = None
     contact_ids: list[EntityId] | None = None
 
@@ -260,7 +271,7 @@ class EntryData(Schema):
 
     id: EntityId
     decision_ids: list[EntityId] = Field(min_length=1, max_length=6)
-    date: date
+    date: Day
     start: ClockTime
     end: ClockTime
     activities: list[Activity] = Field(default_factory=list, max_length=20)

@@ -7,7 +7,7 @@ touch either, because a timesheet must add up to the øre and the minute.
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time
 from decimal import Decimal
 from typing import Annotated
 
@@ -16,6 +16,10 @@ from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 MAX_KM_PER_TRIP = Decimal(2000)
 MAX_EXPENSE_NOK = Decimal(100_000)
 MINUTES_PER_DAY = 24 * 60
+# Far enough for any real vedtak ("inntil videre" is often typed 9999-12-31),
+# near enough that date arithmetic never overflows and periods stay few.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -34,6 +38,12 @@ def _exact_decimal(value: object) -> object:
     return value
 
 
+def _plausible_day(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError("Datoen må ligge mellom 01.01.2000 og 31.12.2100.")
+    return value
+
+
 def _two_places(value: Decimal) -> Decimal:
     if value != value.quantize(Decimal("0.01")):
         raise ValueError("Beløp kan ha høyst to desimaler (øre).")
@@ -48,6 +58,9 @@ def _one_place(value: Decimal) -> Decimal:
 
 ClockTime = Annotated[str, AfterValidator(_check_clock)]
 """A local wall-clock time in Europe/Oslo, written HH:MM."""
+
+Day = Annotated[date, AfterValidator(_plausible_day)]
+"""A calendar date the rules compute with (entry dates, vedtak validity)."""
 
 Minutes = Annotated[int, Field(gt=0, le=MINUTES_PER_DAY)]
 """A duration in whole minutes: more than zero, at most a day."""

@@ -188,3 +188,12 @@ def test_entry_outside_validity_uses_no_quota_anywhere() -> None:
 )
 def test_minutes_to_hours(minutes: int, hours: str) -> None:
     assert minutes_to_hours(minutes) == Decimal(hours)
+
+
+def test_weekly_vedtak_to_the_last_plausible_day() -> None:
+    terms = make_terms(per=QuotaPer.week, valid_from=date(2026, 1, 1), valid_to=date(2100, 12, 31))
+    periods = quota_periods(terms)
+    # 31 Dec 2100 is a Friday: its week ends in 2101 and is covered 5 of 7 days.
+    assert periods[-1].key == "2100-W52"
+    assert periods[-1].end == date(2101, 1, 2)
+    assert periods[-1].quota_minutes == prorated_minutes(Decimal(10), 5, 7)

@@ -245,3 +245,23 @@ def test_signature_needs_a_drawing_and_a_sha256() -> None:
 )
 def test_display_name(full: str, shown: str) -> None:
     assert display_name(full) == shown
+
+
+def test_absurd_dates_are_refused_not_crashed_on() -> None:
+    # 9999-12-31 + one day would overflow in the duration arithmetic.
+    assert _problems(EntryData, _entry(date="9999-12-31", start="22:00", end="01:00")) == [
+        Problem("date", "Datoen må ligge mellom 01.01.2000 og 31.12.2100.")
+    ]
+    assert _problems(DecisionCreate, _decision(valid_to="9999-12-31")) == [
+        Problem("valid_to", "Datoen må ligge mellom 01.01.2000 og 31.12.2100.")
+    ]
+    assert _problems(DecisionCreate, _decision(valid_from="1999-12-31")) == [
+        Problem("valid_from", "Datoen må ligge mellom 01.01.2000 og 31.12.2100.")
+    ]
+
+
+def test_the_last_plausible_day_still_computes() -> None:
+    entry = EntryData.model_validate(_entry(date="2100-12-31", start="22:00", end="01:00"))
+    assert entry.minutes == 180
+    decision = DecisionCreate.model_validate(_decision(per="week", valid_to="2100-12-31"))
+    assert decision.valid_to == date(2100, 12, 31)
