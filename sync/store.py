@@ -236,6 +236,41 @@ def _minutes_from_hours(value: Any) -> int:
     return int((Decimal(str(value)) * 60).to_integral_value(rounding=ROUND_HALF_UP))
 
 
+# A synced entry's three versions are usually one and the same: writing it
+# once and pointing to it keeps the file (and every save, which rewrites the
+# file) a third of the size.
+_SAME_AS_DATA = "=data"
+_SAME_AS_SERVER = "=server"
+
+
+def _versions(record: Raw | None) -> tuple[Raw | None, Raw | None, Raw | None]:
+    """(data, server, basis) of an entry record, unpacked."""
+    if record is None:
+        return None, None, None
+    data = record.get("data")
+    server = record.get("server")
+    if server == _SAME_AS_DATA:
+        server = data
+    basis = record.get("basis")
+    if basis == _SAME_AS_DATA:
+        basis = data
+    elif basis == _SAME_AS_SERVER:
+        basis = server
+    return data, server, basis
+
+
+def _pack(record: Raw, data: Raw | None, server: Raw | None, basis: Raw | None) -> None:
+    """Store the three versions in `record`, each repeated one as a pointer."""
+    record["data"] = data
+    record["server"] = _SAME_AS_DATA if server is not None and server == data else server
+    if basis is not None and basis == data:
+        record["basis"] = _SAME_AS_DATA
+    elif basis is not None and basis == server:
+        record["basis"] = _SAME_AS_SERVER
+    else:
+        record["basis"] = basis
+
+
 class _ProcessLock:
     """An advisory lock on a side file, held while the store is open."""
 
@@ -592,12 +627,12 @@ class DeviceStore:
                 if self._is_locked(data, entry):
                     raise LockedError(_LOCKED_MESSAGE)
                 mutation_id = self._enqueue(data, "entry.upsert", payload, key=entry.id)
+                _, server, basis = _versions(record)
                 if record is None:
-                    record = {"server": None, "basis": None}
+                    record = {}
                     entries[entry.id] = record
-                record.update(
-                    data=payload, state=EntryState.pending, errors=[], last_mutation=mutation_id
-                )
+                _pack(record, payload, server, basis)
+                record.update(state=EntryState.pending, errors=[], last_mutation=mutation_id)
 
             self._commit(change)
             saved = self.entry(entry.id)
@@ -615,9 +650,9 @@ class DeviceStore:
                 if self._is_locked(data, _parse_entry(record["data"])):
                     raise LockedError(_LOCKED_MESSAGE)
                 mutation_id = self._enqueue(data, "entry.delete", {"id": entry_id}, key=entry_id)
-                record.update(
-                    data=None, state=EntryState.pending, errors=[], last_mutation=mutation_id
-                )
+                _, server, basis = _versions(record)
+                _pack(record, None, server, basis)
+                record.update(state=EntryState.pending, errors=[], last_mutation=mutation_id)
 
             self._commit(change)
 
@@ -716,11 +751,8 @@ class DeviceStore:
 
     def _effective(self, record: Raw) -> Raw | None:
         """The version the server will count once the outbox is through."""
-        if record["state"] == EntryState.rejected:
-            server: Raw | None = record.get("server")
-            return server
-        data: Raw | None = record["data"]
-        return data
+        data, server, _ = _versions(record)
+        return server if record["state"] == EntryState.rejected else data
 
     def _usage(self, data: Raw, decision_id: str, extra: EntryData | None) -> list[PeriodUsage]:
         raw_decision = data.get("decisions", {}).get(decision_id)
@@ -734,7 +766,7 @@ class DeviceStore:
                 effective: Raw | None = None  # replaced by `extra` below
             else:
                 effective = self._effective(record)
-            basis = record.get("basis")
+            basis = _versions(record)[2]
             if effective == basis:
                 continue  # the server's figure already holds this version
             if effective is not None and decision_id in effective["decision_ids"]:
@@ -858,11 +890,13 @@ class DeviceStore:
         if record is None:
             return
         latest = record.get("last_mutation") == mutation["mutation_id"]
+        current, server, basis = _versions(record)
         if accepted:
-            record["server"] = mutation["data"] if kind == "entry.upsert" else None
+            server = mutation["data"] if kind == "entry.upsert" else None
+            _pack(record, current, server, basis)
             if latest:
-                if record["data"] is None:
-                    if record.get("basis") is None:
+                if current is None:
+                    if basis is None:
                         del entries[mutation["key"]]
                     else:
                         record["state"] = EntryState.synced  # a tombstone until usage catches up
@@ -871,12 +905,12 @@ class DeviceStore:
                     record["errors"] = []
             return
         if latest:
-            if record["data"] is None:
+            if current is None:
                 # The server would not delete it (for instance a locked sheet): it stays.
-                if record.get("server") is None:
+                if server is None:
                     del entries[mutation["key"]]
                     return
-                record["data"] = record["server"]
+                _pack(record, server, server, basis)
             record["state"] = EntryState.rejected
             record["errors"] = errors
 
@@ -921,12 +955,9 @@ class DeviceStore:
         # The pulled usage counts the server's entries as they are now.
         for entry_id in list(entries):
             record = entries[entry_id]
-            record["basis"] = record.get("server")
-            if (
-                record["data"] is None
-                and record.get("server") is None
-                and (entry_id not in outbox_keys)
-            ):
+            current, server, _ = _versions(record)
+            _pack(record, current, server, server)
+            if current is None and server is None and entry_id not in outbox_keys:
                 del entries[entry_id]
         # Signatures the server has answered are now part of the pulled timesheets.
         signatures = self._table(data, "signatures")
@@ -942,26 +973,19 @@ class DeviceStore:
         record = entries.get(entry_id)
         if record is None:
             if server is not None:
-                entries[entry_id] = {
-                    "data": server,
-                    "server": server,
-                    "basis": None,
-                    "state": EntryState.synced,
-                    "errors": [],
-                    "last_mutation": None,
-                }
+                record = {"state": EntryState.synced, "errors": [], "last_mutation": None}
+                _pack(record, server, server, None)
+                entries[entry_id] = record
             return
-        record["server"] = server
+        current, _, basis = _versions(record)
+        _pack(record, current, server, basis)
         if waiting:
             return  # the phone's newer change is still on its way
         locked = server is not None and self._is_locked(data, _parse_entry(server))
-        if record["state"] == EntryState.rejected and not locked and record["data"] is not None:
+        if record["state"] == EntryState.rejected and not locked and current is not None:
             return  # the contact's correction in progress stays until they save or discard it
-        if server is None:
-            record["data"] = None
-            record["state"] = EntryState.synced
-            return
-        record.update(data=server, state=EntryState.synced, errors=[])
+        _pack(record, server, server, basis)
+        record.update(state=EntryState.synced, errors=[])
 
     def discard_rejected(self, entry_id: str) -> None:
         """Give up a refused change: the entry goes back to what the server has (or away)."""
@@ -972,10 +996,12 @@ class DeviceStore:
                 record = entries.get(entry_id)
                 if record is None or record["state"] != EntryState.rejected:
                     return
-                if record.get("server") is None:
+                _, server, basis = _versions(record)
+                if server is None:
                     del entries[entry_id]
                 else:
-                    record.update(data=record["server"], state=EntryState.synced, errors=[])
+                    _pack(record, server, server, basis)
+                    record.update(state=EntryState.synced, errors=[])
 
             self._commit(change)
 
