@@ -265,3 +265,10 @@ def test_the_last_plausible_day_still_computes() -> None:
     assert entry.minutes == 180
     decision = DecisionCreate.model_validate(_decision(per="week", valid_to="2100-12-31"))
     assert decision.valid_to == date(2100, 12, 31)
+
+
+def test_unlisted_pydantic_errors_still_speak_norwegian() -> None:
+    # A lone surrogate cannot be stored or hashed; pydantic refuses it with a
+    # type our table does not list, which must not leak English to the user.
+    problems = _problems(Expense, {"amount": "1", "category": "\ud800"})
+    assert problems == [Problem("category", "Ugyldig verdi.")]
