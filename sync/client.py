@@ -179,6 +179,11 @@ class SyncClient:
         waiting, rejected = store.pending_count(), store.attention_count()
         self._status = self._settled(waiting, rejected, error=None)
 
+    @property
+    def store(self) -> DeviceStore:
+        """The store this client syncs."""
+        return self._store
+
     # --- status ------------------------------------------------------------------------
 
     @property

@@ -24,8 +24,9 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from tinydb import TinyDB
 from tinydb.table import Table
 
@@ -208,6 +209,15 @@ def _entry_json(entry: EntryData) -> Raw:
 def _parse_entry(raw: Raw) -> EntryData:
     # The server may add fields of its own (contact_id, timestamps): keep the payload's.
     return EntryData.model_validate({k: v for k, v in raw.items() if k in _ENTRY_FIELDS})
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _known(model: type[_M], raw: Raw) -> _M:
+    """`model` from a pulled item, ignoring the fields the server adds (case_no, entry_ids…)."""
+    names = {field.alias or name for name, field in model.model_fields.items()}
+    return model.model_validate({k: v for k, v in raw.items() if k in names})
 
 
 def _problems(raw: Sequence[Any] | None) -> tuple[Problem, ...]:
@@ -437,7 +447,7 @@ class DeviceStore:
         """The vedtak assigned to this contact, as last pulled."""
         with self._mutex:
             raw = self._read().get("decisions", {})
-            return [Decision.model_validate(item) for item in raw.values()]
+            return [_known(Decision, item) for item in raw.values()]
 
     def _decisions_by_id(self) -> dict[str, Decision]:
         return {decision.id: decision for decision in self.decisions()}
@@ -446,15 +456,13 @@ class DeviceStore:
         """Display names and case numbers by recipient id."""
         with self._mutex:
             raw = self._read().get("recipients", {})
-            return {key: RecipientForContact.model_validate(item) for key, item in raw.items()}
+            return {key: _known(RecipientForContact, item) for key, item in raw.items()}
 
     def timesheets(self) -> list[TimesheetPublic]:
         """The contact's timesheets, as last pulled (a local signature shows as signed)."""
         with self._mutex:
             data = self._read()
-            sheets = [
-                TimesheetPublic.model_validate(item) for item in data.get("timesheets", {}).values()
-            ]
+            sheets = [_known(TimesheetPublic, item) for item in data.get("timesheets", {}).values()]
             signed_here = {
                 key
                 for key, record in data.get("signatures", {}).items()
@@ -472,7 +480,7 @@ class DeviceStore:
         """Flags the server raised on the contact's entries, as last pulled."""
         with self._mutex:
             raw = self._read().get("flags", {})
-            return [FlagPublic.model_validate(item) for item in raw.values()]
+            return [_known(FlagPublic, item) for item in raw.values()]
 
     def cursor(self) -> int:
         """The server's change number this store has pulled up to (0: nothing yet)."""
@@ -758,7 +766,7 @@ class DeviceStore:
         raw_decision = data.get("decisions", {}).get(decision_id)
         if raw_decision is None:
             return []
-        terms = Decision.model_validate(raw_decision)
+        terms = _known(Decision, raw_decision)
         now: list[EntryData] = []
         counted: list[EntryData] = []
         for entry_id, record in data.get("entries", {}).items():
@@ -948,10 +956,19 @@ class DeviceStore:
                 str(period["start"]): _minutes_from_hours(period["used_hours"])
                 for period in item.get("periods", ())
             }
+        deleted = payload.get("deleted") or {}
+        for name in ("decisions", "timesheets"):
+            table = self._table(data, name)
+            for gone in deleted.get(name) or ():
+                table.pop(str(gone), None)
         outbox_keys = {m["key"] for m in data.get("outbox", {}).values()}
         entries = self._table(data, "entries")
-        for item in payload.get("entries") or ():
+        pulled = list(payload.get("entries") or ())
+        pulled += [{"id": gone, "deleted": True} for gone in deleted.get("entries") or ()]
+        for item in pulled:
             self._merge_entry(data, entries, item, waiting=str(item["id"]) in outbox_keys)
+            if item.get("contact_id") and not meta.get("contact_id"):
+                meta["contact_id"] = str(item["contact_id"])
         # The pulled usage counts the server's entries as they are now.
         for entry_id in list(entries):
             record = entries[entry_id]

@@ -1,0 +1,272 @@
+"""SyncClient against the real server on loopback: offline first, exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from models.payperiod import pay_period_of
+from models.schemas import EntryData, SignatureCreate
+from sync.client import SyncClient, SyncState, SyncStatus, login
+from sync.store import DeviceStore, EntryState, LockedError
+from tests.support.proxy import FaultyProxy
+from tests.sync.conftest import World
+
+
+def entry_for(
+    world: World, *, days_ago: int, start: str = "10:00", end: str = "12:00"
+) -> EntryData:
+    return EntryData.model_validate(
+        {
+            "id": str(uuid.uuid4()),
+            "decision_ids": [world.decision_id],
+            "date": (world.today - timedelta(days=days_ago)).isoformat(),
+            "start": start,
+            "end": end,
+            "activities": ["Tur"],
+        }
+    )
+
+
+async def signed_in(
+    world: World, path: Path, *, via: str | None = None, **client_options: object
+) -> SyncClient:
+    """Log in as the contact, remember it in the store, first sync (through `via` if given)."""
+    session = await login(world.server.base_url, world.username, world.password)
+    store = DeviceStore(path)
+    store.set_account(
+        server_url=world.server.base_url,
+        username=world.username,
+        token=session.token,
+        role=session.role,
+        expires_at=session.expires_at,
+        contact_id=session.contact_id,
+    )
+    client = SyncClient(store, via or world.server.base_url, session.token, **client_options)  # type: ignore[arg-type]
+    status = await client.sync()
+    assert status.state is SyncState.synced, status
+    return client
+
+
+def test_first_sync_pulls_the_decision_and_a_saved_entry_reaches_the_server(
+    world: World, store_path: Path
+) -> None:
+    async def scenario() -> None:
+        client = await signed_in(world, store_path)
+        store = client.store
+        assert [d.id for d in store.decisions()] == [world.decision_id]
+        entry = entry_for(world, days_ago=2)
+        store.save_entry(entry)
+        assert (await client.refresh_status()).state is SyncState.waiting
+        seen: list[SyncStatus] = []
+        client.subscribe(seen.append)
+        status = await client.sync()
+        assert status.state is SyncState.synced
+        assert [s.state for s in seen] == [SyncState.syncing, SyncState.synced]
+        assert store.entry(entry.id).state is EntryState.synced  # type: ignore[union-attr]
+        assert world.server_entries()[entry.id]["end"] == "12:00"
+        assert world.used_minutes() == 120
+        await client.aclose()
+        store.close()
+
+    asyncio.run(scenario())
+
+
+def test_offline_saves_wait_and_one_sync_drains_them(world: World, store_path: Path) -> None:
+    async def scenario() -> None:
+        client = await signed_in(world, store_path, max_attempts=2, backoff_base=0.01)
+        store = client.store
+        world.server.stop()
+        try:
+            saved = [
+                entry_for(world, days_ago=d, start="09:00", end="10:30") for d in (1, 2, 3, 4, 5)
+            ]
+            for entry in saved:
+                store.save_entry(entry)
+            assert {e.id for e in store.entries()} == {e.id for e in saved}
+            status = await client.sync()
+            assert status.state is SyncState.offline
+            assert status.waiting == 5
+            assert "Frakoblet" in status.message
+            assert {e.state for e in store.entries()} == {EntryState.pending}
+        finally:
+            world.server.start()
+        status = await client.sync()
+        assert status.state is SyncState.synced
+        assert store.pending_count() == 0
+        on_server = world.server_entries()
+        assert set(on_server) == {e.id for e in saved}
+        assert world.used_minutes() == 5 * 90
+        # The phone's projection agrees with the server's figure after the pull.
+        assert sum(u.used_minutes for u in store.usage(world.decision_id)) == 5 * 90
+        await client.aclose()
+        store.close()
+
+    asyncio.run(scenario())
+
+
+def test_lost_push_answer_is_retried_and_answered_duplicate(world: World, store_path: Path) -> None:
+    async def scenario() -> None:
+        with FaultyProxy(world.server.base_url) as proxy:
+            client = await signed_in(world, store_path, via=proxy.base_url, backoff_base=0.01)
+            store = client.store
+            first, second = entry_for(world, days_ago=1), entry_for(world, days_ago=2)
+            store.save_entry(first)
+            store.save_entry(second)
+            proxy.drop_answers("/api/v1/sync/push", 1)
+            status = await client.sync()
+            assert status.state is SyncState.synced
+            pushes = proxy.requests_to("/api/v1/sync/push")
+            assert [p.delivered for p in pushes] == [False, True]
+            lost = json.loads(pushes[0].answer)["results"]
+            retried = json.loads(pushes[1].answer)["results"]
+            assert [r["status"] for r in lost] == ["applied", "applied"]
+            assert [r["status"] for r in retried] == ["duplicate", "duplicate"]
+            assert set(world.server_entries()) == {first.id, second.id}
+            assert world.used_minutes() == 2 * 120
+            await client.aclose()
+            store.close()
+
+    asyncio.run(scenario())
+
+
+def test_server_errors_are_retried_with_backoff(world: World, store_path: Path) -> None:
+    async def scenario() -> None:
+        with FaultyProxy(world.server.base_url) as proxy:
+            client = await signed_in(world, store_path, via=proxy.base_url, backoff_base=0.01)
+            store = client.store
+            store.save_entry(entry_for(world, days_ago=1))
+            proxy.log.clear()
+            proxy.fail("/api/v1/sync/push", 2, status=503)
+            proxy.fail("/api/v1/sync/pull", 1, status=502)
+            status = await client.sync()
+            assert status.state is SyncState.synced
+            assert [p.status for p in proxy.requests_to("/api/v1/sync/push")] == [503, 503, 200]
+            assert [p.status for p in proxy.requests_to("/api/v1/sync/pull")] == [502, 200]
+            # When the failures outlast the attempts the phone says offline and keeps all.
+            store.save_entry(entry_for(world, days_ago=2))
+            proxy.fail("/api/v1/sync/push", 10, status=500)
+            status = await client.sync()
+            assert status.state is SyncState.offline
+            assert store.pending_count() == 1
+            await client.aclose()
+            store.close()
+
+    asyncio.run(scenario())
+
+
+def test_pushes_go_in_batches_in_order(world: World, store_path: Path) -> None:
+    async def scenario() -> None:
+        with FaultyProxy(world.server.base_url) as proxy:
+            client = await signed_in(world, store_path, via=proxy.base_url, batch_size=4)
+            store = client.store
+            saved = [entry_for(world, days_ago=1 + d) for d in range(10)]
+            for entry in saved:
+                store.save_entry(entry)
+            await client.sync()
+            batches = [
+                json.loads(e.answer)["results"] for e in proxy.requests_to("/api/v1/sync/push")
+            ]
+            assert [len(b) for b in batches] == [4, 4, 2]
+            ids = [r["mutation_id"] for b in batches for r in b]
+            assert ids == sorted(ids)
+            assert set(world.server_entries()) == {e.id for e in saved}
+            await client.aclose()
+            store.close()
+
+    asyncio.run(scenario())
+
+
+def test_revoked_token_asks_for_login_and_keeps_everything(world: World, store_path: Path) -> None:
+    async def scenario() -> None:
+        client = await signed_in(world, store_path)
+        store = client.store
+        entry = entry_for(world, days_ago=1)
+        store.save_entry(entry)
+        token = store.account().token  # type: ignore[union-attr]
+        world.server.api("POST", "/api/v1/auth/logout", token=token, expect=204)
+        status = await client.sync()
+        assert status.state is SyncState.login
+        assert "Logg inn" in status.message
+        assert store.pending_count() == 1
+        assert store.entry(entry.id) is not None
+        assert store.account().token is None  # type: ignore[union-attr]
+        client.set_token(world.login())
+        assert (await client.sync()).state is SyncState.synced
+        assert entry.id in world.server_entries()
+        await client.aclose()
+        store.close()
+
+    asyncio.run(scenario())
+
+
+def test_rejected_mutation_is_kept_with_reasons_and_not_retried(
+    world: World, store_path: Path
+) -> None:
+    async def scenario() -> None:
+        with FaultyProxy(world.server.base_url) as proxy:
+            client = await signed_in(world, store_path, via=proxy.base_url)
+            store = client.store
+            # The office unassigns the contact; the phone has not heard of it yet.
+            world.office(
+                "PATCH", f"/api/v1/decisions/{world.decision_id}", json={"contact_ids": []}
+            )
+            entry = entry_for(world, days_ago=1)
+            store.save_entry(entry)
+            status = await client.sync()
+            assert status.state is SyncState.attention
+            assert status.rejected == 1
+            [refused] = store.rejected()
+            assert refused.id == entry.id
+            assert refused.errors
+            assert "tildelt" in refused.errors[0].message
+            assert store.pending_count() == 0
+            pushes = len(proxy.requests_to("/api/v1/sync/push"))
+            again = await client.sync()
+            assert again.state is SyncState.attention
+            assert len(proxy.requests_to("/api/v1/sync/push")) == pushes  # nothing re-sent
+            assert entry.id not in world.server_entries()
+            await client.aclose()
+            store.close()
+
+    asyncio.run(scenario())
+
+
+def test_signature_hash_made_on_the_phone_is_accepted_and_locks(
+    world: World, store_path: Path
+) -> None:
+    async def scenario() -> None:
+        client = await signed_in(world, store_path)
+        store = client.store
+        day = world.today.replace(day=1) if world.today.day > 2 else world.today
+        entry = entry_for(world, days_ago=(world.today - day).days, start="10:00", end="11:15")
+        store.save_entry(entry)
+        await client.sync()
+        period = pay_period_of(entry.date)
+        signature = SignatureCreate(
+            decision_id=world.decision_id,
+            period=period,
+            content_hash=store.content_hash(world.decision_id, period),
+            signer_name="Kari Nordmann",
+            signer_role="recipient",
+            strokes=[[{"x": 0, "y": 0}, {"x": 5, "y": 5}]],
+            signed_at=datetime.now(UTC),
+        )
+        store.sign_timesheet(signature)
+        assert store.is_locked(entry)
+        status = await client.sync()
+        assert status.state is SyncState.synced, status
+        [sheet] = [t for t in store.timesheets() if t.period == period]
+        assert sheet.status == "signed"
+        assert store.signatures() == []  # settled: the pulled sheet carries it now
+        with pytest.raises(LockedError):
+            store.save_entry(entry.model_copy(update={"end": "12:00"}))
+        await client.aclose()
+        store.close()
+
+    asyncio.run(scenario())
