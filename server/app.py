@@ -11,7 +11,7 @@ from server import errors
 from server.config import Settings, get_settings
 from server.db import make_engine, make_sessionmaker
 from server.payroll import routes as payroll_routes
-from server.routes import auth, health
+from server.routes import auth, health, office, queue, sync, timesheets
 
 API_PREFIX = "/api/v1"
 
@@ -43,5 +43,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(auth.me_router)
+    app.include_router(office.router)
+    app.include_router(sync.router)
+    app.include_router(timesheets.router)
+    app.include_router(queue.router)
+    # Payroll's routes go here (server.payroll.routes).
     app.include_router(payroll_routes.router)
     return app

@@ -102,3 +102,97 @@ def make_time_entry(*, contact_id: str = "c1", **fields: Any) -> TimeEntry:
     """An entry with its owner, as the flag rules see it."""
     data = make_entry(**fields).model_dump(by_alias=True)
     return TimeEntry.model_validate({**data, "contact_id": contact_id})
+
+
+# --- API payloads (server and sync tests) ---------------------------------------------
+
+
+def recent_day(offset_days: int = 0) -> date:
+    """The 10th of last month (Oslo), shifted: old enough never to be 'in the future'."""
+    from datetime import timedelta
+
+    from models.clock import today_in_oslo
+
+    today = today_in_oslo()
+    first_of_this_month = today.replace(day=1)
+    tenth_of_last_month = (first_of_this_month - timedelta(days=1)).replace(day=10)
+    return tenth_of_last_month + timedelta(days=offset_days)
+
+
+def contact_payload(**overrides: Any) -> dict[str, Any]:
+    """`POST /api/v1/contacts` body; username and employee number are unique per call."""
+    n = next(_serial)
+    body: dict[str, Any] = {
+        "username": f"kontakt{n}",
+        "password": "kontakt-passord-1",
+        "name": f"Ola Kontakt{n}",
+        "employee_no": f"E{n:05d}",
+        "contract_type": "contractor",
+        "politiattest_date": "2024-01-15",
+    }
+    body.update(overrides)
+    return body
+
+
+def recipient_payload(**overrides: Any) -> dict[str, Any]:
+    """`POST /api/v1/recipients` body with a unique case number."""
+    n = next(_serial)
+    body: dict[str, Any] = {
+        "name": "Kari Nordmann",
+        "case_no": f"2026/{n:05d}",
+        "guardians": [{"name": "Per Nordmann", "relation": "far"}],
+    }
+    body.update(overrides)
+    return body
+
+
+def decision_payload(
+    *, recipient_id: str, contact_ids: list[str], **overrides: Any
+) -> dict[str, Any]:
+    """`POST /api/v1/decisions` body: 10 h a month, valid from a year ago to a year ahead."""
+    day = recent_day()
+    body: dict[str, Any] = {
+        "recipient_id": recipient_id,
+        "kind": "individual",
+        "hours": "10",
+        "per": "month",
+        "valid_from": date(day.year - 1, 1, 1).isoformat(),
+        "valid_to": date(day.year + 1, 12, 31).isoformat(),
+        "contact_ids": contact_ids,
+    }
+    body.update(overrides)
+    return body
+
+
+def entry_payload(*, decision_ids: list[str], **overrides: Any) -> dict[str, Any]:
+    """`entry.upsert` data: 10:00–12:00 on `recent_day()`, one activity, no trips."""
+    body: dict[str, Any] = {
+        "id": entry_id(),
+        "decision_ids": decision_ids,
+        "date": recent_day().isoformat(),
+        "start": "10:00",
+        "end": "12:00",
+        "activities": ["tur"],
+        "note": "Gikk tur i parken.",
+        "trips": [],
+        "expenses": [],
+    }
+    body.update(overrides)
+    return body
+
+
+def sign_payload(
+    *, decision_id: str, period: str, content_hash: str, **overrides: Any
+) -> dict[str, Any]:
+    """`timesheet.sign` data with a short drawn stroke."""
+    body: dict[str, Any] = {
+        "decision_id": decision_id,
+        "period": period,
+        "content_hash": content_hash,
+        "signer_name": "Kari Nordmann",
+        "signer_role": "recipient",
+        "strokes": [[{"x": 0, "y": 0}, {"x": 10, "y": 5}, {"x": 20, "y": 0}]],
+        "signed_at": "2026-01-31T12:00:00+01:00",
+    }
+    body.update(overrides)
+    return body

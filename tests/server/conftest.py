@@ -155,3 +155,96 @@ def office(client: TestClient, settings: Settings) -> dict[str, dict[str, str]]:
         add_user(settings, role.value, role)
         headers[role.value] = login(client, role.value)
     return headers
+
+
+class World:
+    """A small municipality over the API: one recipient, one contact, one vedtak.
+
+    `push` sends mutations as the contact; every helper goes through HTTP.
+    """
+
+    def __init__(self, client: TestClient, office: dict[str, dict[str, str]]) -> None:
+        from tests.factories import decision_payload, recipient_payload
+
+        self.client = client
+        self.office = office
+        self.coordinator = office["coordinator"]
+        self.device = "device-1"
+        self._mutation = 0
+        recipient = self.post("/api/v1/recipients", recipient_payload(), self.coordinator)
+        self.recipient_id: str = recipient["id"]
+        self.contact_id, self.contact = self.add_contact()
+        decision = self.post(
+            "/api/v1/decisions",
+            decision_payload(recipient_id=self.recipient_id, contact_ids=[self.contact_id]),
+            self.coordinator,
+        )
+        self.decision_id: str = decision["id"]
+
+    def post(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+        response = self.client.post(path, json=body, headers=headers)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    def add_contact(self, **overrides: Any) -> tuple[str, dict[str, str]]:
+        from tests.factories import contact_payload
+
+        body = contact_payload(**overrides)
+        contact = self.post("/api/v1/contacts", body, self.coordinator)
+        return contact["id"], login(self.client, body["username"], body["password"])
+
+    def add_decision(self, contact_ids: list[str] | None = None, **overrides: Any) -> str:
+        from tests.factories import decision_payload
+
+        body = decision_payload(
+            recipient_id=overrides.pop("recipient_id", self.recipient_id),
+            contact_ids=contact_ids if contact_ids is not None else [self.contact_id],
+            **overrides,
+        )
+        return str(self.post("/api/v1/decisions", body, self.coordinator)["id"])
+
+    def push(
+        self,
+        *mutations: tuple[str, dict[str, Any]],
+        headers: dict[str, str] | None = None,
+        device: str | None = None,
+    ) -> list[dict[str, Any]]:
+        batch = []
+        for kind, data in mutations:
+            self._mutation += 1
+            batch.append({"mutation_id": self._mutation, "type": kind, "data": data})
+        response = self.client.post(
+            "/api/v1/sync/push",
+            json={"device_id": device or self.device, "mutations": batch},
+            headers=headers or self.contact,
+        )
+        assert response.status_code == 200, response.text
+        results: list[dict[str, Any]] = response.json()["results"]
+        return results
+
+    def upsert(self, headers: dict[str, str] | None = None, **fields: Any) -> dict[str, Any]:
+        from tests.factories import entry_payload
+
+        fields.setdefault("decision_ids", [self.decision_id])
+        data = entry_payload(**fields)
+        result = self.push(("entry.upsert", data), headers=headers)[0]
+        result["entry"] = data
+        return result
+
+    def pull(self, cursor: int = 0, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        response = self.client.get(
+            "/api/v1/sync/pull", params={"cursor": cursor}, headers=headers or self.contact
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def get(self, path: str, headers: dict[str, str] | None = None, **params: Any) -> Any:
+        response = self.client.get(path, params=params, headers=headers or self.coordinator)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture
+def world(client: TestClient, office: dict[str, dict[str, str]]) -> World:
+    return World(client, office)

@@ -1,0 +1,42 @@
+"""Device sync: push mutations, pull changes (contacts only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from models.schemas import Role
+from server.deps import DbDep, RequireRole, SettingsDep
+from server.schemas import PullResponse, PushRequest, PushResponse
+from server.services import sync
+from server.services.common import Actor
+
+router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
+
+ContactUser = Annotated[Actor, RequireRole(Role.contact)]
+
+
+@router.post("/push")
+def push(body: PushRequest, actor: ContactUser, db: DbDep, settings: SettingsDep) -> PushResponse:
+    """Apply the device's mutations in order, each in its own transaction.
+
+    Per mutation: `applied` (with the open `flags` it raised or touched),
+    `duplicate` (this device already sent this mutation_id; nothing done), or
+    `rejected` with `errors: [{field, message, code}]` (nothing stored; do not
+    retry). Types: `entry.upsert` (EntryData), `entry.delete` (`{id}`),
+    `timesheet.sign` (SignatureCreate). Bad data never fails the whole push.
+    """
+    return sync.push(db, settings=settings, actor=actor, request=body)
+
+
+@router.get("/pull")
+def pull(actor: ContactUser, db: DbDep, cursor: Annotated[int, Query(ge=0)] = 0) -> PullResponse:
+    """Everything that changed after `cursor` (0: all the contact may see).
+
+    Answer: `cursor` (send it next time), `decisions`, `recipients`
+    (display name and case number only), `entries` (own, live), `timesheets`
+    (own, with `entry_ids`), `flags`, `usage` (per decision whose usage
+    changed: all quota periods), `deleted: {entries, decisions, timesheets}`.
+    """
+    return sync.pull(db, actor=actor, cursor=cursor)

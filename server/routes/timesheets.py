@@ -1,0 +1,76 @@
+"""Timesheets: lists, one sheet, approval and rejection."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from models.schemas import Role, TimesheetStatus
+from server.deps import DbDep, RequireRole
+from server.schemas import (
+    ApproveRequest,
+    RejectRequest,
+    TimesheetDetail,
+    TimesheetsPublic,
+    TimesheetSummary,
+)
+from server.services import timesheets
+from server.services.common import Actor
+
+router = APIRouter(prefix="/api/v1/timesheets", tags=["timesheets"])
+
+Reader = Annotated[Actor, RequireRole(Role.coordinator, Role.payroll, Role.contact)]
+Coordinator = Annotated[Actor, RequireRole(Role.coordinator)]
+PeriodQuery = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+
+@router.get("")
+def list_timesheets(
+    actor: Reader,
+    db: DbDep,
+    period: PeriodQuery = None,
+    status: TimesheetStatus | None = None,
+    contact_id: str | None = None,
+    decision_id: str | None = None,
+) -> TimesheetsPublic:
+    """Timesheets (a contact sees only their own)."""
+    data = timesheets.list_timesheets(
+        db,
+        actor=actor,
+        period=period,
+        status=status,
+        contact_id=contact_id,
+        decision_id=decision_id,
+    )
+    return TimesheetsPublic(data=data, count=len(data))
+
+
+@router.get("/{timesheet_id}")
+def get_timesheet(timesheet_id: str, actor: Reader, db: DbDep) -> TimesheetDetail:
+    """One sheet with entries, signature and open flags; payroll gets no notes or activities."""
+    return timesheets.detail(db, actor=actor, timesheet_id=timesheet_id)
+
+
+@router.post("/{timesheet_id}/approve")
+def approve(
+    timesheet_id: str, body: ApproveRequest, actor: Coordinator, db: DbDep
+) -> TimesheetSummary:
+    """Approve; unsigned or flagged sheets need `override_reason` (else 409)."""
+    row = timesheets.approve(
+        db,
+        actor=actor,
+        timesheet_id=timesheet_id,
+        note=body.note,
+        override_reason=body.override_reason,
+    )
+    return timesheets.summaries(db, [row])[0]
+
+
+@router.post("/{timesheet_id}/reject")
+def reject(
+    timesheet_id: str, body: RejectRequest, actor: Coordinator, db: DbDep
+) -> TimesheetSummary:
+    """Send back to the contact with a reason; the signature stops counting."""
+    row = timesheets.reject(db, actor=actor, timesheet_id=timesheet_id, reason=body.reason)
+    return timesheets.summaries(db, [row])[0]

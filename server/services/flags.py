@@ -1,0 +1,282 @@
+"""Keeping flags current, one scope at a time (see models.flags).
+
+An entry change re-checks only the scopes it can affect: the quota and km
+periods of every decision it names (before and after the change), its own
+outside-decision findings, overlaps with the contact's entries from the day
+before to the day after, double coverage on its individual decisions, and any
+open flag that lists it. A scope that no longer yields a finding has its open
+flag resolved with a note saying so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.flags import (
+    Finding,
+    double_coverage,
+    km_over_allowance,
+    outside_decision,
+    overlaps,
+    overuse,
+)
+from models.quota import QuotaPeriod, period_containing
+from models.schemas import Decision, DecisionKind, FlagKind, FlagStatus, TimeEntry
+from server.db import utcnow
+from server.services.changes import Changes
+from server.services.common import new_id
+from server.services.convert import entry_light
+from server.tables import EntryDecision, EntryRow, FlagRow
+
+AUTO_RESOLVED = (
+    "Løst automatisk: avviket finnes ikke lenger etter at en økt ble endret eller slettet."
+)
+RULE_KINDS = (
+    FlagKind.overuse,
+    FlagKind.outside_decision,
+    FlagKind.overlap,
+    FlagKind.double_coverage,
+    FlagKind.km_over_allowance,
+)
+
+
+def entries_on_decision(db: Session, decision_id: str, first: date, last: date) -> list[TimeEntry]:
+    """Live entries naming the decision and dated first..last (inclusive)."""
+    rows = db.scalars(
+        select(EntryRow)
+        .join(EntryDecision, EntryDecision.entry_id == EntryRow.id)
+        .where(
+            EntryDecision.decision_id == decision_id,
+            EntryDecision.date >= first,
+            EntryDecision.date <= last,
+        )
+    )
+    return [entry_light(row) for row in rows]
+
+
+def _contact_entries(db: Session, contact_id: str, first: date, last: date) -> list[TimeEntry]:
+    rows = db.scalars(
+        select(EntryRow).where(
+            EntryRow.contact_id == contact_id,
+            EntryRow.date >= first,
+            EntryRow.date <= last,
+            EntryRow.deleted.is_(False),
+        )
+    )
+    return [entry_light(row) for row in rows]
+
+
+def _month_bounds(day: date) -> tuple[date, date]:
+    first = day.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return first, last
+
+
+def period_findings(
+    db: Session, decision: Decision, days: Iterable[date]
+) -> tuple[set[str], list[Finding]]:
+    """Overuse and km findings for the quota periods and months containing `days`."""
+    from models.flags import km_scope, overuse_scope
+
+    checked: set[str] = set()
+    findings: list[Finding] = []
+    periods: dict[str, QuotaPeriod] = {}
+    months: dict[str, date] = {}
+    for day in days:
+        period = period_containing(decision, day)
+        if period is not None:
+            periods[period.key] = period
+        months[f"{day:%Y-%m}"] = day.replace(day=1)
+    for period in periods.values():
+        checked.add(overuse_scope(decision.id, period.key))
+        found = overuse(
+            decision.id, period, entries_on_decision(db, decision.id, period.start, period.end)
+        )
+        if found:
+            findings.append(found)
+    if decision.km_per_month is not None:
+        for key, month in months.items():
+            checked.add(km_scope(decision.id, key))
+            first, last = _month_bounds(month)
+            found = km_over_allowance(
+                decision.id, decision, month, entries_on_decision(db, decision.id, first, last)
+            )
+            if found:
+                findings.append(found)
+    return checked, findings
+
+
+def entry_findings(
+    db: Session,
+    *,
+    entry_id: str,
+    old: TimeEntry | None,
+    new: TimeEntry | None,
+    decisions: dict[str, Decision],
+) -> tuple[set[str], list[Finding]]:
+    """Every scope the change of one entry can affect, and what they yield now."""
+    checked: set[str] = set()
+    findings: list[Finding] = []
+    days_by_decision: dict[str, set[date]] = {}
+    for version in (old, new):
+        if version is None:
+            continue
+        for decision_id in version.decision_ids:
+            days_by_decision.setdefault(decision_id, set()).add(version.date)
+    for decision_id, days in sorted(days_by_decision.items()):
+        decision = decisions.get(decision_id)
+        if decision is None:
+            continue
+        scope_checked, found = period_findings(db, decision, days)
+        checked |= scope_checked
+        findings += found
+
+    # Scopes of open flags that list the entry are re-checked too: a pair that
+    # no longer overlaps, a decision the entry no longer names.
+    current = new or old
+    owner = current.contact_id if current is not None else None
+    named = sorted(days_by_decision)
+    for row in db.scalars(
+        select(FlagRow).where(
+            FlagRow.status == FlagStatus.open.value,
+            FlagRow.kind.in_([k.value for k in RULE_KINDS]),
+            FlagRow.decision_id.in_(named) | (FlagRow.contact_id == owner),
+        )
+    ):
+        if entry_id in row.entry_ids:
+            checked.add(row.scope)
+
+    if new is not None:
+        for decision_id in new.decision_ids:
+            decision = decisions.get(decision_id)
+            if decision is not None:
+                found_outside = outside_decision(decision_id, decision, new)
+                if found_outside:
+                    findings.append(found_outside)
+        near = _contact_entries(
+            db, new.contact_id, new.date - timedelta(days=1), new.date + timedelta(days=1)
+        )
+        findings += overlaps(new, near)
+        individual = [
+            d
+            for d in new.decision_ids
+            if d in decisions and decisions[d].kind is DecisionKind.individual
+        ]
+        others: list[TimeEntry] = []
+        for decision_id in individual:
+            others += entries_on_decision(
+                db, decision_id, new.date - timedelta(days=1), new.date + timedelta(days=1)
+            )
+        findings += double_coverage(new, individual, others)
+    checked |= {finding.scope for finding in findings}
+    return checked, findings
+
+
+def reconcile(
+    db: Session,
+    changes: Changes,
+    *,
+    checked: set[str],
+    findings: Sequence[Finding],
+    note: str = AUTO_RESOLVED,
+) -> list[FlagRow]:
+    """Make the open flags of the `checked` scopes match `findings`; the open ones result."""
+    found = {finding.scope: finding for finding in findings}
+    scopes = checked | set(found)
+    if not scopes:
+        return []
+    open_rows = {
+        row.scope: row
+        for row in db.scalars(
+            select(FlagRow).where(
+                FlagRow.status == FlagStatus.open.value, FlagRow.scope.in_(sorted(scopes))
+            )
+        )
+    }
+    result: list[FlagRow] = []
+    now = utcnow()
+    for scope in sorted(scopes):
+        finding = found.get(scope)
+        row = open_rows.get(scope)
+        if finding is not None and row is not None:
+            if row.detail != finding.detail or list(row.entry_ids) != list(finding.entry_ids):
+                row.detail = finding.detail
+                row.entry_ids = list(finding.entry_ids)
+                changes.touch(row)
+            result.append(row)
+        elif finding is not None:
+            row = FlagRow(
+                id=new_id(),
+                kind=finding.kind.value,
+                scope=scope,
+                status=FlagStatus.open.value,
+                decision_id=finding.decision_id,
+                contact_id=finding.contact_id,
+                period=finding.period,
+                entry_ids=list(finding.entry_ids),
+                detail=finding.detail,
+                created_at=now,
+            )
+            db.add(row)
+            changes.touch(row)
+            result.append(row)
+        elif row is not None:
+            row.status = FlagStatus.resolved.value
+            row.resolution_note = note
+            row.resolved_at = now
+            changes.touch(row)
+    return result
+
+
+def raise_flag(
+    db: Session,
+    changes: Changes,
+    *,
+    kind: FlagKind,
+    scope: str,
+    detail: str,
+    entry_ids: Sequence[str] = (),
+    decision_id: str | None = None,
+    contact_id: str | None = None,
+    timesheet_id: str | None = None,
+    period: str | None = None,
+) -> FlagRow:
+    """Open a flag the service raises itself (unless one is open for the scope)."""
+    row = db.scalar(
+        select(FlagRow).where(FlagRow.status == FlagStatus.open.value, FlagRow.scope == scope)
+    )
+    if row is not None:
+        return row
+    row = FlagRow(
+        id=new_id(),
+        kind=kind.value,
+        scope=scope,
+        status=FlagStatus.open.value,
+        decision_id=decision_id,
+        contact_id=contact_id,
+        timesheet_id=timesheet_id,
+        period=period,
+        entry_ids=list(entry_ids),
+        detail=detail,
+        created_at=utcnow(),
+    )
+    db.add(row)
+    changes.touch(row)
+    return row
+
+
+def resolve_scope(db: Session, changes: Changes, *, scope: str, note: str, by: str | None) -> None:
+    """Resolve the open flag of a scope, if there is one."""
+    row = db.scalar(
+        select(FlagRow).where(FlagRow.status == FlagStatus.open.value, FlagRow.scope == scope)
+    )
+    if row is not None:
+        row.status = FlagStatus.resolved.value
+        row.resolution_note = note
+        row.resolved_at = utcnow()
+        row.resolved_by = by
+        changes.touch(row)

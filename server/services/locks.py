@@ -1,0 +1,34 @@
+"""Serializing writers per decision.
+
+On PostgreSQL every change that can move a decision's usage first locks that
+decision's row (`SELECT … FOR UPDATE`, always in id order so two writers never
+wait on each other crosswise). Two devices pushing for the same vedtak at the
+same moment therefore run their quota checks one after the other, and neither
+can miss the other's minutes. SQLite gets the same effect from `BEGIN
+IMMEDIATE` (see server.db).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.tables import DecisionRow
+
+
+def lock_decisions(db: Session, decision_ids: Iterable[str]) -> dict[str, DecisionRow]:
+    """The existing decisions among `decision_ids`, locked until commit."""
+    ids = sorted(set(decision_ids))
+    if not ids:
+        return {}
+    stmt = (
+        select(DecisionRow)
+        .where(DecisionRow.id.in_(ids))
+        .order_by(DecisionRow.id)
+        .execution_options(populate_existing=True)
+    )
+    if db.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return {row.id: row for row in db.scalars(stmt)}

@@ -1,0 +1,270 @@
+"""Sync: push applies a device's mutations in order, pull returns what changed.
+
+Push: each mutation is one transaction. A mutation already seen from this
+device (same user, device and mutation_id) is answered `duplicate` (or its
+stored rejection again) and never applied twice. Hard errors answer
+`rejected` with field-level reasons; nothing of that mutation is stored.
+
+Pull: rows carry the change sequence number of the transaction that last
+changed them. The answer holds everything the contact may see with
+cursor < seq ≤ new cursor; `deleted` lists ids to drop.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from models.messages import validation_problems
+from models.rules import Problem
+from models.schemas import EntryData, FlagKind, SignatureCreate
+from server.config import Settings
+from server.errors import DomainError, InvalidError
+from server.schemas import (
+    Deleted,
+    EntryDelete,
+    FieldError,
+    Mutation,
+    MutationResult,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
+from server.services import timesheets
+from server.services.changes import Changes
+from server.services.common import Actor
+from server.services.convert import contact_ids_of, flag_public
+from server.services.entries import delete_entry, upsert_entry
+from server.services.office import decision_public, recipient_for_contact, usage_of
+from server.tables import (
+    ChangeSequence,
+    DecisionContact,
+    DecisionRow,
+    DeviceMutation,
+    EntryRow,
+    FlagRow,
+    RecipientRow,
+    TimesheetRow,
+    Tombstone,
+)
+
+log = logging.getLogger("timeliste.sync")
+
+RETRIES = 5
+
+
+def _parse(model: type[Any], data: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InvalidError(
+            "Endringen har ugyldige data.", problems=validation_problems(error)
+        ) from None
+
+
+def _dispatch(
+    db: Session, *, settings: Settings, actor: Actor, device_id: str, mutation: Mutation
+) -> list[FlagRow]:
+    if mutation.type == "entry.upsert":
+        entry = _parse(EntryData, mutation.data)
+        return upsert_entry(
+            db, settings=settings, actor=actor, data=entry, device_id=device_id
+        ).flags
+    if mutation.type == "entry.delete":
+        target = _parse(EntryDelete, mutation.data)
+        return delete_entry(
+            db, settings=settings, actor=actor, entry_id=target.id, device_id=device_id
+        ).flags
+    if mutation.type == "timesheet.sign":
+        signature = _parse(SignatureCreate, mutation.data)
+        changes = Changes()
+        signed = timesheets.sign(db, changes, actor=actor, data=signature, device_id=device_id)
+        changes.stamp(db)
+        return signed.flags
+    raise InvalidError(
+        "Ukjent type endring.",
+        problems=[
+            Problem("type", "Ukjent type; bruk entry.upsert, entry.delete eller timesheet.sign.")
+        ],
+    )
+
+
+def _errors(problems: list[Problem]) -> list[FieldError]:
+    return [FieldError(field=p.field, message=p.message, code=p.code) for p in problems]
+
+
+def _seen(db: Session, actor: Actor, device_id: str, mutation: Mutation) -> MutationResult | None:
+    prior = db.get(DeviceMutation, (actor.user_id, device_id, mutation.mutation_id))
+    if prior is None:
+        return None
+    if prior.status == "rejected":
+        return MutationResult(
+            mutation_id=mutation.mutation_id,
+            status="rejected",
+            errors=[FieldError(**error) for error in prior.errors or []],
+        )
+    return MutationResult(mutation_id=mutation.mutation_id, status="duplicate")
+
+
+def apply_mutation(
+    db: Session, *, settings: Settings, actor: Actor, device_id: str, mutation: Mutation
+) -> MutationResult:
+    """Apply one mutation in its own transaction (retried on a lost race)."""
+    for attempt in range(RETRIES):
+        try:
+            seen = _seen(db, actor, device_id, mutation)
+            if seen is not None:
+                db.rollback()
+                return seen
+            try:
+                flags = _dispatch(
+                    db, settings=settings, actor=actor, device_id=device_id, mutation=mutation
+                )
+            except DomainError as error:
+                db.rollback()
+                problems = error.problems or [Problem("data", error.detail)]
+                db.add(
+                    DeviceMutation(
+                        user_id=actor.user_id,
+                        device_id=device_id,
+                        mutation_id=mutation.mutation_id,
+                        type=mutation.type[:40],
+                        status="rejected",
+                        errors=[e.model_dump() for e in _errors(problems)],
+                    )
+                )
+                db.commit()
+                return MutationResult(
+                    mutation_id=mutation.mutation_id, status="rejected", errors=_errors(problems)
+                )
+            db.add(
+                DeviceMutation(
+                    user_id=actor.user_id,
+                    device_id=device_id,
+                    mutation_id=mutation.mutation_id,
+                    type=mutation.type,
+                    status="applied",
+                )
+            )
+            visible = [flag_public(flag) for flag in flags if flag.kind != FlagKind.feedback.value]
+            db.commit()
+            return MutationResult(mutation_id=mutation.mutation_id, status="applied", flags=visible)
+        except (IntegrityError, DBAPIError) as error:
+            # Another push of the same device or entry won the race (or a deadlock
+            # was broken): start the mutation again from the top.
+            db.rollback()
+            if attempt == RETRIES - 1:
+                raise
+            log.info("retrying mutation after %s", type(error).__name__)
+    raise AssertionError("unreachable")
+
+
+def push(db: Session, *, settings: Settings, actor: Actor, request: PushRequest) -> PushResponse:
+    return PushResponse(
+        results=[
+            apply_mutation(
+                db, settings=settings, actor=actor, device_id=request.device_id, mutation=mutation
+            )
+            for mutation in request.mutations
+        ]
+    )
+
+
+def pull(db: Session, *, actor: Actor, cursor: int) -> PullResponse:
+    """Everything the contact may see that changed after `cursor`."""
+    from server.services.timesheets import entry_public, summaries
+
+    contact_id = actor.contact_id
+    assert contact_id is not None
+    top = db.scalar(select(ChangeSequence.value).where(ChangeSequence.id == 1)) or 0
+
+    def window(column: Any) -> Any:
+        return (column > cursor) & (column <= top)
+
+    assigned = select(DecisionContact.decision_id).where(DecisionContact.contact_id == contact_id)
+    decision_rows = list(
+        db.scalars(
+            select(DecisionRow)
+            .where(DecisionRow.id.in_(assigned), window(DecisionRow.seq))
+            .order_by(DecisionRow.id)
+        )
+    )
+    usage_rows = list(
+        db.scalars(
+            select(DecisionRow)
+            .where(
+                DecisionRow.id.in_(assigned),
+                window(DecisionRow.usage_seq) | window(DecisionRow.seq),
+            )
+            .order_by(DecisionRow.id)
+        )
+    )
+    contacts = contact_ids_of(db, [row.id for row in usage_rows])
+    assigned_recipients = select(DecisionRow.recipient_id).where(DecisionRow.id.in_(assigned))
+    recipient_rows = list(
+        db.scalars(
+            select(RecipientRow)
+            .where(
+                RecipientRow.id.in_([row.recipient_id for row in decision_rows])
+                | (RecipientRow.id.in_(assigned_recipients) & window(RecipientRow.seq))
+            )
+            .order_by(RecipientRow.id)
+        )
+    )
+    entry_rows = list(
+        db.scalars(
+            select(EntryRow)
+            .where(EntryRow.contact_id == contact_id, window(EntryRow.seq))
+            .order_by(EntryRow.date, EntryRow.start, EntryRow.id)
+        )
+    )
+    sheet_rows = list(
+        db.scalars(
+            select(TimesheetRow)
+            .where(TimesheetRow.contact_id == contact_id, window(TimesheetRow.seq))
+            .order_by(TimesheetRow.period, TimesheetRow.id)
+        )
+    )
+    flag_rows = list(
+        db.scalars(
+            select(FlagRow)
+            .where(
+                window(FlagRow.seq),
+                FlagRow.kind != FlagKind.feedback.value,
+                FlagRow.decision_id.in_(assigned) | (FlagRow.contact_id == contact_id),
+            )
+            .order_by(FlagRow.created_at, FlagRow.id)
+        )
+    )
+    tombstones = list(
+        db.scalars(
+            select(Tombstone).where(Tombstone.contact_id == contact_id, window(Tombstone.seq))
+        )
+    )
+    visible_decisions = set(db.scalars(assigned))
+    db.commit()
+    return PullResponse(
+        cursor=top,
+        decisions=[decision_public(db, row, contacts.get(row.id, [])) for row in decision_rows],
+        recipients=[recipient_for_contact(row) for row in recipient_rows],
+        entries=[entry_public(row, with_notes=True) for row in entry_rows if not row.deleted],
+        timesheets=summaries(db, sheet_rows),
+        flags=[flag_public(row) for row in flag_rows],
+        usage=[usage_of(db, row, contacts.get(row.id, [])) for row in usage_rows],
+        deleted=Deleted(
+            entries=[row.id for row in entry_rows if row.deleted],
+            decisions=sorted(
+                {
+                    t.object_id
+                    for t in tombstones
+                    if t.kind == "decision" and t.object_id not in visible_decisions
+                }
+            ),
+            timesheets=sorted({t.object_id for t in tombstones if t.kind == "timesheet"}),
+        ),
+    )

@@ -1,0 +1,522 @@
+"""Timesheets: one per contact × decision × pay period, kept in step with entries.
+
+Status runs open → signed → approved → exported, or → rejected and back to
+open when corrected. The content hash is always the hash of what the sheet
+lists now (models.canonical); a signature is valid only while it matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from models.canonical import content_hash
+from models.payperiod import pay_period_of
+from models.rules import Problem
+from models.schemas import (
+    FlagKind,
+    FlagPublic,
+    FlagStatus,
+    Role,
+    SignatureCreate,
+    SignerRole,
+    TimesheetStatus,
+)
+from models.text import period_text
+from server.config import Settings
+from server.db import utcnow
+from server.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
+from server.schemas import (
+    EntryPublic,
+    SignatureOut,
+    TimesheetDetail,
+    TimesheetSummary,
+)
+from server.services.changes import Changes
+from server.services.common import Actor, audit, audit_read, new_id
+from server.services.convert import entry_model, flag_public
+from server.services.flags import raise_flag
+from server.services.locks import lock_decisions
+from server.tables import EntryRow, FlagRow, SignatureRow, TimesheetEntry, TimesheetRow
+
+LOCKED = (TimesheetStatus.approved.value, TimesheetStatus.exported.value)
+
+
+def pay_period(settings: Settings, day: object) -> str:
+    from datetime import date
+
+    assert isinstance(day, date)
+    return pay_period_of(day, settings.pay_cutoff_day)
+
+
+def find(db: Session, *, contact_id: str, decision_id: str, period: str) -> TimesheetRow | None:
+    return db.scalar(
+        select(TimesheetRow).where(
+            TimesheetRow.contact_id == contact_id,
+            TimesheetRow.decision_id == decision_id,
+            TimesheetRow.period == period,
+        )
+    )
+
+
+def get_or_create(
+    db: Session, changes: Changes, *, contact_id: str, decision_id: str, period: str
+) -> TimesheetRow:
+    row = find(db, contact_id=contact_id, decision_id=decision_id, period=period)
+    if row is None:
+        row = TimesheetRow(
+            id=new_id(),
+            contact_id=contact_id,
+            decision_id=decision_id,
+            period=period,
+            status=TimesheetStatus.open.value,
+            content_hash="",
+            total_minutes=0,
+            total_km=Decimal("0.0"),
+            total_expenses=Decimal("0.00"),
+        )
+        db.add(row)
+        db.flush()
+        changes.touch(row)
+    return row
+
+
+def linked_entries(db: Session, timesheet_id: str) -> list[EntryRow]:
+    return list(
+        db.scalars(
+            select(EntryRow)
+            .join(TimesheetEntry, TimesheetEntry.entry_id == EntryRow.id)
+            .where(TimesheetEntry.timesheet_id == timesheet_id)
+            .order_by(EntryRow.date, EntryRow.start, EntryRow.id)
+        )
+    )
+
+
+def timesheets_of_entry(db: Session, entry_id: str) -> list[TimesheetRow]:
+    return list(
+        db.scalars(
+            select(TimesheetRow)
+            .join(TimesheetEntry, TimesheetEntry.timesheet_id == TimesheetRow.id)
+            .where(TimesheetEntry.entry_id == entry_id)
+        )
+    )
+
+
+def current_hash(row: TimesheetRow, entries: Sequence[EntryRow]) -> str:
+    return content_hash(
+        contact_id=row.contact_id,
+        decision_id=row.decision_id,
+        period=row.period,
+        entries=[entry_model(entry) for entry in entries],
+    )
+
+
+def refresh(db: Session, changes: Changes, row: TimesheetRow, *, entry_id: str) -> None:
+    """Recompute hash and totals after `entry_id` changed on the sheet.
+
+    A signed sheet loses its signature and reopens with `changed_after_signing`;
+    a rejected one reopens, since a correction is what rejection asked for.
+    """
+    entries = linked_entries(db, row.id)
+    has_signatures = db.scalar(
+        select(func.count()).select_from(SignatureRow).where(SignatureRow.timesheet_id == row.id)
+    )
+    if not entries and not has_signatures and row.status == TimesheetStatus.open.value:
+        changes.tombstone(contact_id=row.contact_id, kind="timesheet", object_id=row.id)
+        db.delete(row)
+        return
+    row.content_hash = current_hash(row, entries)
+    row.total_minutes = sum(entry.minutes for entry in entries)
+    row.total_km = sum((entry.total_km for entry in entries), Decimal("0.0"))
+    row.total_expenses = sum((entry.total_expenses for entry in entries), Decimal("0.00"))
+    if row.status == TimesheetStatus.signed.value:
+        signature_id = row.signature_id
+        _void_signature(db, row)
+        row.status = TimesheetStatus.open.value
+        raise_flag(
+            db,
+            changes,
+            kind=FlagKind.changed_after_signing,
+            scope=f"changed_after_signing:{row.id}:{signature_id}",
+            detail=(
+                f"Timelisten for {period_text(row.period)} var signert, men en økt ble endret "
+                "etterpå. Signaturen gjelder ikke lenger; timelisten må signeres på nytt."
+            ),
+            entry_ids=[entry_id],
+            decision_id=row.decision_id,
+            contact_id=row.contact_id,
+            timesheet_id=row.id,
+            period=row.period,
+        )
+    elif row.status == TimesheetStatus.rejected.value:
+        row.status = TimesheetStatus.open.value
+    changes.touch(row)
+
+
+def _void_signature(db: Session, row: TimesheetRow) -> None:
+    if row.signature_id:
+        signature = db.get(SignatureRow, row.signature_id)
+        if signature is not None:
+            signature.void = True
+    row.signature_id = None
+
+
+def relink(
+    db: Session,
+    changes: Changes,
+    *,
+    entry: EntryRow,
+    keys: Iterable[tuple[str, str]],
+    before: Sequence[TimesheetRow],
+) -> None:
+    """Put the entry on the sheets for `keys` (decision, period), off all others."""
+    targets = [
+        get_or_create(
+            db, changes, contact_id=entry.contact_id, decision_id=decision_id, period=period
+        )
+        for decision_id, period in sorted(set(keys))
+    ]
+    target_ids = {row.id for row in targets}
+    db.execute(
+        delete(TimesheetEntry).where(
+            TimesheetEntry.entry_id == entry.id, TimesheetEntry.timesheet_id.not_in(target_ids)
+        )
+    )
+    have = set(
+        db.scalars(select(TimesheetEntry.timesheet_id).where(TimesheetEntry.entry_id == entry.id))
+    )
+    for row in targets:
+        if row.id not in have:
+            db.add(TimesheetEntry(timesheet_id=row.id, entry_id=entry.id))
+    db.flush()
+    affected = {row.id: row for row in [*before, *targets]}
+    for row in affected.values():
+        refresh(db, changes, row, entry_id=entry.id)
+
+
+def refuse_locked(rows: Iterable[TimesheetRow]) -> None:
+    """Approved and exported sheets are read-only."""
+    for row in rows:
+        if row.status in LOCKED:
+            raise ConflictError(
+                f"Timelisten for {period_text(row.period)} er allerede godkjent og kan ikke "
+                "endres. Ta kontakt med koordinator.",
+                problems=[Problem("date", "Timelisten for denne perioden er godkjent.", "locked")],
+            )
+
+
+# --- signing, approval, rejection ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    timesheet: TimesheetRow
+    flags: list[FlagRow]
+
+
+def sign(
+    db: Session,
+    changes: Changes,
+    *,
+    actor: Actor,
+    data: SignatureCreate,
+    device_id: str,
+) -> Signed:
+    """Store a signature when its hash matches what the sheet lists now."""
+    assert actor.contact_id is not None
+    lock_decisions(db, [data.decision_id])
+    row = find(db, contact_id=actor.contact_id, decision_id=data.decision_id, period=data.period)
+    if row is None:
+        raise InvalidError(
+            "Det finnes ingen timeliste for dette vedtaket i denne perioden.",
+            problems=[Problem("period", "Ingen timeliste for perioden.", "not_found")],
+        )
+    if row.status in LOCKED or row.status == TimesheetStatus.signed.value:
+        raise ConflictError(
+            "Timelisten er allerede signert.",
+            problems=[Problem("period", "Timelisten er allerede signert.", "already_signed")],
+        )
+    entries = linked_entries(db, row.id)
+    if not entries:
+        raise InvalidError(
+            "Timelisten har ingen økter å signere.",
+            problems=[Problem("period", "Timelisten er tom.")],
+        )
+    expected = current_hash(row, entries)
+    if data.content_hash != expected:
+        raise InvalidError(
+            "Timelisten er endret siden den ble vist. Vis den på nytt og signer igjen.",
+            problems=[
+                Problem(
+                    "content_hash",
+                    "Signaturen gjelder en annen versjon av timelisten.",
+                    "hash_mismatch",
+                )
+            ],
+        )
+    signature = SignatureRow(
+        id=new_id(),
+        timesheet_id=row.id,
+        content_hash=expected,
+        signer_name=data.signer_name,
+        signer_role=data.signer_role.value,
+        strokes=[[point.model_dump() for point in stroke] for stroke in data.strokes],
+        signed_at=data.signed_at
+        if data.signed_at.tzinfo
+        else data.signed_at.replace(tzinfo=utcnow().tzinfo),
+        device_id=device_id,
+        message=data.message,
+    )
+    db.add(signature)
+    row.content_hash = expected
+    row.status = TimesheetStatus.signed.value
+    row.signature_id = signature.id
+    row.reject_reason = None
+    changes.touch(row)
+    flags: list[FlagRow] = []
+    if data.message:
+        flags.append(
+            raise_flag(
+                db,
+                changes,
+                kind=FlagKind.feedback,
+                scope=f"feedback:{signature.id}",
+                detail=data.message,
+                decision_id=row.decision_id,
+                contact_id=row.contact_id,
+                timesheet_id=row.id,
+                period=row.period,
+            )
+        )
+    audit(db, actor, "sign", "timesheet", row.id, signature_id=signature.id)
+    return Signed(row, flags)
+
+
+def blocking_flags(db: Session, row: TimesheetRow) -> list[FlagRow]:
+    """Open flags that concern the sheet (feedback does not block approval)."""
+    entry_ids = set(
+        db.scalars(select(TimesheetEntry.entry_id).where(TimesheetEntry.timesheet_id == row.id))
+    )
+    candidates = db.scalars(
+        select(FlagRow).where(
+            FlagRow.status == FlagStatus.open.value,
+            FlagRow.kind != FlagKind.feedback.value,
+            (FlagRow.decision_id == row.decision_id)
+            | (FlagRow.contact_id == row.contact_id)
+            | (FlagRow.timesheet_id == row.id),
+        )
+    )
+    result = []
+    for flag in candidates:
+        if (
+            flag.timesheet_id == row.id
+            or entry_ids.intersection(flag.entry_ids)
+            or (
+                flag.kind == FlagKind.missing_politiattest.value
+                and flag.contact_id == row.contact_id
+            )
+        ):
+            result.append(flag)
+    return result
+
+
+def _locked_row(db: Session, timesheet_id: str) -> TimesheetRow:
+    row = db.get(TimesheetRow, timesheet_id)
+    if row is None:
+        raise NotFoundError("Timelisten finnes ikke.")
+    lock_decisions(db, [row.decision_id])
+    db.refresh(row)
+    return row
+
+
+def approve(
+    db: Session,
+    *,
+    actor: Actor,
+    timesheet_id: str,
+    note: str | None,
+    override_reason: str | None,
+) -> TimesheetRow:
+    """Approve a signed, unflagged sheet, or any open one with a written override."""
+    row = _locked_row(db, timesheet_id)
+    if row.status in LOCKED:
+        raise ConflictError("Timelisten er allerede godkjent.")
+    reasons = []
+    if row.status != TimesheetStatus.signed.value:
+        reasons.append("timelisten er ikke signert")
+    flags = blocking_flags(db, row)
+    if flags:
+        reasons.append(f"timelisten har {len(flags)} åpne avvik")
+    if reasons and not (override_reason and override_reason.strip()):
+        because = " og ".join(reasons)
+        raise ConflictError(
+            f"Kan ikke godkjennes uten begrunnelse fordi {because}.",
+            problems=[
+                Problem("override_reason", "Skriv en begrunnelse for å overstyre.", "required")
+            ],
+        )
+    changes = Changes()
+    row.status = TimesheetStatus.approved.value
+    row.approved_by = actor.user_id
+    row.approved_at = utcnow()
+    row.approval_note = note
+    row.override_reason = override_reason if reasons else None
+    changes.touch(row)
+    changes.stamp(db)
+    audit(db, actor, "approve", "timesheet", row.id, override=bool(reasons))
+    db.commit()
+    return row
+
+
+def reject(db: Session, *, actor: Actor, timesheet_id: str, reason: str) -> TimesheetRow:
+    """Send a sheet back: it reopens and its signature no longer counts."""
+    row = _locked_row(db, timesheet_id)
+    if row.status in LOCKED:
+        raise ConflictError("En godkjent timeliste kan ikke avvises.")
+    changes = Changes()
+    _void_signature(db, row)
+    row.status = TimesheetStatus.rejected.value
+    row.reject_reason = reason
+    changes.touch(row)
+    changes.stamp(db)
+    audit(db, actor, "reject", "timesheet", row.id)
+    db.commit()
+    return row
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def entry_ids_by_sheet(db: Session, ids: Sequence[str]) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {i: [] for i in ids}
+    if ids:
+        for timesheet_id, entry_id in db.execute(
+            select(TimesheetEntry.timesheet_id, TimesheetEntry.entry_id)
+            .where(TimesheetEntry.timesheet_id.in_(list(ids)))
+            .order_by(TimesheetEntry.entry_id)
+        ):
+            result[timesheet_id].append(entry_id)
+    return result
+
+
+def summary(row: TimesheetRow, entry_ids: list[str]) -> TimesheetSummary:
+    from models.quota import minutes_to_hours
+
+    return TimesheetSummary(
+        id=row.id,
+        contact_id=row.contact_id,
+        decision_id=row.decision_id,
+        period=row.period,
+        status=TimesheetStatus(row.status),
+        content_hash=row.content_hash,
+        total_hours=minutes_to_hours(row.total_minutes),
+        total_km=row.total_km,
+        total_expenses=row.total_expenses,
+        reject_reason=row.reject_reason,
+        override_reason=row.override_reason,
+        entry_ids=entry_ids,
+        signature_id=row.signature_id,
+        approved_at=row.approved_at,
+        approval_note=row.approval_note,
+    )
+
+
+def summaries(db: Session, rows: Sequence[TimesheetRow]) -> list[TimesheetSummary]:
+    links = entry_ids_by_sheet(db, [row.id for row in rows])
+    return [summary(row, links[row.id]) for row in rows]
+
+
+def _visible(actor: Actor, row: TimesheetRow) -> bool:
+    if actor.role is Role.contact:
+        return row.contact_id == actor.contact_id
+    return actor.role in (Role.coordinator, Role.payroll)
+
+
+def list_timesheets(
+    db: Session,
+    *,
+    actor: Actor,
+    period: str | None,
+    status: TimesheetStatus | None,
+    contact_id: str | None = None,
+    decision_id: str | None = None,
+) -> list[TimesheetSummary]:
+    stmt = select(TimesheetRow).order_by(
+        TimesheetRow.period, TimesheetRow.contact_id, TimesheetRow.id
+    )
+    if actor.role is Role.contact:
+        stmt = stmt.where(TimesheetRow.contact_id == actor.contact_id)
+    elif contact_id:
+        stmt = stmt.where(TimesheetRow.contact_id == contact_id)
+    if period:
+        stmt = stmt.where(TimesheetRow.period == period)
+    if status:
+        stmt = stmt.where(TimesheetRow.status == status.value)
+    if decision_id:
+        stmt = stmt.where(TimesheetRow.decision_id == decision_id)
+    rows = list(db.scalars(stmt))
+    audit_read(db, actor, "timesheets", None, period=period, count=len(rows))
+    db.commit()
+    return summaries(db, rows)
+
+
+def entry_public(row: EntryRow, *, with_notes: bool) -> EntryPublic:
+    model = entry_model(row)
+    return EntryPublic(
+        id=row.id,
+        contact_id=row.contact_id,
+        decision_ids=list(row.decision_ids),
+        date=row.date,
+        start=row.start,
+        end=row.end,
+        minutes=row.minutes,
+        activities=list(row.activities) if with_notes else [],
+        note=row.note if with_notes else None,
+        trips=model.trips,
+        expenses=model.expenses,
+        total_km=row.total_km,
+        total_expenses=row.total_expenses,
+        updated_at=row.updated_at,
+    )
+
+
+def detail(db: Session, *, actor: Actor, timesheet_id: str) -> TimesheetDetail:
+    row = db.get(TimesheetRow, timesheet_id)
+    if row is None or not _visible(actor, row):
+        if row is not None and actor.role is Role.contact:
+            raise ForbiddenError("Du har ikke tilgang til denne timelisten.")
+        if row is None:
+            raise NotFoundError("Timelisten finnes ikke.")
+        raise ForbiddenError("Du har ikke tilgang til denne timelisten.")
+    entries = linked_entries(db, row.id)
+    with_notes = actor.role is not Role.payroll
+    signature = db.get(SignatureRow, row.signature_id) if row.signature_id else None
+    flags: list[FlagPublic] = []
+    if actor.role is not Role.payroll:
+        flags = [flag_public(flag) for flag in blocking_flags(db, row)]
+    audit_read(db, actor, "timesheet", row.id)
+    db.commit()
+    base = summary(row, [entry.id for entry in entries])
+    return TimesheetDetail(
+        **base.model_dump(),
+        entries=[entry_public(entry, with_notes=with_notes) for entry in entries],
+        signature=(
+            SignatureOut(
+                id=signature.id,
+                content_hash=signature.content_hash,
+                signer_name=signature.signer_name,
+                signer_role=SignerRole(signature.signer_role),
+                strokes=signature.strokes,
+                signed_at=signature.signed_at,
+                device_id=signature.device_id,
+                message=signature.message if actor.role is not Role.payroll else None,
+            )
+            if signature
+            else None
+        ),
+        flags=flags,
+    )

@@ -1,0 +1,254 @@
+"""Sync push and pull: ordering, idempotency, hard errors, visibility, deletions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from models.clock import today_in_oslo
+from tests.factories import entry_id, entry_payload, recent_day
+from tests.server.conftest import World
+
+
+def test_upsert_is_applied_and_pulled(world: World) -> None:
+    result = world.upsert(start="09:00", end="11:15")
+    assert result["status"] == "applied"
+    pulled = world.pull()
+    assert pulled["cursor"] > 0
+    [entry] = pulled["entries"]
+    assert entry["id"] == result["entry"]["id"]
+    assert entry["minutes"] == 135
+    assert entry["note"] == "Gikk tur i parken."
+    assert [d["id"] for d in pulled["decisions"]] == [world.decision_id]
+    assert pulled["usage"][0]["decision_id"] == world.decision_id
+    [sheet] = pulled["timesheets"]
+    assert sheet["entry_ids"] == [entry["id"]]
+    assert sheet["total_hours"] == "2.25"
+
+
+def test_pull_from_cursor_returns_only_changes(world: World) -> None:
+    world.upsert()
+    cursor = world.pull()["cursor"]
+    again = world.pull(cursor)
+    assert again["cursor"] == cursor
+    assert again["entries"] == []
+    assert again["decisions"] == []
+    assert again["usage"] == []
+    second = world.upsert(start="14:00", end="15:00")
+    changed = world.pull(cursor)
+    assert [e["id"] for e in changed["entries"]] == [second["entry"]["id"]]
+    assert changed["cursor"] > cursor
+    assert [u["decision_id"] for u in changed["usage"]] == [world.decision_id]
+
+
+def test_same_mutation_twice_is_duplicate_and_applied_once(world: World) -> None:
+    data = entry_payload(decision_ids=[world.decision_id])
+    body = {
+        "device_id": "phone-a",
+        "mutations": [{"mutation_id": 1, "type": "entry.upsert", "data": data}],
+    }
+    first = world.client.post("/api/v1/sync/push", json=body, headers=world.contact).json()
+    changed = {**data, "end": "13:00"}
+    body["mutations"][0]["data"] = changed
+    second = world.client.post("/api/v1/sync/push", json=body, headers=world.contact).json()
+    assert first["results"][0]["status"] == "applied"
+    assert second["results"][0]["status"] == "duplicate"
+    [entry] = world.pull()["entries"]
+    assert entry["end"] == "12:00"
+    # Another device may use the same mutation number.
+    body["device_id"] = "phone-b"
+    third = world.client.post("/api/v1/sync/push", json=body, headers=world.contact).json()
+    assert third["results"][0]["status"] == "applied"
+    assert world.pull()["entries"][0]["end"] == "13:00"
+
+
+def test_mutations_apply_in_order(world: World) -> None:
+    data = entry_payload(decision_ids=[world.decision_id])
+    results = world.push(
+        ("entry.upsert", data),
+        ("entry.upsert", {**data, "end": "12:30"}),
+        ("entry.delete", {"id": data["id"]}),
+        ("entry.upsert", {**data, "id": entry_id(), "start": "15:00", "end": "16:00"}),
+    )
+    assert [r["status"] for r in results] == ["applied"] * 4
+    pulled = world.pull()
+    assert [e["start"] for e in pulled["entries"]] == ["15:00"]
+    assert pulled["deleted"]["entries"] == [data["id"]]
+
+
+def test_delete_reaches_devices_that_pulled_before(world: World) -> None:
+    created = world.upsert()
+    cursor = world.pull()["cursor"]
+    assert world.push(("entry.delete", {"id": created["entry"]["id"]}))[0]["status"] == "applied"
+    after = world.pull(cursor)
+    assert after["deleted"]["entries"] == [created["entry"]["id"]]
+    assert after["entries"] == []
+    usage = after["usage"][0]["periods"]
+    assert all(p["used_hours"] == "0.00" for p in usage)
+    # Deleting again (or an unknown id) is harmless.
+    assert world.push(("entry.delete", {"id": created["entry"]["id"]}))[0]["status"] == "applied"
+
+
+def _rejected(world: World, **fields: object) -> list[dict[str, str]]:
+    result = world.upsert(**fields)
+    assert result["status"] == "rejected", result
+    errors: list[dict[str, str]] = result["errors"]
+    assert world.pull()["entries"] == []
+    return errors
+
+
+def test_rejects_zero_duration(world: World) -> None:
+    errors = _rejected(world, start="10:00", end="10:00")
+    assert errors[0]["message"]
+
+
+def test_rejects_future_date(world: World) -> None:
+    errors = _rejected(world, date=(today_in_oslo() + timedelta(days=2)).isoformat())
+    assert [e["field"] for e in errors] == ["date"]
+
+
+def test_allows_tomorrow(world: World) -> None:
+    tomorrow = (today_in_oslo() + timedelta(days=1)).isoformat()
+    assert world.upsert(date=tomorrow)["status"] == "applied"
+
+
+def test_rejects_absurd_km_and_negative_amounts(world: World) -> None:
+    errors = _rejected(
+        world,
+        trips=[{"km": "2500", "from": "A", "to": "B"}],
+        expenses=[{"amount": "-5", "category": "mat"}],
+    )
+    fields = {e["field"] for e in errors}
+    assert fields == {"trips.0.km", "expenses.0.amount"}
+
+
+def test_rejects_unknown_decision(world: World) -> None:
+    errors = _rejected(world, decision_ids=["finnes-ikke"])
+    assert errors[0]["field"] == "decision_ids"
+    assert errors[0]["code"] == "not_found"
+
+
+def test_rejects_decision_not_assigned(world: World) -> None:
+    other_id, _ = world.add_contact()
+    theirs = world.add_decision(contact_ids=[other_id])
+    errors = _rejected(world, decision_ids=[theirs])
+    assert errors[0]["code"] == "not_assigned"
+
+
+def test_rejects_two_individual_decisions(world: World) -> None:
+    second = world.add_decision()
+    errors = _rejected(world, decision_ids=[world.decision_id, second])
+    assert errors[0]["field"] == "decision_ids"
+
+
+def test_rejects_mixing_individual_and_group(world: World) -> None:
+    group = world.add_decision(kind="group", group_id="g-1")
+    errors = _rejected(world, decision_ids=[world.decision_id, group])
+    assert errors[0]["field"] == "decision_ids"
+
+
+def test_rejects_entry_of_another_contact(world: World) -> None:
+    other_id, other = world.add_contact()
+    world.client.patch(
+        f"/api/v1/decisions/{world.decision_id}",
+        json={"contact_ids": [world.contact_id, other_id]},
+        headers=world.coordinator,
+    )
+    mine = world.upsert()
+    stolen = world.upsert(headers=other, id=mine["entry"]["id"], end="18:00")
+    assert stolen["status"] == "rejected"
+    assert stolen["errors"][0]["code"] == "not_owner"
+    assert world.pull()["entries"][0]["end"] == "12:00"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"id": "not-a-uuid"},
+        {"id": 5, "decision_ids": "x", "date": [], "start": None},
+        {"unexpected": True},
+    ],
+)
+def test_garbage_is_rejected_never_a_500(world: World, data: dict[str, object]) -> None:
+    [result] = world.push(("entry.upsert", data))
+    assert result["status"] == "rejected"
+    assert all(e["field"] and e["message"] for e in result["errors"])
+
+
+def test_unknown_mutation_type_is_rejected(world: World) -> None:
+    [result] = world.push(("entry.teleport", {"id": entry_id()}))
+    assert result["status"] == "rejected"
+    assert result["errors"][0]["field"] == "type"
+
+
+def test_rejected_mutation_resent_stays_rejected(world: World) -> None:
+    body = {
+        "device_id": "phone-a",
+        "mutations": [{"mutation_id": 7, "type": "entry.upsert", "data": {}}],
+    }
+    first = world.client.post("/api/v1/sync/push", json=body, headers=world.contact).json()
+    body["mutations"][0]["data"] = entry_payload(decision_ids=[world.decision_id])
+    second = world.client.post("/api/v1/sync/push", json=body, headers=world.contact).json()
+    assert first["results"][0]["status"] == "rejected"
+    assert second["results"][0] == first["results"][0]
+
+
+def test_a_bad_mutation_does_not_stop_the_rest(world: World) -> None:
+    good = entry_payload(decision_ids=[world.decision_id])
+    results = world.push(("entry.upsert", {}), ("entry.upsert", good))
+    assert [r["status"] for r in results] == ["rejected", "applied"]
+
+
+def test_malformed_push_body_is_422_problem(world: World) -> None:
+    response = world.client.post(
+        "/api/v1/sync/push", json={"mutations": "x"}, headers=world.contact
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_pull_shows_contact_only_display_name_and_case_no(world: World) -> None:
+    world.upsert()
+    pulled = world.pull()
+    [recipient] = pulled["recipients"]
+    assert recipient == {
+        "id": world.recipient_id,
+        "display_name": "Kari N.",
+        "case_no": recipient["case_no"],
+    }
+    assert "Nordmann" not in world.client.get("/api/v1/sync/pull", headers=world.contact).text
+
+
+def test_pull_leaves_out_what_the_contact_may_not_see(world: World) -> None:
+    other_id, other = world.add_contact()
+    theirs = world.add_decision(contact_ids=[other_id])
+    world.upsert(headers=other, decision_ids=[theirs])
+    pulled = world.pull()
+    assert [d["id"] for d in pulled["decisions"]] == [world.decision_id]
+    assert pulled["entries"] == []
+    assert pulled["timesheets"] == []
+
+
+def test_unassignment_is_pulled_as_deleted_decision(world: World) -> None:
+    cursor = world.pull()["cursor"]
+    other_id, _ = world.add_contact()
+    world.client.patch(
+        f"/api/v1/decisions/{world.decision_id}",
+        json={"contact_ids": [other_id]},
+        headers=world.coordinator,
+    )
+    after = world.pull(cursor)
+    assert after["deleted"]["decisions"] == [world.decision_id]
+    assert after["decisions"] == []
+
+
+def test_edit_moving_entry_to_another_month_moves_it_between_timesheets(world: World) -> None:
+    created = world.upsert()
+    moved_day = recent_day(-40)
+    data = {**created["entry"], "date": moved_day.isoformat()}
+    assert world.push(("entry.upsert", data))[0]["status"] == "applied"
+    sheets = world.pull()["timesheets"]
+    assert [s["period"] for s in sheets] == [f"{moved_day:%Y-%m}"]
+    assert world.pull()["deleted"]["timesheets"]
