@@ -288,12 +288,16 @@ def pay_lines(
     minutes: dict[tuple[str, str, str, Decimal], int] = defaultdict(int)
     km: dict[tuple[str, str, str, Decimal], Decimal] = defaultdict(Decimal)
     logged: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    km_rates: dict[date, Decimal] = {}  # a batch has many entries per day
     for item in items:
         key = (item.employee_no, item.case_no, item.period)
         if item.minutes:
             minutes[(*key, item.hourly_rate)] += item.minutes
         if item.km:
-            km[(*key, km_rate_on(item.day, settings.km_rates))] += item.km
+            rate = km_rates.get(item.day)
+            if rate is None:
+                rate = km_rates[item.day] = km_rate_on(item.day, settings.km_rates)
+            km[(*key, rate)] += item.km
         if item.expenses:
             logged[key] += item.expenses
 

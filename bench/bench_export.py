@@ -1,0 +1,302 @@
+"""Time to pay and export a batch of N approved entries to csv.
+
+    .venv/bin/python bench/bench_export.py [--entries 1000000] [--database-url URL]
+
+Seeds a fresh database (SQLite in a temporary folder unless --database-url
+names an empty PostgreSQL database) with N approved entries spread over 1000
+contacts, 2000 decisions and twelve pay periods, then times in the same run:
+
+  - export: `service.make_batch` (find the payable entries, compute the pay
+    lines, record every entry as paid, freeze the lines, mark the timesheets
+    exported) followed by `service.export_batch(format=csv)`;
+  - baseline: one raw SQL aggregate over the same tables written with the
+    csv module — the rows alone, with none of the bookkeeping that keeps an
+    entry from being paid twice.
+
+It checks that both produce the same csv bytes and prints both times and
+their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import Engine, insert, text
+
+from server.db import make_engine, make_sessionmaker
+from server.migrate import upgrade
+from server.payroll import service
+from server.tables import (
+    ContactRow,
+    DecisionContact,
+    DecisionRow,
+    EntryRow,
+    RecipientRow,
+    TimesheetEntry,
+    TimesheetRow,
+)
+
+CONTACTS = 1000
+DECISIONS_PER_CONTACT = 2
+PERIODS = [f"2026-{month:02d}" for month in range(1, 13)]
+CHUNK = 20_000
+NOW = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)
+
+
+def _uid(kind: int, number: int) -> str:
+    return str(uuid.UUID(int=kind << 100 | number))
+
+
+def _insert(engine: Engine, table: Any, rows: list[dict[str, Any]]) -> None:
+    with engine.begin() as conn:
+        for start in range(0, len(rows), CHUNK):
+            conn.execute(insert(table), rows[start : start + CHUNK])
+
+
+def seed(engine: Engine, entries: int) -> None:
+    contacts = [
+        {
+            "id": _uid(1, n),
+            "name": f"Kontakt {n}",
+            "employee_no": f"{10000 + n}",
+            "contract_type": "contractor",
+            "hourly_rate": Decimal("250.00") + n % 7,
+            "created_at": NOW,
+            "updated_at": NOW,
+            "seq": 0,
+        }
+        for n in range(CONTACTS)
+    ]
+    _insert(engine, ContactRow.__table__, contacts)
+    decisions = CONTACTS * DECISIONS_PER_CONTACT
+    _insert(
+        engine,
+        RecipientRow.__table__,
+        [
+            {
+                "id": _uid(2, n),
+                "name": f"Mottaker {n}",
+                "case_no": f"2026/{n:05d}",
+                "guardians": [],
+                "created_at": NOW,
+                "updated_at": NOW,
+                "seq": 0,
+            }
+            for n in range(decisions)
+        ],
+    )
+    _insert(
+        engine,
+        DecisionRow.__table__,
+        [
+            {
+                "id": _uid(3, n),
+                "recipient_id": _uid(2, n),
+                "kind": "individual",
+                "hours": Decimal(100),
+                "per": "month",
+                "valid_from": date(2026, 1, 1),
+                "valid_to": date(2026, 12, 31),
+                "created_at": NOW,
+                "updated_at": NOW,
+                "seq": 0,
+                "usage_seq": 0,
+            }
+            for n in range(decisions)
+        ],
+    )
+    _insert(
+        engine,
+        DecisionContact.__table__,
+        [
+            {"decision_id": _uid(3, n), "contact_id": _uid(1, n // DECISIONS_PER_CONTACT)}
+            for n in range(decisions)
+        ],
+    )
+    sheets: dict[tuple[int, int], str] = {}
+    sheet_rows = []
+    for d in range(decisions):
+        for p in range(len(PERIODS)):
+            sheet_id = _uid(4, d * 100 + p)
+            sheets[(d, p)] = sheet_id
+            sheet_rows.append(
+                {
+                    "id": sheet_id,
+                    "contact_id": _uid(1, d // DECISIONS_PER_CONTACT),
+                    "decision_id": _uid(3, d),
+                    "period": PERIODS[p],
+                    "status": "approved",
+                    "content_hash": "0" * 64,
+                    "total_minutes": 0,
+                    "total_km": Decimal(0),
+                    "total_expenses": Decimal(0),
+                    "approved_at": NOW,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                    "seq": 0,
+                }
+            )
+    _insert(engine, TimesheetRow.__table__, sheet_rows)
+
+    with engine.begin() as conn:
+        for start in range(0, entries, CHUNK):
+            batch = []
+            links = []
+            for n in range(start, min(entries, start + CHUNK)):
+                d = n % decisions
+                p = (n // decisions) % len(PERIODS)
+                entry_id = _uid(5, n)
+                minutes = 30 + n % 8 * 15
+                batch.append(
+                    {
+                        "id": entry_id,
+                        "contact_id": _uid(1, d // DECISIONS_PER_CONTACT),
+                        "decision_ids": [_uid(3, d)],
+                        "date": date(2026, p + 1, 1 + n % 28),
+                        "start": "10:00",
+                        "end": f"{10 + minutes // 60:02d}:{minutes % 60:02d}",
+                        "minutes": minutes,
+                        "total_km": Decimal(n % 5 * 3) / 2,
+                        "total_expenses": Decimal(n % 3 * 4550) / 100,
+                        "activities": [],
+                        "trips": [],
+                        "expenses": [],
+                        "deleted": False,
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                        "seq": 0,
+                    }
+                )
+                links.append({"timesheet_id": sheets[(d, p)], "entry_id": entry_id})
+            conn.execute(insert(EntryRow.__table__), batch)
+            conn.execute(insert(TimesheetEntry.__table__), links)
+
+
+def timed_export(engine: Engine) -> tuple[float, float, bytes, int]:
+    factory = make_sessionmaker(engine)
+    began = time.perf_counter()
+    with factory() as db:
+        batch = service.make_batch(db, actor=None, now=NOW)
+        made = time.perf_counter()
+        content = service.export_batch(
+            db, actor=None, batch_id=batch.id, fmt=service.ExportFormat.csv
+        ).content
+    ended = time.perf_counter()
+    return ended - began, made - began, content, batch.entry_count
+
+
+BASELINE_SQL = """
+SELECT c.employee_no, r.case_no, t.period, c.hourly_rate,
+       SUM(e.minutes), SUM(e.total_km), SUM(e.total_expenses)
+FROM entries e
+JOIN timesheet_entries te ON te.entry_id = e.id
+JOIN timesheets t ON t.id = te.timesheet_id
+JOIN contacts c ON c.id = e.contact_id
+JOIN decisions d ON d.id = t.decision_id
+JOIN recipients r ON r.id = d.recipient_id
+WHERE t.status = 'approved' AND e.deleted = false
+GROUP BY c.employee_no, r.case_no, t.period, c.hourly_rate
+ORDER BY c.employee_no, r.case_no, t.period
+"""
+
+
+def _two(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}"
+
+
+def timed_baseline(engine: Engine) -> tuple[float, bytes]:
+    """The same rows from one aggregate query, written with the csv module.
+
+    Stored integers are øre, tenths of km and øre; the km rate is 2026's.
+    """
+    began = time.perf_counter()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(service.exports.CSV_COLUMNS)
+    km_rate = Decimal("5.30")
+    with engine.connect() as conn:
+        for employee_no, case_no, period, rate_ore, minutes, km_tenths, expense_ore in conn.execute(
+            text(BASELINE_SQL)
+        ):
+            rate = Decimal(rate_ore) / 100
+            writer.writerow(
+                (
+                    employee_no,
+                    case_no,
+                    period,
+                    "1100",
+                    _two(Decimal(minutes) / 60),
+                    _two(rate),
+                    _two(Decimal(minutes) * rate / 60),
+                )
+            )
+            if km_tenths:
+                km = Decimal(km_tenths) / 10
+                writer.writerow(
+                    (
+                        employee_no,
+                        case_no,
+                        period,
+                        "7100",
+                        _two(km),
+                        _two(km_rate),
+                        _two(km * km_rate),
+                    )
+                )
+            if expense_ore:
+                amount = Decimal(expense_ore) / 100
+                writer.writerow(
+                    (employee_no, case_no, period, "7200", "1.00", _two(amount), _two(amount))
+                )
+    content = out.getvalue().encode("utf-8")
+    return time.perf_counter() - began, content
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--database-url", help="an empty database (default: SQLite in a temp dir)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+        upgrade(url)
+        engine = make_engine(url)
+        try:
+            began = time.perf_counter()
+            seed(engine, args.entries)
+            print(
+                f"seeded {args.entries:,} approved entries in {time.perf_counter() - began:.1f} s"
+            )
+            baseline, expected = timed_baseline(engine)
+            total, making, content, count = timed_export(engine)
+        finally:
+            engine.dispose()
+    if count != args.entries:
+        print(f"batch paid {count} entries, expected {args.entries}", file=sys.stderr)
+        return 1
+    if content != expected:
+        print("the export and the baseline wrote different csv files", file=sys.stderr)
+        return 1
+    rows = content.count(b"\n") - 1
+    print(f"engine: {url.split(':')[0]}; {rows:,} csv rows, identical in both")
+    print(f"export (make batch + csv): {total:.2f} s  (making the batch {making:.2f} s)")
+    print(f"baseline (raw SQL + csv module): {baseline:.2f} s")
+    print(f"ratio export / baseline: {total / baseline:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
