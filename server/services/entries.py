@@ -161,7 +161,9 @@ def upsert_entry(
         db, entry_id=data.id, old=old, new=entry_light(existing), decisions=decisions
     )
     found = reconcile(db, changes, checked=checked, findings=findings)
-    _politiattest(db, changes, contact_id)
+    politiattest = _politiattest(db, changes, contact_id)
+    if politiattest is not None:
+        found.append(politiattest)
     for decision in locked.values():
         changes.touch_usage(decision)
     changes.touch(existing)

@@ -277,6 +277,17 @@ def sign(
     row.signature_id = signature.id
     row.reject_reason = None
     changes.touch(row)
+    for stale in db.scalars(
+        select(FlagRow).where(
+            FlagRow.status == FlagStatus.open.value,
+            FlagRow.kind == FlagKind.changed_after_signing.value,
+            FlagRow.timesheet_id == row.id,
+        )
+    ):
+        stale.status = FlagStatus.resolved.value
+        stale.resolution_note = "Løst automatisk: timelisten er signert på nytt."
+        stale.resolved_at = utcnow()
+        changes.touch(stale)
     flags: list[FlagRow] = []
     if data.message:
         flags.append(
