@@ -1,0 +1,94 @@
+"""Login throttling: a person who mistypes is let in, a guessing bot is not."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from models.schemas import Role
+from server.app import create_app
+from server.config import Settings
+from server.db import make_engine, make_sessionmaker, utcnow
+from server.tables import LoginFailure
+from tests.server.conftest import PASSWORD, add_user
+
+
+def _login(client: TestClient, password: str, username: str = "kari") -> int:
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    return response.status_code
+
+
+def _age_failures(settings: Settings, seconds: int) -> None:
+    engine = make_engine(settings.sqlalchemy_url)
+    with engine.begin() as conn:
+        conn.execute(update(LoginFailure).values(at=utcnow() - timedelta(seconds=seconds)))
+    engine.dispose()
+
+
+def test_two_mistakes_then_the_right_password(client: TestClient, settings: Settings) -> None:
+    add_user(settings, "kari", Role.coordinator)
+    assert _login(client, "feil-1") == 401
+    assert _login(client, "feil-2") == 401
+    assert _login(client, PASSWORD) == 200
+    # Success wipes the slate: two more mistakes are fine again.
+    assert _login(client, "feil-3") == 401
+    assert _login(client, "feil-4") == 401
+    assert _login(client, PASSWORD) == 200
+
+
+def test_a_guessing_bot_gets_nowhere(client: TestClient, settings: Settings) -> None:
+    add_user(settings, "kari", Role.coordinator)
+    statuses = [_login(client, f"gjetting-{n}") for n in range(12)]
+    assert statuses[:3] == [401, 401, 401]
+    assert set(statuses[3:]) == {429}
+    response = client.post("/api/v1/auth/login", json={"username": "kari", "password": PASSWORD})
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) >= 1
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_waiting_lifts_the_slowdown(client: TestClient, settings: Settings) -> None:
+    add_user(settings, "kari", Role.coordinator)
+    for n in range(4):
+        _login(client, f"feil-{n}")
+    assert _login(client, PASSWORD) == 429
+    _age_failures(settings, 60)
+    assert _login(client, PASSWORD) == 200
+
+
+def test_many_failures_lock_until_the_window_ends(client: TestClient, settings: Settings) -> None:
+    add_user(settings, "kari", Role.coordinator)
+    engine = make_engine(settings.sqlalchemy_url)
+    with make_sessionmaker(engine)() as db:
+        for minutes in range(settings.login_max_failures):
+            at = utcnow() - timedelta(minutes=10 - minutes * 0.5)
+            db.add(LoginFailure(username="kari", address="testclient", at=at))
+        db.commit()
+    engine.dispose()
+    response = client.post("/api/v1/auth/login", json={"username": "kari", "password": PASSWORD})
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 60
+
+
+def test_one_users_lockout_does_not_block_another(client: TestClient, settings: Settings) -> None:
+    add_user(settings, "kari", Role.coordinator)
+    add_user(settings, "ola", Role.payroll)
+    for n in range(6):
+        _login(client, f"feil-{n}")
+    assert _login(client, PASSWORD) == 429
+    assert _login(client, PASSWORD, username="ola") == 200
+
+
+def test_another_address_is_not_slowed_by_a_bot(settings: Settings) -> None:
+    add_user(settings, "kari", Role.coordinator)
+    app = create_app(settings)
+    with (
+        TestClient(app, client=("203.0.113.9", 5000)) as bot,
+        TestClient(app, client=("198.51.100.7", 5000)) as person,
+    ):
+        for n in range(6):
+            _login(bot, f"feil-{n}")
+        assert _login(bot, PASSWORD) == 429
+        assert _login(person, PASSWORD) == 200
