@@ -1,0 +1,294 @@
+"""Godkjenning: timesheets to approve, and one sheet side by side with its signature."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import flet as ft
+import flet.canvas as cv
+
+from mobile import fmt
+from mobile.office.common import busy, heading, link, message, office_screen, use_api
+from mobile.office.state import (
+    FLAG_KIND_TEXT,
+    SIGNER_ROLE_TEXT,
+    STATUS_TEXT,
+    ApprovalDesk,
+    entry_line,
+    hours_text,
+    km_text,
+    money_text,
+    override_reasons,
+    sheet_totals,
+)
+from mobile.views.common import TOUCH, placeholder
+
+PAD_WIDTH = 320
+PAD_HEIGHT = 150
+INK = ft.Paint(
+    color=ft.Colors.BLUE_900,
+    stroke_width=2.5,
+    style=ft.PaintingStyle.STROKE,
+    stroke_cap=ft.StrokeCap.ROUND,
+    stroke_join=ft.StrokeJoin.ROUND,
+)
+STATUS_FILTERS = (
+    ("signed", "Signert, venter"),
+    ("open", "Ikke signert"),
+    ("rejected", "Avvist"),
+    ("approved", "Godkjent"),
+    ("exported", "Utbetalt"),
+)
+
+
+def signature_shapes(strokes: list[list[dict[str, float]]]) -> list[cv.Shape]:
+    """The drawn strokes scaled into the pad, keeping their proportions."""
+    points = [(p["x"], p["y"]) for stroke in strokes for p in stroke]
+    if not points:
+        return []
+    low_x = min(x for x, _ in points)
+    low_y = min(y for _, y in points)
+    span_x = max(max(x for x, _ in points) - low_x, 1.0)
+    span_y = max(max(y for _, y in points) - low_y, 1.0)
+    scale = min((PAD_WIDTH - 20) / span_x, (PAD_HEIGHT - 20) / span_y)
+    shapes: list[cv.Shape] = []
+    for stroke in strokes:
+        scaled = [(10 + (p["x"] - low_x) * scale, 10 + (p["y"] - low_y) * scale) for p in stroke]
+        if len(scaled) == 1:
+            shapes.append(cv.Circle(scaled[0][0], scaled[0][1], 1.5, paint=INK))
+            continue
+        elements: list[Any] = [cv.Path.MoveTo(*scaled[0])]
+        elements += [cv.Path.LineTo(x, y) for x, y in scaled[1:]]
+        shapes.append(cv.Path(elements, paint=INK))
+    return shapes
+
+
+@ft.component
+def ApprovalListView() -> ft.View:  # noqa: N802 - components are named like classes
+    session, api = use_api()
+    desk, _ = ft.use_state(ApprovalDesk)
+
+    async def load() -> None:
+        if api is not None:
+            await desk.load(api)
+
+    ft.use_effect(load, [])
+    if session is None or api is None:
+        return placeholder()
+
+    async def filter_status(e: ft.Event[ft.Dropdown]) -> None:
+        desk.status = e.control.value or "signed"
+        await desk.load(api)
+
+    async def filter_period(e: ft.Event[ft.TextField]) -> None:
+        desk.period = (e.control.value or "").strip()
+        await desk.load(api)
+
+    rows: list[ft.Control] = []
+    for sheet in desk.sheets:
+        who = desk.names.contact(sheet["contact_id"])
+        person = desk.names.person(sheet["decision_id"])
+        rows.append(
+            ft.ListTile(
+                title=ft.Text(f"{person}: {fmt.period(sheet['period'])}"),
+                subtitle=ft.Text(
+                    f"{who} · {hours_text(sheet['total_hours'])} · {km_text(sheet['total_km'])} · "
+                    f"{money_text(sheet['total_expenses'])} · "
+                    f"{STATUS_TEXT.get(sheet['status'], '')}"
+                ),
+                trailing=ft.Icon(ft.Icons.CHEVRON_RIGHT),
+                on_click=_opener(sheet["id"]),
+            )
+        )
+    if not rows and not desk.loading:
+        rows.append(ft.Text("Ingen timelister her.", size=16))
+    return office_screen(
+        "Godkjenning",
+        [
+            heading("Timelister"),
+            ft.Row(
+                [
+                    ft.Dropdown(
+                        label="Status",
+                        value=desk.status,
+                        options=[ft.DropdownOption(key=k, text=t) for k, t in STATUS_FILTERS],
+                        on_select=filter_status,
+                        width=220,
+                    ),
+                    ft.TextField(
+                        label="Periode (åååå-mm)",
+                        value=desk.period,
+                        on_submit=filter_period,
+                        on_blur=filter_period,
+                        width=200,
+                    ),
+                ],
+                wrap=True,
+            ),
+            busy(desk.loading),
+            message(desk.error, error=True),
+            *rows,
+        ],
+    )
+
+
+def _opener(timesheet_id: str) -> Any:
+    async def handler(*_: Any) -> None:
+        await ft.context.page.push_route(f"/kontor/godkjenning/{timesheet_id}")
+
+    return handler
+
+
+@ft.component
+def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like classes
+    session, api = use_api()
+    desk, _ = ft.use_state(ApprovalDesk)
+    params = ft.use_route_params()
+    timesheet_id = params.get("timesheet_id", "")
+    form, _ = ft.use_state(lambda: {"note": "", "override_reason": "", "reason": ""})
+
+    async def load() -> None:
+        if api is not None:
+            await desk.open(api, timesheet_id)
+
+    ft.use_effect(load, [timesheet_id])
+    if session is None or api is None:
+        return placeholder()
+    detail = desk.detail
+    if detail is None:
+        return office_screen(
+            "Timeliste",
+            [busy(desk.loading), message(desk.error, error=True)],
+            back="/kontor/godkjenning",
+        )
+
+    def put(key: str) -> Any:
+        def changed(e: ft.Event[ft.TextField]) -> None:
+            form[key] = e.control.value or ""
+
+        return changed
+
+    async def approve(*_: Any) -> None:
+        if await desk.approve(api, note=form["note"], override_reason=form["override_reason"]):
+            form["override_reason"] = ""
+
+    async def reject(*_: Any) -> None:
+        if await desk.reject(api, reason=form["reason"]):
+            form["reason"] = ""
+
+    person = desk.names.person(detail["decision_id"])
+    status = detail["status"]
+    left: list[ft.Control] = [
+        ft.Text(f"{person} · {fmt.period(detail['period'])}", size=18, weight=ft.FontWeight.BOLD),
+        ft.Text(f"Støttekontakt: {desk.names.contact(detail['contact_id'])}"),
+        ft.Text(f"Vedtak: {desk.names.decision(detail['decision_id'])}", size=13),
+        ft.Text(f"Status: {STATUS_TEXT.get(status, status)}", weight=ft.FontWeight.W_600),
+    ]
+    if detail.get("reject_reason") and status in ("rejected", "open"):
+        left.append(ft.Text(f"Avvist fordi: {detail['reject_reason']}", color=ft.Colors.RED_700))
+    if detail.get("override_reason"):
+        left.append(ft.Text(f"Godkjent med overstyring: {detail['override_reason']}"))
+    left.append(ft.Text("Økter", size=16, weight=ft.FontWeight.W_600))
+    for entry in sorted(detail.get("entries") or [], key=lambda e: (e["date"], e["start"])):
+        left.append(ft.Text(entry_line(entry), size=14, selectable=True))
+        if entry.get("note"):
+            left.append(ft.Text(f"Notat: {entry['note']}", size=13, italic=True))
+    left.append(ft.Text("Summer", size=16, weight=ft.FontWeight.W_600))
+    left += [ft.Text(f"{label}: {value}", size=15) for label, value in sheet_totals(detail)]
+    flags = detail.get("flags") or []
+    if flags:
+        left.append(
+            ft.Text("Åpne avvik", size=16, weight=ft.FontWeight.W_600, color=ft.Colors.RED_700)
+        )
+        left += [
+            ft.Text(f"{FLAG_KIND_TEXT.get(f['kind'], f['kind'])}: {f['detail']}", size=14)
+            for f in flags
+        ]
+
+    signature = detail.get("signature")
+    right: list[ft.Control] = [ft.Text("Signatur", size=16, weight=ft.FontWeight.W_600)]
+    if signature:
+        signed_at = datetime.fromisoformat(signature["signed_at"])
+        role = SIGNER_ROLE_TEXT.get(signature["signer_role"], signature["signer_role"])
+        right += [
+            ft.Semantics(
+                label=f"Signatur tegnet av {signature['signer_name']}",
+                container=True,
+                content=ft.Container(
+                    cv.Canvas(
+                        shapes=signature_shapes(signature["strokes"]),
+                        width=PAD_WIDTH,
+                        height=PAD_HEIGHT,
+                    ),
+                    width=PAD_WIDTH,
+                    height=PAD_HEIGHT,
+                    bgcolor=ft.Colors.WHITE,
+                    border=ft.Border.all(1, ft.Colors.OUTLINE),
+                    border_radius=8,
+                ),
+            ),
+            ft.Text(f"Signert av {signature['signer_name']} ({role})"),
+            ft.Text(f"{fmt.day(signed_at.date())} kl. {fmt.clock_of(signed_at)}"),
+        ]
+        if signature.get("message"):
+            right.append(ft.Text(f"Melding: {signature['message']}", italic=True))
+    else:
+        right.append(ft.Text("Ikke signert.", color=ft.Colors.RED_700))
+
+    actions: list[ft.Control] = []
+    if status in ("open", "signed", "rejected"):
+        reasons = override_reasons(detail)
+        actions.append(
+            ft.TextField(label="Kommentar (valgfri)", value=form["note"], on_change=put("note"))
+        )
+        if reasons:
+            actions += [ft.Text(reason, color=ft.Colors.AMBER_900) for reason in reasons]
+            actions.append(
+                ft.TextField(
+                    label="Begrunnelse for overstyring",
+                    value=form["override_reason"],
+                    multiline=True,
+                    min_lines=2,
+                    error=desk.field_errors.get("override_reason") or None,
+                    on_change=put("override_reason"),
+                )
+            )
+        actions.append(
+            ft.FilledButton(
+                "Godkjenn med overstyring" if reasons else "Godkjenn",
+                icon=ft.Icons.CHECK,
+                on_click=approve,
+                height=TOUCH,
+            )
+        )
+        if status != "rejected":
+            actions += [
+                ft.Divider(),
+                ft.TextField(
+                    label="Begrunnelse for avvisning",
+                    value=form["reason"],
+                    multiline=True,
+                    min_lines=2,
+                    error=desk.field_errors.get("reason") or None,
+                    on_change=put("reason"),
+                ),
+                ft.OutlinedButton("Avvis", icon=ft.Icons.UNDO, on_click=reject, height=TOUCH),
+            ]
+    return office_screen(
+        "Timeliste",
+        [
+            busy(desk.loading),
+            message(desk.error, error=True),
+            message(desk.notice),
+            ft.ResponsiveRow(
+                [
+                    ft.Column(left, col={"xs": 12, "md": 7}, spacing=6),
+                    ft.Column(right, col={"xs": 12, "md": 5}, spacing=6),
+                ]
+            ),
+            *actions,
+            link("Tilbake til listen", "/kontor/godkjenning"),
+        ],
+        back="/kontor/godkjenning",
+    )

@@ -1,0 +1,115 @@
+"""Pieces the office screens share: the API hook, form fields, notices."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping, Sequence
+from typing import Any
+
+import flet as ft
+
+from mobile.context import OfficeSession, use_office_session
+from mobile.office.api import OfficeApi
+from mobile.views.common import TOUCH, go, screen
+
+HOME = "/kontor"
+
+
+def use_api() -> tuple[OfficeSession | None, OfficeApi | None]:
+    """The signed-in office user and a client for the server, kept for the screen's life."""
+    session = use_office_session()
+    holder, _ = ft.use_state(lambda: {"api": None, "key": None})
+    key = (session.server_url, session.token) if session else None
+    if holder["key"] != key:
+        holder["key"] = key
+        holder["api"] = OfficeApi(session.server_url, session.token) if session else None
+    api: OfficeApi | None = holder["api"]
+
+    async def close() -> None:
+        if holder["api"] is not None:
+            await holder["api"].close()
+
+    ft.on_unmounted(close)
+    return session, api
+
+
+def office_screen(title: str, controls: Sequence[ft.Control], *, back: str = HOME) -> ft.View:
+    return screen(title, controls, back=back)
+
+
+def field(
+    form: MutableMapping[str, str],
+    key: str,
+    label: str,
+    errors: dict[str, str],
+    *,
+    hint: str | None = None,
+    password: bool = False,
+    multiline: bool = False,
+    width: int | None = None,
+) -> ft.TextField:
+    """A labelled text field writing into `form[key]`, showing the field's error."""
+
+    def changed(e: ft.Event[ft.TextField]) -> None:
+        form[key] = e.control.value or ""
+
+    return ft.TextField(
+        label=label,
+        value=form.get(key, ""),
+        hint_text=hint,
+        password=password,
+        can_reveal_password=password,
+        multiline=multiline,
+        min_lines=2 if multiline else None,
+        error=errors.get(key) or None,
+        on_change=changed,
+        width=width,
+    )
+
+
+def choice(
+    form: MutableMapping[str, str],
+    key: str,
+    label: str,
+    options: Sequence[tuple[str, str]],
+    *,
+    on_change: Callable[[str], Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> ft.Dropdown:
+    """A labelled drop-down writing the chosen key into `form[key]`."""
+
+    def selected(e: ft.Event[ft.Dropdown]) -> None:
+        form[key] = e.control.value or ""
+        if on_change is not None:
+            on_change(form[key])
+
+    return ft.Dropdown(
+        label=label,
+        value=form.get(key) or None,
+        options=[ft.DropdownOption(key=value, text=text) for value, text in options],
+        on_select=selected,
+        error_text=(errors or {}).get(key) or None,
+        width=360,
+    )
+
+
+def message(text: str | None, *, error: bool = False) -> ft.Control:
+    if not text:
+        return ft.Container(height=0)
+    color = ft.Colors.RED_700 if error else ft.Colors.GREEN_800
+    icon = ft.Icons.ERROR_OUTLINE if error else ft.Icons.CHECK_CIRCLE_OUTLINE
+    return ft.Row(
+        [ft.Icon(icon, color=color), ft.Text(text, color=color, size=15, expand=True)],
+        spacing=8,
+    )
+
+
+def heading(text: str) -> ft.Text:
+    return ft.Text(text, size=20, weight=ft.FontWeight.BOLD)
+
+
+def link(text: str, route: str) -> ft.Control:
+    return ft.TextButton(text, on_click=go(route), height=TOUCH - 8)
+
+
+def busy(loading: bool) -> ft.Control:
+    return ft.ProgressBar() if loading else ft.Container(height=4)

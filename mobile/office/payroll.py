@@ -1,0 +1,242 @@
+"""Lønn: make a batch of approved hours, list batches, download their files; pay settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flet as ft
+
+from mobile.office.common import busy, heading, link, message, office_screen, use_api
+from mobile.office.state import EXPORT_FORMATS, PayrollDesk, batch_text
+from mobile.views.common import TOUCH, placeholder
+
+
+async def save_file(name: str, content: bytes) -> None:
+    """Hand the file to the browser or the desktop's save dialog."""
+    picker = ft.FilePicker()
+    page = ft.context.page
+    page.services.append(picker)
+    try:
+        await picker.save_file(file_name=name, src_bytes=content)
+    finally:
+        page.services.remove(picker)
+
+
+@ft.component
+def PayrollView() -> ft.View:  # noqa: N802 - components are named like classes
+    session, api = use_api()
+    desk, _ = ft.use_state(PayrollDesk)
+
+    async def load() -> None:
+        if api is not None:
+            await desk.load(api)
+
+    ft.use_effect(load, [])
+    if session is None or api is None:
+        return placeholder()
+
+    async def make(*_: Any) -> None:
+        await desk.make_batch(api)
+
+    def downloader(batch_id: str, fmt_key: str) -> Any:
+        async def handler(*_: Any) -> None:
+            got = await desk.download(api, batch_id, fmt_key)
+            if got is not None:
+                try:
+                    await save_file(*got)
+                except (
+                    Exception
+                ):  # no save dialog here (tests, some browsers): the preview shows it
+                    desk.notice = f"Filen {got[0]} er hentet."
+
+        return handler
+
+    controls: list[ft.Control] = [
+        heading("Lønnsbunter"),
+        ft.Text(
+            "En lønnsbunt tar med alle godkjente timer som ikke er utbetalt. "
+            "Gruppeøkter kommer med når alle timelistene de står på er godkjent."
+        ),
+        ft.Row(
+            [
+                ft.TextField(
+                    label="Periode (åååå-mm, tomt for alle)",
+                    value=desk.period,
+                    on_change=lambda e: setattr(desk, "period", e.control.value or ""),
+                    width=280,
+                ),
+                ft.FilledButton(
+                    "Lag lønnsbunt", icon=ft.Icons.PAYMENTS, on_click=make, height=TOUCH
+                ),
+            ],
+            wrap=True,
+        ),
+        busy(desk.loading),
+        message(desk.error, error=True),
+        message(desk.notice),
+    ]
+    if not desk.batches and not desk.loading:
+        controls.append(ft.Text("Ingen lønnsbunter ennå."))
+    for batch in desk.batches:
+        controls.append(
+            ft.Card(
+                content=ft.Container(
+                    ft.Column(
+                        [
+                            ft.Text(batch_text(batch), weight=ft.FontWeight.W_600),
+                            ft.Row(
+                                [
+                                    ft.OutlinedButton(
+                                        f"Last ned {label}",
+                                        icon=ft.Icons.DOWNLOAD,
+                                        tooltip=f"Last ned {label} for bunt {batch['number']}",
+                                        on_click=downloader(batch["id"], key),
+                                    )
+                                    for key, label in EXPORT_FORMATS
+                                ],
+                                wrap=True,
+                            ),
+                        ],
+                        spacing=8,
+                    ),
+                    padding=12,
+                )
+            )
+        )
+    if desk.file_preview:
+        controls += [
+            ft.Text(f"Innhold i {desk.file_name}", size=16, weight=ft.FontWeight.W_600),
+            ft.Container(
+                ft.Text(desk.file_preview, font_family="monospace", size=12, selectable=True),
+                bgcolor=ft.Colors.GREY_100,
+                padding=10,
+                border_radius=6,
+            ),
+        ]
+    if session.role == "admin":
+        controls.append(link("Lønnsinnstillinger", "/kontor/lonn/innstillinger"))
+    return office_screen("Lønn", controls)
+
+
+SETTING_FIELDS = (
+    ("default_hourly_rate", "Standard timesats (kr)"),
+    ("code_hours", "Lønnsart for timer"),
+    ("code_km", "Lønnsart for kjøring"),
+    ("code_expenses", "Lønnsart for utlegg"),
+    ("km_rates", "Kilometersatser (én per linje: åååå-mm-dd=sats)"),
+    ("cover_amount", "Beløp for utleggsregel (kr per time eller tak per måned)"),
+    ("dimensions", "Dim1–Dim6 (skilt med ;, {case_no} = saksnummer)"),
+)
+COVER_MODES = (
+    ("as_logged", "Dekkes som ført"),
+    ("per_hour", "Fast beløp per time"),
+    ("monthly_cap", "Som ført, med tak per måned"),
+)
+
+
+def settings_form(settings: dict[str, Any]) -> dict[str, str]:
+    cover = settings.get("expense_cover") or {}
+    return {
+        "default_hourly_rate": str(settings.get("default_hourly_rate", "")),
+        "code_hours": settings["pay_codes"]["hours"]["code"],
+        "code_km": settings["pay_codes"]["km"]["code"],
+        "code_expenses": settings["pay_codes"]["expenses"]["code"],
+        "km_rates": "\n".join(
+            f"{r['valid_from']}={r['rate']}" for r in settings.get("km_rates", [])
+        ),
+        "cover_mode": cover.get("mode", "as_logged"),
+        "cover_amount": str(cover.get("per_hour") or cover.get("monthly_cap") or ""),
+        "dimensions": ";".join(settings.get("dimensions") or []),
+    }
+
+
+def settings_payload(form: dict[str, str], base: dict[str, Any]) -> dict[str, Any]:
+    rates = []
+    for line in form["km_rates"].splitlines():
+        if "=" in line:
+            day, rate = line.split("=", 1)
+            rates.append({"valid_from": day.strip(), "rate": rate.strip().replace(",", ".")})
+    mode = form.get("cover_mode") or "as_logged"
+    amount = form["cover_amount"].strip().replace(",", ".") or None
+    codes = {kind: dict(base["pay_codes"][kind]) for kind in ("hours", "km", "expenses")}
+    for kind in codes:
+        codes[kind]["code"] = form[f"code_{kind}"].strip()
+    return {
+        **base,
+        "pay_codes": codes,
+        "default_hourly_rate": form["default_hourly_rate"].strip().replace(",", "."),
+        "km_rates": rates,
+        "expense_cover": {
+            "mode": mode,
+            "per_hour": amount if mode == "per_hour" else None,
+            "monthly_cap": amount if mode == "monthly_cap" else None,
+        },
+        "dimensions": [d.strip() for d in form["dimensions"].split(";")][:6]
+        if form["dimensions"].strip()
+        else [],
+    }
+
+
+@ft.component
+def PaySettingsView() -> ft.View:  # noqa: N802 - components are named like classes
+    session, api = use_api()
+    desk, _ = ft.use_state(PayrollDesk)
+    form, set_form = ft.use_state(dict)
+
+    async def load() -> None:
+        if api is not None:
+            await desk.load_settings(api)
+            if desk.settings:
+                set_form(settings_form(desk.settings))
+
+    ft.use_effect(load, [])
+    if session is None or api is None:
+        return placeholder()
+
+    async def save(*_: Any) -> None:
+        if desk.settings is not None:
+            await desk.save_settings(api, settings_payload(form, desk.settings))
+
+    def put(key: str) -> Any:
+        def changed(e: ft.Event[Any]) -> None:
+            form[key] = e.control.value or ""
+
+        return changed
+
+    controls: list[ft.Control] = [
+        heading("Lønnsinnstillinger"),
+        message(desk.error, error=True),
+        message(desk.notice),
+    ]
+    if form:
+        for key, label in SETTING_FIELDS:
+            controls.append(
+                ft.TextField(
+                    label=label,
+                    value=form.get(key, ""),
+                    on_change=put(key),
+                    multiline=key == "km_rates",
+                    min_lines=2 if key == "km_rates" else None,
+                    read_only=session.role != "admin",
+                )
+            )
+        controls.append(
+            ft.Dropdown(
+                label="Utleggsregel",
+                value=form.get("cover_mode"),
+                options=[ft.DropdownOption(key=k, text=t) for k, t in COVER_MODES],
+                on_select=put("cover_mode"),
+                disabled=session.role != "admin",
+            )
+        )
+        if session.role == "admin":
+            controls.append(
+                ft.FilledButton(
+                    "Lagre innstillinger", icon=ft.Icons.SAVE, on_click=save, height=TOUCH
+                )
+            )
+    return office_screen(
+        "Lønnsinnstillinger",
+        controls,
+        back="/kontor/lonn" if session.role == "payroll" else "/kontor",
+    )

@@ -1,0 +1,311 @@
+"""Registrering: contacts, recipients and decisions, with search and forms."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import flet as ft
+
+from mobile import fmt
+from mobile.office.common import busy, choice, field, heading, message, office_screen, use_api
+from mobile.office.state import (
+    CONTRACT_TEXT,
+    KIND_TEXT,
+    PER_TEXT,
+    Registry,
+    hours_text,
+    money_text,
+)
+from mobile.views.common import TOUCH, placeholder
+
+SECTIONS = (
+    ("contacts", "Støttekontakter"),
+    ("recipients", "Tjenestemottakere"),
+    ("decisions", "Vedtak"),
+)
+
+
+@ft.component
+def ContactForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - components are named like classes
+    form, _ = ft.use_state(lambda: {"contract_type": "contractor"})
+    errors = registry.field_errors
+
+    async def save(*_: Any) -> None:
+        if await registry.add_contact(api, form):
+            form.clear()
+            form["contract_type"] = "contractor"
+
+    return ft.Column(
+        [
+            ft.Text("Ny støttekontakt", size=16, weight=ft.FontWeight.W_600),
+            field(form, "name", "Navn", errors),
+            field(form, "employee_no", "Ansattnummer", errors),
+            choice(
+                form, "contract_type", "Kontraktstype", list(CONTRACT_TEXT.items()), errors=errors
+            ),
+            field(
+                form,
+                "politiattest_date",
+                "Politiattest datert (dd.mm.åååå)",
+                errors,
+                hint="Tomt hvis den ikke er levert",
+            ),
+            field(form, "hourly_rate", "Timesats i kr (tomt: standardsats)", errors),
+            field(form, "username", "Brukernavn", errors),
+            field(form, "password", "Passord", errors, password=True),
+            ft.FilledButton(
+                "Registrer støttekontakt", icon=ft.Icons.PERSON_ADD, on_click=save, height=TOUCH
+            ),
+        ],
+        spacing=8,
+    )
+
+
+@ft.component
+def ContactRow(registry: Registry, contact: dict[str, Any], api: Any) -> ft.Control:  # noqa: N802 - components are named like classes
+    editing, set_editing = ft.use_state(False)
+    day, set_day = ft.use_state("")
+    missing = not contact.get("politiattest_date")
+    rate = money_text(contact["hourly_rate"]) if contact.get("hourly_rate") else "standardsats"
+    parts: list[ft.Control] = [
+        ft.Text(
+            f"{contact['name']} · ansattnr. {contact['employee_no']}", weight=ft.FontWeight.W_600
+        ),
+        ft.Text(f"{CONTRACT_TEXT.get(contact['contract_type'], '')} · {rate}", size=13),
+    ]
+    if missing:
+        parts.append(
+            ft.Container(
+                ft.Row(
+                    [
+                        ft.Icon(ft.Icons.WARNING_AMBER, color=ft.Colors.RED_700),
+                        ft.Text(
+                            "Mangler politiattest",
+                            color=ft.Colors.RED_700,
+                            weight=ft.FontWeight.BOLD,
+                        ),
+                    ],
+                    spacing=6,
+                ),
+                bgcolor=ft.Colors.RED_50,
+                padding=6,
+                border_radius=6,
+            )
+        )
+    else:
+        attest = date.fromisoformat(contact["politiattest_date"])
+        parts.append(ft.Text(f"Politiattest datert {fmt.day(attest)}", size=13))
+
+    async def save(*_: Any) -> None:
+        if await registry.set_politiattest(api, contact["id"], day):
+            set_editing(False)
+
+    if editing:
+        parts += [
+            ft.TextField(
+                label=f"Politiattest datert (dd.mm.åååå) for {contact['name']}",
+                value=day,
+                error=registry.field_errors.get("politiattest_date") or None,
+                on_change=lambda e: set_day(e.control.value or ""),
+            ),
+            ft.Row(
+                [
+                    ft.FilledButton("Lagre dato", on_click=save),
+                    ft.TextButton("Avbryt", on_click=lambda: set_editing(False)),
+                ]
+            ),
+        ]
+    elif missing:
+        parts.append(
+            ft.TextButton(
+                f"Registrer politiattest for {contact['name']}", on_click=lambda: set_editing(True)
+            )
+        )
+    return ft.Card(content=ft.Container(ft.Column(parts, spacing=4), padding=12))
+
+
+@ft.component
+def RecipientForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - components are named like classes
+    form, _ = ft.use_state(dict)
+    errors = registry.field_errors
+
+    async def save(*_: Any) -> None:
+        if await registry.add_recipient(api, form):
+            form.clear()
+
+    return ft.Column(
+        [
+            ft.Text("Ny tjenestemottaker", size=16, weight=ft.FontWeight.W_600),
+            field(form, "name", "Fullt navn", errors),
+            field(form, "case_no", "Saksnummer", errors),
+            field(form, "birth_date", "Fødselsdato (dd.mm.åååå, valgfri)", errors),
+            field(form, "guardian_name", "Foresatt/verge: navn (valgfri)", errors),
+            field(
+                form,
+                "guardian_relation",
+                "Foresatt/verge: relasjon",
+                errors,
+                hint="mor, far, verge …",
+            ),
+            ft.FilledButton(
+                "Registrer tjenestemottaker",
+                icon=ft.Icons.PERSON_ADD_ALT,
+                on_click=save,
+                height=TOUCH,
+            ),
+        ],
+        spacing=8,
+    )
+
+
+@ft.component
+def DecisionForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - components are named like classes
+    form, _ = ft.use_state(lambda: {"kind": "individual", "per": "month"})
+    chosen, set_chosen = ft.use_state(frozenset())
+    kind, set_kind = ft.use_state("individual")
+    errors = registry.field_errors
+
+    async def save(*_: Any) -> None:
+        if await registry.add_decision(api, form, sorted(chosen)):
+            form.clear()
+            form.update({"kind": "individual", "per": "month"})
+            set_chosen(frozenset())
+
+    def toggle(contact_id: str) -> Any:
+        def changed(e: ft.Event[ft.Checkbox]) -> None:
+            set_chosen(chosen | {contact_id} if e.control.value else chosen - {contact_id})
+
+        return changed
+
+    recipients = [(r["id"], f"{r['name']} ({r['case_no']})") for r in registry.recipients]
+    controls: list[ft.Control] = [
+        ft.Text("Nytt vedtak", size=16, weight=ft.FontWeight.W_600),
+        choice(form, "recipient_id", "Tjenestemottaker", recipients, errors=errors),
+        choice(
+            form, "kind", "Type vedtak", list(KIND_TEXT.items()), on_change=set_kind, errors=errors
+        ),
+        field(form, "hours", "Timer", errors),
+        choice(form, "per", "Per", list(PER_TEXT.items()), errors=errors),
+        field(form, "valid_from", "Gyldig fra (dd.mm.åååå)", errors),
+        field(form, "valid_to", "Gyldig til (dd.mm.åååå)", errors),
+        field(form, "km_per_month", "Km per måned (valgfri grense)", errors),
+    ]
+    if kind == "group":
+        controls.append(
+            field(form, "group_id", "Gruppe-id", errors, hint="Samme for alle i gruppen")
+        )
+    controls.append(ft.Text("Tildelte støttekontakter"))
+    controls += [
+        ft.Checkbox(
+            label=f"{c['name']} ({c['employee_no']})",
+            value=c["id"] in chosen,
+            on_change=toggle(c["id"]),
+        )
+        for c in registry.contacts
+    ]
+    if errors.get("contact_ids"):
+        controls.append(ft.Text(errors["contact_ids"], color=ft.Colors.RED_700))
+    if errors.get("form"):
+        controls.append(ft.Text(errors["form"], color=ft.Colors.RED_700))
+    controls.append(
+        ft.FilledButton(
+            "Registrer vedtak", icon=ft.Icons.ASSIGNMENT_ADD, on_click=save, height=TOUCH
+        )
+    )
+    return ft.Column(controls, spacing=8)
+
+
+def decision_text(registry: Registry, decision: dict[str, Any]) -> str:
+    who = (
+        ", ".join(
+            c["name"] for c in registry.contacts if c["id"] in (decision.get("contact_ids") or [])
+        )
+        or "ingen støttekontakt"
+    )
+    group = f", gruppe {decision['group_id']}" if decision.get("group_id") else ""
+    return (
+        f"{KIND_TEXT.get(decision['kind'], '')}{group}: {hours_text(decision['hours'])} "
+        f"{PER_TEXT.get(decision['per'], '')}, "
+        f"{fmt.day(date.fromisoformat(decision['valid_from']))}–"
+        f"{fmt.day(date.fromisoformat(decision['valid_to']))} · {who}"
+    )
+
+
+@ft.component
+def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
+    session, api = use_api()
+    registry, _ = ft.use_state(Registry)
+    section, set_section = ft.use_state("contacts")
+    coordinator = session is not None and session.role == "coordinator"
+
+    async def load() -> None:
+        if api is not None:
+            await registry.load(api, with_recipients=coordinator)
+
+    ft.use_effect(load, [])
+    if session is None or api is None:
+        return placeholder()
+
+    async def search(e: ft.Event[ft.TextField]) -> None:
+        registry.query = e.control.value or ""
+        await registry.load(api, with_recipients=coordinator)
+
+    sections = SECTIONS if coordinator else SECTIONS[:1]
+    controls: list[ft.Control] = [
+        heading("Registrering"),
+        ft.SegmentedButton(
+            segments=[ft.Segment(value=k, label=ft.Text(t)) for k, t in sections],
+            selected=[section],
+            on_change=lambda e: set_section(next(iter(e.control.selected or ["contacts"]))),
+        ),
+        ft.TextField(
+            label="Søk på navn, ansattnummer eller saksnummer",
+            value=registry.query,
+            prefix_icon=ft.Icons.SEARCH,
+            on_submit=search,
+        ),
+        busy(registry.loading),
+        message(registry.error, error=True),
+        message(registry.notice),
+    ]
+    if section == "contacts":
+        missing = sum(1 for c in registry.contacts if not c.get("politiattest_date"))
+        if missing:
+            controls.append(
+                ft.Text(
+                    f"{missing} støttekontakt(er) mangler politiattest.", color=ft.Colors.RED_700
+                )
+            )
+        controls += [ContactRow(registry, c, api, key=c["id"]) for c in registry.contacts]
+        controls += [ft.Divider(), ContactForm(registry, api)]
+    elif section == "recipients":
+        for recipient in registry.recipients:
+            guardians = ", ".join(
+                f"{g['name']} ({g['relation']})" for g in recipient.get("guardians") or []
+            )
+            lines: list[ft.Control] = [
+                ft.Text(
+                    f"{recipient['name']} · saksnr. {recipient['case_no']}",
+                    weight=ft.FontWeight.W_600,
+                )
+            ]
+            if guardians:
+                lines.append(ft.Text(f"Foresatte/verge: {guardians}", size=13))
+            lines += [
+                ft.Text(decision_text(registry, d), size=13)
+                for d in registry.decisions_of(recipient["id"])
+            ]
+            controls.append(ft.Card(content=ft.Container(ft.Column(lines, spacing=4), padding=12)))
+        controls += [ft.Divider(), RecipientForm(registry, api)]
+    else:
+        for recipient in registry.recipients:
+            for decision in registry.decisions_of(recipient["id"]):
+                controls.append(
+                    ft.ListTile(
+                        title=ft.Text(f"{recipient['name']} ({recipient['case_no']})"),
+                        subtitle=ft.Text(decision_text(registry, decision)),
+                    )
+                )
+        controls += [ft.Divider(), DecisionForm(registry, api)]
+    return office_screen("Registrering", controls)

@@ -1,0 +1,99 @@
+"""The office's home and routes (coordinator, payroll, admin), mounted at /kontor.
+
+`office_routes()` is the hook the app shell calls. Each screen gets the
+signed-in user through `mobile.context.use_office_session()` and talks to the
+server with its own `OfficeApi`: the office is online-only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flet as ft
+
+from mobile.office.approval import ApprovalListView, SheetReviewView
+from mobile.office.common import heading, use_api
+from mobile.office.dashboard import DashboardView
+from mobile.office.flags import FlagQueueView
+from mobile.office.payroll import PayrollView, PaySettingsView
+from mobile.office.registry import RegistryView
+from mobile.views.common import TOUCH, go, placeholder, screen
+
+ROLE_TEXT = {"coordinator": "Koordinator", "payroll": "Lønn", "admin": "Administrator"}
+
+# (route, title, explanation, icon) per role, in the order of a working day.
+MENU: dict[str, list[tuple[str, str, str, Any]]] = {
+    "coordinator": [
+        ("/kontor/avvik", "Avvik", "Avvik og meldinger som venter", ft.Icons.FLAG),
+        (
+            "/kontor/godkjenning",
+            "Godkjenning",
+            "Timelister som skal godkjennes",
+            ft.Icons.FACT_CHECK,
+        ),
+        (
+            "/kontor/registrering",
+            "Registrering",
+            "Støttekontakter, mottakere og vedtak",
+            ft.Icons.GROUP_ADD,
+        ),
+        ("/kontor/forbruk", "Forbruk", "Timer brukt mot vedtak", ft.Icons.BAR_CHART),
+    ],
+    "payroll": [
+        ("/kontor/lonn", "Lønn", "Lag lønnsbunter og last ned filer", ft.Icons.PAYMENTS),
+        ("/kontor/lonn/innstillinger", "Lønnsinnstillinger", "Lønnsarter og satser", ft.Icons.TUNE),
+    ],
+    "admin": [
+        (
+            "/kontor/registrering",
+            "Støttekontakter",
+            "Registrer støttekontakter",
+            ft.Icons.GROUP_ADD,
+        ),
+        ("/kontor/lonn/innstillinger", "Lønnsinnstillinger", "Lønnsarter og satser", ft.Icons.TUNE),
+    ],
+}
+
+
+@ft.component
+def OfficeHome() -> ft.View:  # noqa: N802 - components are named like classes
+    session, _api = use_api()
+    if session is None:
+        return placeholder()
+    tiles: list[ft.Control] = [
+        ft.Card(
+            content=ft.ListTile(
+                leading=ft.Icon(icon, size=32),
+                title=ft.Text(title, size=18, weight=ft.FontWeight.W_600),
+                subtitle=ft.Text(text),
+                on_click=go(route),
+                min_height=TOUCH + 12,
+            )
+        )
+        for route, title, text, icon in MENU.get(session.role, [])
+    ]
+    return screen(
+        "Kontor",
+        [
+            heading(f"Hei, {session.username}"),
+            ft.Text(ROLE_TEXT.get(session.role, session.role), size=15),
+            *tiles,
+        ],
+        actions=[
+            ft.IconButton(ft.Icons.SETTINGS, tooltip="Innstillinger", on_click=go("/innstillinger"))
+        ],
+    )
+
+
+def office_routes() -> list[ft.Route]:
+    """Routes under /kontor; the index route is the office's home screen."""
+    return [
+        ft.Route(index=True, component=OfficeHome),
+        ft.Route(path="avvik", component=FlagQueueView),
+        ft.Route(path="godkjenning", component=ApprovalListView),
+        ft.Route(path="godkjenning/:timesheet_id", component=SheetReviewView),
+        ft.Route(path="registrering", component=RegistryView),
+        ft.Route(path="forbruk", component=DashboardView),
+        ft.Route(path="lonn", component=PayrollView),
+        ft.Route(path="lonn/innstillinger", component=PaySettingsView),
+    ]
