@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -28,7 +28,6 @@ from sqlalchemy import (
     String,
     Table,
     cast,
-    exists,
     func,
     insert,
     select,
@@ -141,7 +140,7 @@ def _raw(column: Any) -> tuple[Any, int]:
     return type_coerce(column, BigInteger), places
 
 
-def _payable_items(db: Session, period: str | None, settings: PaySettings) -> list[PayItem]:
+def _payable(db: Session, period: str | None, settings: PaySettings) -> Payable:
     """Unpaid live entries whose every timesheet is approved, as pay items.
 
     The case of an entry is its decision's case number, or for a group entry
@@ -182,6 +181,7 @@ def _payable_items(db: Session, period: str | None, settings: PaySettings) -> li
             TimesheetRow.status,
             TimesheetRow.period,
             TimesheetRow.decision_id,
+            TimesheetRow.id,
         )
         .join(TimesheetEntry, TimesheetEntry.entry_id == EntryRow.id)
         .join(TimesheetRow, TimesheetRow.id == TimesheetEntry.timesheet_id)
@@ -199,8 +199,9 @@ def _payable_items(db: Session, period: str | None, settings: PaySettings) -> li
     needed: dict[str, int] = {}
     blocked: set[str] = set()
     found: dict[str, PayItem] = {}
-    # Core, not ORM, results: no identity map or entity rows for a million tuples.
-    for row in db.connection().execute(query):
+    # Core, not ORM, results, fetched at once: a batch may read a million rows.
+    rows = db.connection().execute(query).all()
+    for row in rows:
         entry_id = row[0]
         sheets[entry_id] += 1
         if row[7] not in PAID_STATUSES:
@@ -222,11 +223,30 @@ def _payable_items(db: Session, period: str | None, settings: PaySettings) -> li
             hourly_rate=rate,
         )
     # A group entry waits until the sheet of every decision it names is approved.
-    return [
-        item
-        for entry_id, item in found.items()
+    paid = {
+        entry_id
+        for entry_id in found
         if entry_id not in blocked and sheets[entry_id] >= needed[entry_id]
-    ]
+    }
+    # Every unpaid live entry of an approved sheet is among the rows, so a sheet
+    # whose rows are all paid now has nothing left to pay: it becomes exported.
+    touched: set[str] = set()
+    waiting: set[str] = set()
+    for row in rows:
+        if row[7] == APPROVED:
+            (touched if row[0] in paid else waiting).add(row[10])
+    return Payable(
+        items=[item for entry_id, item in found.items() if entry_id in paid],
+        sheets_done=sorted(touched - waiting),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Payable:
+    """What a new batch pays, and the approved sheets it pays in full."""
+
+    items: list[PayItem]
+    sheets_done: list[str]
 
 
 def _expenses_already_paid(db: Session, periods: set[str]) -> dict[tuple[str, str], Decimal]:
@@ -256,7 +276,8 @@ def make_batch(
     the command line.
     """
     settings = pay_settings(db)
-    items = _payable_items(db, period, settings)
+    payable = _payable(db, period, settings)
+    items = payable.items
     if not items:
         where = f" i perioden {period}" if period else ""
         raise NothingToPayError(f"Det finnes ingen godkjente timer som ikke er utbetalt{where}.")
@@ -293,7 +314,7 @@ def make_batch(
         line_rows = [_line_row(batch.id, number, line) for number, line in enumerate(lines, 1)]
         for chunk in _chunks(line_rows):
             connection.execute(insert(typing_cast(Table, PayrollLineRow.__table__)), chunk)
-        exported = _mark_exported(db, batch.id)
+        exported = _mark_exported(db, payable.sheets_done)
     except IntegrityError:
         db.rollback()
         raise ConflictError(
@@ -333,32 +354,8 @@ def _line_row(batch_id: str, line_no: int, line: PayLine) -> dict[str, Any]:
     }
 
 
-def _mark_exported(db: Session, batch_id: str) -> int:
-    """Approved sheets this batch touched whose every entry is now paid become `exported`."""
-    unpaid = (
-        select(TimesheetEntry.entry_id)
-        .join(EntryRow, EntryRow.id == TimesheetEntry.entry_id)
-        .outerjoin(PayrollBatchEntry, PayrollBatchEntry.entry_id == TimesheetEntry.entry_id)
-        .where(
-            TimesheetEntry.timesheet_id == TimesheetRow.id,
-            EntryRow.deleted.is_(False),
-            PayrollBatchEntry.entry_id.is_(None),
-        )
-    )
-    touched = (
-        select(TimesheetEntry.entry_id)
-        .join(PayrollBatchEntry, PayrollBatchEntry.entry_id == TimesheetEntry.entry_id)
-        .where(
-            TimesheetEntry.timesheet_id == TimesheetRow.id, PayrollBatchEntry.batch_id == batch_id
-        )
-    )
-    sheet_ids = list(
-        db.scalars(
-            select(TimesheetRow.id).where(
-                TimesheetRow.status == APPROVED, exists(touched), ~exists(unpaid)
-            )
-        )
-    )
+def _mark_exported(db: Session, sheet_ids: Sequence[str]) -> int:
+    """Approved sheets whose every entry is now paid become `exported` (devices pull it)."""
     if not sheet_ids:
         return 0
     seq = next_seq(db)
@@ -366,7 +363,10 @@ def _mark_exported(db: Session, batch_id: str) -> int:
     for start in range(0, len(sheet_ids), INSERT_CHUNK):
         db.execute(
             update(TimesheetRow)
-            .where(TimesheetRow.id.in_(sheet_ids[start : start + INSERT_CHUNK]))
+            .where(
+                TimesheetRow.id.in_(sheet_ids[start : start + INSERT_CHUNK]),
+                TimesheetRow.status == APPROVED,
+            )
             .values(status=EXPORTED, seq=seq, updated_at=stamp)
         )
     return len(sheet_ids)
