@@ -80,6 +80,32 @@ def _add_device_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     sync.set_defaults(handler=_device("sync_command"))
 
 
+def _app(args: argparse.Namespace) -> int:
+    """`timeliste app`: the phone app in a window, or with --web served to browsers."""
+    import importlib
+    import os
+
+    # Imported by name: mobile/ is UI code outside `mypy --strict`, which would
+    # otherwise follow a plain import from here into every view.
+    if args.server:
+        os.environ["TIMELISTE_SERVER_URL"] = args.server
+    if args.web:
+        web = importlib.import_module("mobile.web")
+        result: int = web.serve(args.host, args.port, args.server)
+        return result
+    importlib.import_module("mobile.app").run_native()
+    return 0
+
+
+def _add_app_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    app = commands.add_parser("app", help="the phone app (--web: serve it to browsers)")
+    app.add_argument("--web", action="store_true", help="serve the app to browsers and phones")
+    app.add_argument("--host", default="0.0.0.0")  # noqa: S104  # phones on the LAN must reach it
+    app.add_argument("--port", type=int, default=8550)
+    app.add_argument("--server", help="the API server's address, filled in at sign-in")
+    app.set_defaults(handler=_app)
+
+
 def _add_export_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from server.payroll.cli import add_parser  # argparse only; the server loads when it runs
 
@@ -107,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_server_commands(commands)
     _add_device_commands(commands)
     _add_export_command(commands)
+    _add_app_command(commands)
     return parser
 
 

@@ -1,0 +1,162 @@
+# ruff: noqa: N802  # Flet components are named like classes (they render as controls)
+"""The app shell: one Router, the session's controller handed down by context.
+
+`make_main()` builds the Flet entry point for a phone build, the desktop and
+web mode alike; `mobile.web.serve` serves it to browsers on the network.
+After sign-in a contact lands on the home screen, and coordinators, payroll
+and admins on `/kontor`, whose routes come from `mobile.office.office_routes()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import flet as ft
+
+from mobile.context import ControllerContext, StateContext, use_app
+from mobile.controller import Controller, MemoryPrefs, Prefs
+from mobile.i18n import tr
+from mobile.office import office_routes
+from mobile.state import AppState
+from mobile.views.common import placeholder
+from mobile.views.entry import EntryView
+from mobile.views.home import HomeView
+from mobile.views.login import LoginView, StartingView
+from mobile.views.month import MonthView
+from mobile.views.other import MessagesView, SettingsView, SyncView
+from mobile.views.signing import SigningView
+
+log = logging.getLogger(__name__)
+
+
+@ft.component
+def Root() -> Any:
+    """'/': starting, sign-in, or the home screen of whoever signed in."""
+    app = use_app()
+    location = ft.use_route_location()
+    office = app.phase == "ready" and not app.is_contact
+
+    def to_office() -> None:
+        if office and location in ("", "/"):
+            ft.context.page.navigate("/kontor")
+
+    ft.use_effect(to_office, [office, location])
+    if app.phase == "starting":
+        return StartingView()
+    if app.phase != "ready":
+        return LoginView()
+    if office:
+        return placeholder()
+    return HomeView()
+
+
+ROUTES = [
+    ft.Route(
+        path="/",
+        component=Root,
+        children=[
+            ft.Route(path="okt", component=EntryView),
+            ft.Route(path="okt/for/:target", component=EntryView),
+            ft.Route(path="okt/endre/:entry_id", component=EntryView),
+            ft.Route(path="person/:decision_id", component=MonthView),
+            ft.Route(path="person/:decision_id/maaned/:period", component=MonthView),
+            ft.Route(path="signer/:decision_id/:period", component=SigningView),
+            ft.Route(path="meldinger", component=MessagesView),
+            ft.Route(path="sync", component=SyncView),
+            ft.Route(path="innstillinger", component=SettingsView),
+        ],
+    ),
+    ft.Route(path="kontor", children=office_routes()),
+]
+
+
+@ft.component
+def App(controller: Controller) -> Any:
+    def routes() -> Any:
+        return ft.Router(ROUTES, manage_views=True)
+
+    return ControllerContext(controller, lambda: StateContext(controller.state, routes))
+
+
+class _Notices:
+    """Shows each `AppState.notice` once, as a snack bar."""
+
+    def __init__(self, page: ft.Page, state: AppState) -> None:
+        self.page = page
+        self.state = state
+        self.seen = state.notice_serial
+        # Observable keeps listeners weakly: this object holds the bound method.
+        self.dispose = state.subscribe(self.changed)
+
+    def changed(self, _sender: Any, name: str | None) -> None:
+        if name == "notice_serial" and self.state.notice_serial != self.seen:
+            self.seen = self.state.notice_serial
+            if self.state.notice:
+                self.page.show_dialog(ft.SnackBar(ft.Text(self.state.notice), duration=2500))
+
+
+def _guard_renders() -> None:
+    """Log a view that fails to render instead of losing the session's UI silently.
+
+    Flet's update scheduler stops for good when a component raises; the log
+    names the exception type and where it happened, never its message (which
+    may quote personal data).
+    """
+    from flet.components.component import Component
+
+    if getattr(Component.update, "_timeliste_guarded", False):
+        return
+    original = Component.update
+
+    def update(self: Any) -> None:
+        try:
+            original(self)
+        except Exception as error:
+            frames = []
+            tb = error.__traceback__
+            while tb is not None:
+                frames.append(f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}")
+                tb = tb.tb_next
+            log.error("a view failed to render: %s at %s", type(error).__name__, frames[-3:])
+
+    update._timeliste_guarded = True  # type: ignore[attr-defined]
+    Component.update = update  # type: ignore[method-assign]
+
+
+def make_main(
+    *, web: bool = False, default_server: str | None = None
+) -> Callable[[ft.Page], Awaitable[None]]:
+    """The Flet entry point; each page (phone app, browser tab) gets its own controller."""
+    server = default_server or os.environ.get("TIMELISTE_SERVER_URL", "")
+    _guard_renders()
+
+    async def main(page: ft.Page) -> None:
+        page.title = "Timeliste"
+        page.theme = ft.Theme(color_scheme_seed=ft.Colors.TEAL)
+        page.theme_mode = ft.ThemeMode.LIGHT
+        prefs: Prefs
+        try:
+            prefs = ft.SharedPreferences()
+        except Exception:  # a client without preferences: the session still works
+            prefs = MemoryPrefs()
+        state = AppState()
+        controller = Controller(state, prefs, web=web, default_server=server)
+
+        async def closed(*_: Any) -> None:
+            await controller.detach()
+
+        page.on_close = closed
+        page.data = _Notices(page, state)  # kept alive as long as the page
+        page.render_views(App, controller)
+        await controller.boot()
+        page.title = tr("app_title", state.lang)
+
+    return main
+
+
+def run_native() -> None:
+    """`timeliste app`: the app in Flet's own window (or a phone build's runtime)."""
+    ft.run(make_main(web=False))

@@ -1,0 +1,361 @@
+"""What the screens ask for: sign in and out, save, delete, sign, sync.
+
+The controller owns the session's `AppState` (observable) and its `Device`
+(sync/ behind `asyncio.to_thread`). It knows nothing of controls, so it is
+tested without a page; the views reach it through `mobile.context`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from mobile.device import REGISTRY, Device, DeviceRegistry, data_folder, sign_in
+from mobile.i18n import DEFAULT_LANGUAGE, LANGUAGES, tr
+from mobile.state import (
+    AccountInfo,
+    AppState,
+    EntryDraft,
+    LoginForm,
+    MonthSheet,
+    SignatureDraft,
+    over_quota_text,
+    targets,
+)
+from models.canonical import content_hash
+from models.rules import Problem
+from models.schemas import EntryData
+from sync.client import LoginError, SyncStatus
+from sync.store import InvalidEntryError, StoreError
+
+log = logging.getLogger(__name__)
+
+PREFIX = "timeliste."
+
+
+class Prefs(Protocol):
+    """The small key-value store that survives a restart (ft.SharedPreferences)."""
+
+    async def get(self, key: str) -> Any: ...
+    async def set(self, key: str, value: Any) -> bool: ...
+    async def remove(self, key: str) -> bool: ...
+
+
+class MemoryPrefs:
+    """Prefs in memory, for tests and for a session without a client (never persisted)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    async def get(self, key: str) -> Any:
+        return self.values.get(key)
+
+    async def set(self, key: str, value: Any) -> bool:
+        self.values[key] = value
+        return True
+
+    async def remove(self, key: str) -> bool:
+        return self.values.pop(key, None) is not None
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What came of pressing 'Lagre'."""
+
+    saved: bool
+    over_quota: str | None = None  # the warning to confirm before saving anyway
+
+
+class Controller:
+    """One per app session (a phone, or a browser tab in web mode)."""
+
+    def __init__(
+        self,
+        state: AppState,
+        prefs: Prefs,
+        *,
+        web: bool = False,
+        default_server: str = "",
+        registry: DeviceRegistry = REGISTRY,
+    ) -> None:
+        self.state = state
+        self.prefs = prefs
+        self.web = web
+        self.default_server = default_server
+        self.registry = registry
+        self.device: Device | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._browser_key: str | None = None
+        self.token: str | None = None
+
+    # start and sign-in ------------------------------------------------------------------
+
+    async def boot(self) -> None:
+        """Restore language, a running timer and a stay-signed-in account."""
+        lang = await self.prefs.get(PREFIX + "lang")
+        if lang in LANGUAGES:
+            self.state.lang = lang
+        timer = await self.prefs.get(PREFIX + "timer")
+        if isinstance(timer, str) and timer:
+            with contextlib.suppress(ValueError):
+                self.state.timer_started = datetime.fromisoformat(timer)
+        server = await self.prefs.get(PREFIX + "server")
+        username = await self.prefs.get(PREFIX + "username")
+        if isinstance(server, str) and isinstance(username, str) and server and username:
+            folder = await self._folder()
+            try:
+                device = await self.registry.open(folder, server, username)
+            except StoreError:
+                log.warning("could not open the device store at start")
+                device = None
+            if device is not None:
+                account = await _account(device)
+                if account is not None:
+                    await self._attach(device, AccountInfo(server, username, account.role or ""))
+                    return
+        self.state.phase = "login"
+
+    async def _folder(self) -> Any:
+        if not self.web:
+            return data_folder(None)
+        if self._browser_key is None:
+            key = await self.prefs.get(PREFIX + "device")
+            if not isinstance(key, str) or len(key) < 16:
+                key = secrets.token_urlsafe(24)
+                await self.prefs.set(PREFIX + "device", key)
+            self._browser_key = key
+        return data_folder(self._browser_key)
+
+    def login_form(self) -> LoginForm:
+        return LoginForm(server_url=self.default_server)
+
+    async def login(self, form: LoginForm) -> bool:
+        """Sign in with the form; on failure `form.error` says why in plain words."""
+        lang = self.state.lang
+        problem = form.problem(lang)
+        if problem:
+            form.error = problem
+            return False
+        form.busy = True
+        form.error = None
+        try:
+            server = form.server_url.strip().rstrip("/")
+            username = form.username.strip()
+            try:
+                session = await sign_in(server, username, form.password)
+            except LoginError as error:
+                form.error = str(error)
+                return False
+            folder = await self._folder()
+            try:
+                device = await self.registry.open(folder, server, username, session)
+            except StoreError as error:
+                form.error = str(error)
+                return False
+            assert device is not None
+            await self.prefs.set(PREFIX + "server", server)
+            await self.prefs.set(PREFIX + "username", username)
+            form.password = ""
+            await self._attach(device, AccountInfo(server, username, session.role))
+            return True
+        finally:
+            form.busy = False
+
+    async def _attach(self, device: Device, account: AccountInfo) -> None:
+        self.device = device
+        stored = await _account(device)
+        self.token = stored.token if stored else None
+        self.state.sync = device.status
+        self._unsubscribe = [
+            device.subscribe_status(self._on_status),
+            device.on_change(self._on_change),
+        ]
+        self.state.snapshot = await device.snapshot()
+        self.state.signed_in(account)
+        if account.role == "contact":
+            device.start()
+
+    def _on_status(self, status: SyncStatus) -> None:
+        self.state.sync = status
+
+    def _on_change(self) -> None:
+        # Listeners run on the event loop: reload the snapshot without waiting here.
+        import asyncio
+
+        asyncio.get_running_loop().create_task(self.refresh())
+
+    async def refresh(self) -> None:
+        if self.device is not None:
+            with contextlib.suppress(StoreError):
+                self.state.snapshot = await self.device.snapshot()
+
+    async def detach(self) -> None:
+        """The session ended (tab closed): let go of the device, keep its data."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+        if self.device is not None:
+            device, self.device = self.device, None
+            await self.registry.release(device)
+
+    async def logout(self) -> None:
+        """Sign out: revoke the token and wipe the account's data from the device."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+        if self.device is not None:
+            device, self.device = self.device, None
+            await self.registry.forget(device)
+        for key in ("server", "username", "timer"):
+            await self.prefs.remove(PREFIX + key)
+        self.token = None
+        self.state.signed_out()
+
+    async def set_language(self, lang: str) -> None:
+        if lang in LANGUAGES:
+            self.state.lang = lang
+            await self.prefs.set(PREFIX + "lang", lang)
+
+    async def sync_now(self) -> None:
+        if self.device is not None:
+            await self.device.sync_now()
+
+    # the timer ----------------------------------------------------------------------------
+
+    async def start_timer(self, draft: EntryDraft) -> None:
+        started = draft.start_timer()
+        self.state.timer_started = started
+        await self.prefs.set(PREFIX + "timer", started.isoformat())
+
+    async def stop_timer(self, draft: EntryDraft) -> None:
+        started = self.state.timer_started
+        if started is None:
+            return
+        draft.stop_timer(started)
+        self.state.timer_started = None
+        await self.prefs.remove(PREFIX + "timer")
+
+    # entries -----------------------------------------------------------------------------
+
+    async def save_entry(self, draft: EntryDraft, *, anyway: bool = False) -> SaveResult:
+        """Check with models' rules, warn before going over a quota, then save on the phone."""
+        lang = self.state.lang
+        device = self._require_device()
+        options = targets(self.state.snapshot, lang)
+        entry, errors = draft.build(options, lang)
+        if entry is None:
+            draft.errors = errors
+            return SaveResult(saved=False)
+        problems = await device.check(entry)
+        if problems:
+            draft.show_problems(problems)
+            return SaveResult(saved=False)
+        if not anyway:
+            over = await device.over_quota(entry)
+            if over:
+                return SaveResult(
+                    saved=False, over_quota=over_quota_text(self.state.snapshot, over, lang)
+                )
+        draft.busy = True
+        try:
+            await device.save(entry)
+        except InvalidEntryError as error:
+            draft.show_problems(error.problems)
+            return SaveResult(saved=False)
+        except StoreError as error:
+            draft.errors = {"form": str(error)}
+            return SaveResult(saved=False)
+        finally:
+            draft.busy = False
+        draft.errors = {}
+        self.state.snapshot = await device.snapshot()
+        self.state.show(tr("saved", lang))
+        return SaveResult(saved=True)
+
+    async def delete_entry(self, entry_id: str) -> bool:
+        device = self._require_device()
+        try:
+            await device.delete(entry_id)
+        except StoreError as error:
+            self.state.show(str(error))
+            return False
+        self.state.snapshot = await device.snapshot()
+        self.state.show(tr("deleted", self.state.lang))
+        return True
+
+    async def discard(self, entry_id: str) -> None:
+        device = self._require_device()
+        await device.discard(entry_id)
+        self.state.snapshot = await device.snapshot()
+
+    # signing ----------------------------------------------------------------------------------
+
+    def sheet_hash(self, sheet: MonthSheet) -> str | None:
+        """models.canonical's hash over exactly the entries the signer is shown."""
+        contact_id = self.state.snapshot.contact_id
+        if contact_id is None:
+            return None
+        return content_hash(
+            contact_id=contact_id,
+            decision_id=sheet.decision_id,
+            period=sheet.period,
+            entries=sheet.entries(),
+        )
+
+    async def sign(self, sheet: MonthSheet, shown_hash: str, draft: SignatureDraft) -> bool:
+        lang = self.state.lang
+        errors = draft.problems(lang)
+        if errors:
+            draft.errors = errors
+            return False
+        device = self._require_device()
+        draft.busy = True
+        try:
+            signature = draft.to_signature(
+                decision_id=sheet.decision_id,
+                period=sheet.period,
+                content_hash=shown_hash,
+                signed_at=datetime.now(UTC),
+            )
+            await device.sign(signature)
+        except InvalidEntryError as error:
+            draft.errors = {"form": " ".join(p.message for p in error.problems)}
+            return False
+        except StoreError as error:
+            draft.errors = {"form": str(error)}
+            return False
+        except ValueError as error:  # pydantic: the strokes or name broke the schema
+            draft.errors = {"form": str(error).splitlines()[0]}
+            return False
+        finally:
+            draft.busy = False
+        self.state.snapshot = await device.snapshot()
+        return True
+
+    def _require_device(self) -> Device:
+        if self.device is None:
+            raise StoreError(tr("sign_needs_sync", self.state.lang))
+        return self.device
+
+
+async def _account(device: Device) -> Any:
+    import asyncio
+
+    return await asyncio.to_thread(device.store.account)
+
+
+def problems_text(problems: list[Problem]) -> str:
+    return " ".join(problem.message for problem in problems)
+
+
+def entry_for_edit(state: AppState, entry_id: str) -> EntryData | None:
+    item = state.snapshot.entry(entry_id)
+    return item.entry if item else None
+
+
+__all__ = ["DEFAULT_LANGUAGE", "Controller", "MemoryPrefs", "Prefs", "SaveResult"]

@@ -1,0 +1,255 @@
+"""The app's hands on sync/: the device store and the sync client, without blocking the UI.
+
+Every store call goes through `asyncio.to_thread` (the store fsyncs). One
+`Device` per signed-in account file; in web mode several tabs of one browser
+share it through `DeviceRegistry`, because a store file may be opened by
+only one `DeviceStore` per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mobile.state import Snapshot
+from models.clock import today_in_oslo
+from models.quota import PeriodUsage
+from models.schemas import EntryData, SignatureCreate
+from sync.client import Session, SyncClient, SyncState, SyncStatus, login
+from sync.store import DeviceStore, LocalEntry, LocalSignature, app_data_folder, store_path
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = float(os.environ.get("TIMELISTE_APP_RETRY_SECONDS", "3"))
+PULL_SECONDS = float(os.environ.get("TIMELISTE_APP_PULL_SECONDS", "30"))
+
+
+def data_folder(browser_key: str | None = None) -> Path:
+    """Where store files live: Flet's app data folder; a sub-folder per browser in web mode."""
+    folder = app_data_folder()
+    if browser_key:
+        # The key is random and secret to the browser; hash it so the folder name
+        # cannot be turned back into it.
+        digest = hashlib.sha256(browser_key.encode()).hexdigest()[:24]
+        folder = folder / "web" / digest
+    return folder
+
+
+def read_snapshot(store: DeviceStore, today: date | None = None) -> Snapshot:
+    """Everything the screens show, in one blocking read (run it in a thread)."""
+    decisions = tuple(store.decisions())
+    usage: dict[str, tuple[PeriodUsage, ...]] = {d.id: tuple(store.usage(d.id)) for d in decisions}
+    return Snapshot(
+        decisions=decisions,
+        recipients=store.recipients(),
+        usage=usage,
+        entries=tuple(store.entries()),
+        timesheets=tuple(store.timesheets()),
+        flags=tuple(store.flags()),
+        signatures=tuple(store.signatures()),
+        rejected=tuple(store.rejected()),
+        pending=store.pending_count(),
+        attention=store.attention_count(),
+        contact_id=store.contact_id(),
+        cutoff_day=store.pay_cutoff_day(),
+    )
+
+
+class Device:
+    """One account's store and sync client, shared by the app sessions that show it."""
+
+    def __init__(self, store: DeviceStore, server_url: str, token: str) -> None:
+        self.store = store
+        self.server_url = server_url.rstrip("/")
+        # Few quick attempts: the app retries on its own loop and must say "offline" soon.
+        self.client = SyncClient(store, self.server_url, token, max_attempts=2, backoff_cap=1.0)
+        self._listeners: list[Callable[[], None]] = []
+        self._loop_task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self.users = 0
+
+    # reading ----------------------------------------------------------------------------
+
+    async def snapshot(self) -> Snapshot:
+        return await asyncio.to_thread(read_snapshot, self.store)
+
+    @property
+    def status(self) -> SyncStatus:
+        return self.client.status
+
+    def subscribe_status(self, listener: Callable[[SyncStatus], None]) -> Callable[[], None]:
+        return self.client.subscribe(listener)
+
+    def on_change(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """`listener` runs after every change of the store's content (save, delete, sync)."""
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:
+                log.exception("change listener failed")
+
+    # writing ------------------------------------------------------------------------------
+
+    async def check(self, entry: EntryData) -> list[Any]:
+        return await asyncio.to_thread(self.store.check_entry, entry, today=today_in_oslo())
+
+    async def over_quota(self, entry: EntryData) -> list[tuple[str, PeriodUsage]]:
+        return await asyncio.to_thread(self.store.over_quota_after, entry)
+
+    async def save(self, entry: EntryData) -> LocalEntry:
+        saved = await asyncio.to_thread(self.store.save_entry, entry)
+        await self._after_write()
+        return saved
+
+    async def delete(self, entry_id: str) -> None:
+        await asyncio.to_thread(self.store.delete_entry, entry_id)
+        await self._after_write()
+
+    async def discard(self, entry_id: str) -> None:
+        await asyncio.to_thread(self.store.discard_rejected, entry_id)
+        await self._after_write()
+
+    async def sign(self, signature: SignatureCreate) -> LocalSignature:
+        signed = await asyncio.to_thread(self.store.sign_timesheet, signature)
+        await self._after_write()
+        return signed
+
+    async def _after_write(self) -> None:
+        await self.client.refresh_status()
+        self._changed()
+        self._wake.set()  # send it now if the network is there
+
+    # syncing ------------------------------------------------------------------------------
+
+    async def sync_now(self) -> SyncStatus:
+        status = await self.client.sync()
+        self._changed()
+        return status
+
+    def start(self) -> None:
+        """Keep syncing in the background: soon after a change, often while offline."""
+        if self._loop_task is None or self._loop_task.done():
+            self._loop_task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                status = await self.sync_now()
+            except Exception:
+                log.exception("background sync failed")
+                status = self.client.status
+            if status.state is SyncState.login:
+                return
+            pause = RETRY_SECONDS if status.waiting or status.state is SyncState.offline else None
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), pause or PULL_SECONDS)
+
+    async def close(self) -> None:
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._loop_task
+        await self.client.aclose()
+        await asyncio.to_thread(self.store.close)
+
+    async def sign_out(self) -> None:
+        """Revoke the token (best effort) and delete everything stored for the account."""
+        account = await asyncio.to_thread(self.store.account)
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._loop_task
+        if account is not None and account.token:
+            with contextlib.suppress(httpx.HTTPError):
+                async with httpx.AsyncClient(base_url=self.server_url, timeout=5.0) as http:
+                    await http.post(
+                        "/api/v1/auth/logout",
+                        headers={"Authorization": f"Bearer {account.token}"},
+                    )
+        await self.client.aclose()
+        await asyncio.to_thread(self.store.wipe)
+
+
+class DeviceRegistry:
+    """Open devices by store path, shared by every app session in this process."""
+
+    def __init__(self) -> None:
+        self._devices: dict[Path, Device] = {}
+        self._lock = threading.Lock()
+
+    async def open(
+        self, folder: Path, server_url: str, username: str, session: Session | None = None
+    ) -> Device | None:
+        """The device of an account; with `session`, after a fresh login (stores the token).
+
+        Without a session it opens only a store that already holds a token
+        (stay signed in); otherwise None.
+        """
+        path = store_path(folder, server_url, username)
+        with self._lock:
+            device = self._devices.get(path)
+        if device is None:
+            if session is None and not path.exists():
+                return None
+            store = await asyncio.to_thread(DeviceStore, path)
+            account = await asyncio.to_thread(store.account)
+            token = session.token if session else (account.token if account else None)
+            if session is None and (account is None or not account.token):
+                await asyncio.to_thread(store.close)
+                return None
+            device = Device(store, server_url, token or "")
+            with self._lock:
+                self._devices[path] = device
+        if session is not None:
+            await asyncio.to_thread(
+                device.store.set_account,
+                server_url=server_url,
+                username=username,
+                token=session.token,
+                role=session.role,
+                expires_at=session.expires_at,
+            )
+            device.client.set_token(session.token)
+        device.users += 1
+        return device
+
+    async def release(self, device: Device) -> None:
+        device.users -= 1
+        if device.users <= 0:
+            with self._lock:
+                self._devices.pop(device.store.path, None)
+            await device.close()
+
+    async def forget(self, device: Device) -> None:
+        """Sign out: the account's store is deleted for every session that showed it."""
+        with self._lock:
+            self._devices.pop(device.store.path, None)
+        await device.sign_out()
+
+
+REGISTRY = DeviceRegistry()
+
+
+async def sign_in(server_url: str, username: str, password: str) -> Session:
+    """Log in against the server (sync.client.login); raises LoginError in bokmål."""
+    return await login(server_url.strip().rstrip("/"), username.strip(), password)

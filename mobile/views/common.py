@@ -1,0 +1,155 @@
+# ruff: noqa: N802  # Flet components are named like classes (they render as controls)
+"""Pieces every screen uses: the screen frame, the sync chip, big buttons, colours."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import flet as ft
+
+from mobile.context import use_app, use_controller
+from mobile.i18n import tr
+
+TOUCH = 52  # px: comfortably above the 48 px minimum touch target
+TONE_COLORS = {
+    "ok": ft.Colors.GREEN_700,
+    "busy": ft.Colors.BLUE_700,
+    "warn": ft.Colors.AMBER_900,
+    "error": ft.Colors.RED_700,
+}
+METER_COLORS = {"ok": ft.Colors.GREEN_600, "near": ft.Colors.AMBER_700, "over": ft.Colors.RED_600}
+TONE_ICONS = {
+    "ok": ft.Icons.CLOUD_DONE,
+    "busy": ft.Icons.CLOUD_UPLOAD,
+    "warn": ft.Icons.CLOUD_OFF,
+    "error": ft.Icons.ERROR_OUTLINE,
+}
+
+
+def go(route: str) -> Callable[..., Any]:
+    """An on_click handler that navigates."""
+
+    async def handler(*_: Any) -> None:
+        await ft.context.page.push_route(route)
+
+    return handler
+
+
+def screen(
+    title: str,
+    controls: Sequence[ft.Control],
+    *,
+    actions: Sequence[ft.Control] | None = None,
+    fab: ft.FloatingActionButton | None = None,
+    back: str | None = None,
+    lang: str = "nb",
+) -> ft.View:
+    """A phone screen: an app bar with the title, then a scrolling column."""
+    leading = (
+        ft.IconButton(
+            ft.Icons.ARROW_BACK,
+            tooltip=tr("back", lang),
+            on_click=go(back),
+        )
+        if back is not None
+        else None
+    )
+    return ft.View(
+        route=ft.use_view_path() or "/",
+        appbar=ft.AppBar(
+            title=ft.Text(title, semantics_label=title),
+            leading=leading,
+            automatically_imply_leading=False,
+            actions=list(actions or []),
+        ),
+        controls=[ft.SafeArea(content=ft.Column(list(controls), spacing=14), expand=False)],
+        scroll=ft.ScrollMode.AUTO,
+        floating_action_button=fab,
+        padding=ft.Padding.symmetric(horizontal=16, vertical=12),
+    )
+
+
+def big_button(
+    text: str,
+    on_click: Callable[..., Any] | None,
+    *,
+    icon: ft.IconData | None = None,
+    primary: bool = True,
+    disabled: bool = False,
+    danger: bool = False,
+) -> ft.Control:
+    style = ft.ButtonStyle(
+        padding=ft.Padding.symmetric(horizontal=20, vertical=14),
+        text_style=ft.TextStyle(size=17, weight=ft.FontWeight.W_600),
+    )
+    if primary:
+        return ft.FilledButton(
+            text,
+            icon=icon,
+            on_click=on_click,
+            disabled=disabled,
+            height=TOUCH,
+            style=style,
+            bgcolor=ft.Colors.RED_700 if danger else None,
+        )
+    return ft.OutlinedButton(
+        text, icon=icon, on_click=on_click, disabled=disabled, height=TOUCH, style=style
+    )
+
+
+def error_text(message: str | None) -> ft.Control:
+    if not message:
+        return ft.Container(height=0)
+    return ft.Text(message, color=ft.Colors.RED_700, size=15)
+
+
+@ft.component
+def SyncChip() -> ft.Control:
+    """'Synkronisert', '1 venter', 'Frakoblet', 'Må ses på': tap for details."""
+    app = use_app()
+    chip = app.chip()
+    color = TONE_COLORS[chip.tone]
+    return ft.Container(
+        content=ft.TextButton(
+            chip.label,
+            icon=TONE_ICONS[chip.tone],
+            icon_color=color,
+            style=ft.ButtonStyle(color=color),
+            on_click=go("/sync"),
+            height=44,
+        ),
+        padding=ft.Padding.only(right=4),
+    )
+
+
+def use_ready() -> bool:
+    """True when someone is signed in; otherwise sends the user to the start screen."""
+    app = use_app()
+    ready = app.phase == "ready"
+
+    def check() -> None:
+        if not ready:
+            ft.context.page.navigate("/")
+
+    ft.use_effect(check, [ready])
+    return ready
+
+
+def placeholder() -> ft.View:
+    return ft.View(route=ft.use_view_path() or "/", controls=[ft.ProgressRing()])
+
+
+__all__ = [
+    "METER_COLORS",
+    "TONE_COLORS",
+    "TOUCH",
+    "SyncChip",
+    "big_button",
+    "error_text",
+    "go",
+    "placeholder",
+    "screen",
+    "use_controller",
+    "use_ready",
+]

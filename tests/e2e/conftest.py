@@ -1,0 +1,329 @@
+"""Shared fixtures for browser tests: a real server, the real app in web mode, real Chromium.
+
+- `live_server` (session): `timeliste serve` on loopback with its own SQLite file and a
+  coordinator login `koord` (tests.support.live_server).
+- `app_server` (session): `timeliste app --web` in a subprocess, pointed at that server,
+  with its device stores in a temporary folder.
+- `browser` (session): Debian's Chromium through Playwright (never a downloaded browser).
+- `page` (function): a fresh browser context (its own storage, so its own device store)
+  at the phone size 390×844 with Flutter's semantics switched on.
+- `seed`: makes a contact with people and vedtak over the HTTP API, as a coordinator.
+- `Phone`: small helpers to find controls by role and label, read the screen, screenshot.
+
+Screenshots go to test-artifacts/e2e/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.live_server import DEFAULT_PASSWORD, LiveServer, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "e2e"
+CHROMIUM = os.environ.get("TIMELISTE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+LOAD_TIMEOUT_MS = 60_000
+STEP_TIMEOUT_MS = 20_000
+
+pytestmark = pytest.mark.e2e
+
+
+def _require_browser() -> None:
+    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (make chromium)")
+    pytest.importorskip("playwright.sync_api")
+
+
+# --- servers ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with LiveServer(tmp_path_factory.mktemp("e2e-server")) as server:
+        server.add_user("koord", "coordinator")
+        yield server
+
+
+@dataclass
+class AppServer:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log_path.read_text(errors="replace")[-chars:]
+
+
+def start_app_server(server_url: str, folder: Path, port: int | None = None) -> AppServer:
+    """`timeliste app --web` in a subprocess; returns once it serves the web client."""
+    port = port or free_port()
+    data_dir = folder / "device-data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = folder / "app.log"
+    env = {
+        **os.environ,
+        "FLET_APP_STORAGE_DATA": str(data_dir),
+        "PYTHONPATH": str(REPO),
+        "TIMELISTE_APP_RETRY_SECONDS": "1",
+    }
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "timeliste",
+                "app",
+                "--web",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--server",
+                server_url,
+            ],
+            env=env,
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app server exited:\n{log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return AppServer(url, data_dir, process, log_path)
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"the app server did not answer:\n{log_path.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def app_server(
+    live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AppServer]:
+    _require_browser()
+    app = start_app_server(live_server.base_url, tmp_path_factory.mktemp("e2e-app"))
+    yield app
+    app.process.terminate()
+    try:
+        app.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        app.process.kill()
+
+
+# --- the browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+class Phone:
+    """A browser page showing the app, with helpers that wait on what a user sees."""
+
+    def __init__(self, page: Any, base_url: str) -> None:
+        self.page = page
+        self.base_url = base_url
+
+    def open(self, path: str = "/") -> None:
+        self.page.goto(self.base_url.rstrip("/") + path)
+        self.enable_semantics()
+
+    def enable_semantics(self) -> None:
+        # Flutter draws on a canvas; its accessibility tree is the DOM we can query.
+        self.page.wait_for_selector(
+            "flt-semantics-placeholder", state="attached", timeout=LOAD_TIMEOUT_MS
+        )
+        self.page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
+
+    def text(self) -> str:
+        """What a screen reader can read: the visible text and every accessible label."""
+        result: str = self.page.evaluate(
+            """(() => {
+                const host = document.querySelector('flt-semantics-host');
+                if (!host) return '';
+                const labels = Array.from(host.querySelectorAll('[aria-label]'))
+                    .map(node => node.getAttribute('aria-label'));
+                return host.innerText + '\\n' + labels.join('\\n');
+            })()"""
+        )
+        return result
+
+    def wait_text(self, pattern: str, timeout_ms: int = STEP_TIMEOUT_MS) -> str:
+        """Wait until the screen's text matches `pattern` (a regular expression)."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        regex = re.compile(pattern)
+        while True:
+            shown = self.text()
+            if regex.search(shown):
+                return shown
+            if time.monotonic() > deadline:
+                raise AssertionError(f"never saw {pattern!r}; the screen said:\n{shown}")
+            self.page.wait_for_timeout(100)
+
+    def textbox(self, label: str) -> Any:
+        return self.page.get_by_role("textbox", name=label)
+
+    def button(self, label: str, exact: bool = True) -> Any:
+        return self.page.get_by_role("button", name=label, exact=exact)
+
+    def fill(self, label: str, value: str) -> None:
+        """Type into a field as a user would: focus it, clear it, type, leave it.
+
+        Flutter's web text input is one editing element that moves between
+        fields; `locator.fill` on the next field can overtake the previous
+        field's change. Typing key by key and leaving with Tab keeps the order.
+        """
+        box = self.textbox(label)
+        box.wait_for(timeout=STEP_TIMEOUT_MS)
+        box.click()
+        self.page.keyboard.press("Control+A")
+        self.page.keyboard.press("Delete")
+        self.page.keyboard.type(value)
+        self.page.keyboard.press("Tab")
+
+    def click(self, label: str, exact: bool = True) -> None:
+        button = self.button(label, exact=exact).first
+        button.wait_for(timeout=STEP_TIMEOUT_MS)
+        button.click()
+
+    def choose(self, label: str) -> None:
+        """Tap a chip (Flutter exposes selectable chips as checkboxes)."""
+        chip = self.page.get_by_role("checkbox", name=label, exact=True).first
+        chip.wait_for(timeout=STEP_TIMEOUT_MS)
+        chip.click()
+
+    def click_text(self, text: str) -> None:
+        target = self.page.get_by_text(text, exact=True).first
+        target.wait_for(timeout=STEP_TIMEOUT_MS)
+        target.click()
+
+    def screenshot(self, name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+    def login(self, username: str, password: str = DEFAULT_PASSWORD) -> None:
+        self.fill("Brukernavn", username)
+        self.fill("Passord", password)
+        self.click("Logg inn")
+        self.wait_text(r"Mine tjenestemottakere|Kontor")
+
+
+@pytest.fixture
+def phone(browser: Any, app_server: AppServer) -> Iterator[Phone]:
+    context = browser.new_context(viewport=PHONE, locale="nb-NO")
+    page = context.new_page()
+    page.set_default_timeout(STEP_TIMEOUT_MS)
+    yield Phone(page, app_server.url)
+    context.close()
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Seeded:
+    """A contact and their vedtak, made through the API as the coordinator."""
+
+    username: str
+    contact_id: str
+    decisions: dict[str, str] = field(default_factory=dict)  # recipient full name → decision id
+    office_token: str = ""
+
+
+_counter = iter(range(1, 10_000))
+
+
+def seed(
+    server: LiveServer,
+    *,
+    people: dict[str, tuple[str, str]],
+    username: str | None = None,
+) -> Seeded:
+    """A contact with one individual vedtak per person: name → (hours, per)."""
+    n = next(_counter)
+    username = username or f"kontakt{n}{os.getpid()}"
+    office = server.login("koord")
+    contact = server.api(
+        "POST",
+        "/api/v1/contacts",
+        token=office,
+        json={
+            "username": username,
+            "password": DEFAULT_PASSWORD,
+            "name": f"Kontakt {n}",
+            "employee_no": f"E{n}{os.getpid()}",
+            "contract_type": "contractor",
+            "politiattest_date": "2025-01-15",
+        },
+        expect=201,
+    ).json()
+    seeded = Seeded(username=username, contact_id=str(contact["id"]), office_token=office)
+    year = date.today().year
+    for index, (name, (hours, per)) in enumerate(people.items()):
+        recipient = server.api(
+            "POST",
+            "/api/v1/recipients",
+            token=office,
+            json={"name": name, "case_no": f"2026-{n}-{index}"},
+            expect=201,
+        ).json()
+        decision = server.api(
+            "POST",
+            "/api/v1/decisions",
+            token=office,
+            json={
+                "recipient_id": recipient["id"],
+                "kind": "individual",
+                "hours": hours,
+                "per": per,
+                "valid_from": f"{year - 1}-01-01",
+                "valid_to": f"{year + 1}-12-31",
+                "contact_ids": [seeded.contact_id],
+            },
+            expect=201,
+        ).json()
+        seeded.decisions[name] = str(decision["id"])
+    return seeded
+
+
+def server_usage(server: LiveServer, token: str, decision_id: str) -> dict[str, Any]:
+    response = server.api("GET", f"/api/v1/decisions/{decision_id}/usage", token=token, expect=200)
+    result: dict[str, Any] = response.json()
+    return result
