@@ -21,7 +21,7 @@ from server.schemas import entry_data_fields
 from server.services import timesheets
 from server.services.changes import Changes
 from server.services.common import Actor, audit
-from server.services.convert import decision_models, entry_light
+from server.services.convert import decision_models, stored_entry
 from server.services.flags import entry_findings, raise_flag, reconcile
 from server.services.locks import lock_decisions
 from server.tables import ContactRow, EntryDecision, EntryRow, FlagRow
@@ -112,12 +112,17 @@ def upsert_entry(
     if existing is not None and live and _same(existing, fields):
         open_flags = [
             row
-            for row in db.scalars(select(FlagRow).where(FlagRow.status == FlagStatus.open.value))
-            if data.id in row.entry_ids
+            for row in db.scalars(
+                select(FlagRow).where(
+                    FlagRow.status == FlagStatus.open.value,
+                    FlagRow.decision_id.in_(data.decision_ids) | (FlagRow.contact_id == contact_id),
+                )
+            )
+            if data.id in row.entry_ids or row.kind == FlagKind.missing_politiattest.value
         ]
         return Applied(data.id, open_flags)
 
-    old = entry_light(existing) if existing is not None and live else None
+    old = stored_entry(existing) if existing is not None and live else None
     before = timesheets.timesheets_of_entry(db, data.id) if existing is not None else []
     period = timesheets.pay_period(settings, data.date)
     keys = [(decision_id, period) for decision_id in data.decision_ids]
@@ -158,7 +163,7 @@ def upsert_entry(
     timesheets.relink(db, changes, entry=existing, keys=keys, before=before)
 
     checked, findings = entry_findings(
-        db, entry_id=data.id, old=old, new=entry_light(existing), decisions=decisions
+        db, entry_id=data.id, old=old, new=stored_entry(existing), decisions=decisions
     )
     found = reconcile(db, changes, checked=checked, findings=findings)
     politiattest = _politiattest(db, changes, contact_id)
@@ -190,7 +195,7 @@ def delete_entry(
         return Applied(entry_id)
     before = timesheets.timesheets_of_entry(db, entry_id)
     timesheets.refuse_locked(before)
-    old = entry_light(existing)
+    old = stored_entry(existing)
     changes = Changes()
     existing.deleted = True
     existing.device_id = device_id

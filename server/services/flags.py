@@ -29,7 +29,7 @@ from models.schemas import Decision, DecisionKind, FlagKind, FlagStatus, TimeEnt
 from server.db import utcnow
 from server.services.changes import Changes
 from server.services.common import new_id
-from server.services.convert import entry_light
+from server.services.convert import stored_entries
 from server.tables import EntryDecision, EntryRow, FlagRow
 
 AUTO_RESOLVED = (
@@ -44,30 +44,37 @@ RULE_KINDS = (
 )
 
 
-def entries_on_decision(db: Session, decision_id: str, first: date, last: date) -> list[TimeEntry]:
+def entries_on_decision(
+    db: Session,
+    decision_id: str,
+    first: date,
+    last: date,
+    *,
+    other_than_contact: str | None = None,
+) -> list[TimeEntry]:
     """Live entries naming the decision and dated first..last (inclusive)."""
-    rows = db.scalars(
-        select(EntryRow)
-        .join(EntryDecision, EntryDecision.entry_id == EntryRow.id)
-        .where(
-            EntryDecision.decision_id == decision_id,
-            EntryDecision.date >= first,
-            EntryDecision.date <= last,
-        )
+    conditions = [
+        EntryDecision.decision_id == decision_id,
+        EntryDecision.date >= first,
+        EntryDecision.date <= last,
+    ]
+    if other_than_contact is not None:
+        conditions.append(EntryDecision.contact_id != other_than_contact)
+    return list(
+        stored_entries(db, *conditions, join=(EntryDecision, EntryDecision.entry_id == EntryRow.id))
     )
-    return [entry_light(row) for row in rows]
 
 
 def _contact_entries(db: Session, contact_id: str, first: date, last: date) -> list[TimeEntry]:
-    rows = db.scalars(
-        select(EntryRow).where(
+    return list(
+        stored_entries(
+            db,
             EntryRow.contact_id == contact_id,
             EntryRow.date >= first,
             EntryRow.date <= last,
             EntryRow.deleted.is_(False),
         )
     )
-    return [entry_light(row) for row in rows]
 
 
 def _month_bounds(day: date) -> tuple[date, date]:
@@ -168,8 +175,13 @@ def entry_findings(
         ]
         others: list[TimeEntry] = []
         for decision_id in individual:
+            # Only other contacts' entries can be double coverage.
             others += entries_on_decision(
-                db, decision_id, new.date - timedelta(days=1), new.date + timedelta(days=1)
+                db,
+                decision_id,
+                new.date - timedelta(days=1),
+                new.date + timedelta(days=1),
+                other_than_contact=new.contact_id,
             )
         findings += double_coverage(new, individual, others)
     checked |= {finding.scope for finding in findings}

@@ -34,7 +34,7 @@ from server.schemas import DecisionPublic, PeriodUsagePublic, UsagePublic
 from server.services.auth import create_user
 from server.services.changes import Changes
 from server.services.common import Actor, audit, audit_read, new_id
-from server.services.convert import contact_ids_of, decision_model, entry_light
+from server.services.convert import contact_ids_of, decision_model, stored_entries
 from server.services.flags import entries_on_decision, period_findings, reconcile, resolve_scope
 from server.services.locks import lock_decisions
 from server.tables import (
@@ -394,14 +394,11 @@ def get_decision(db: Session, *, actor: Actor, decision_id: str) -> DecisionPubl
 
 def usage_of(db: Session, row: DecisionRow, contact_ids: list[str]) -> UsagePublic:
     decision = decision_model(row, contact_ids)
-    entries = [
-        entry_light(entry)
-        for entry in db.scalars(
-            select(EntryRow)
-            .join(EntryDecision, EntryDecision.entry_id == EntryRow.id)
-            .where(EntryDecision.decision_id == row.id)
-        )
-    ]
+    entries = stored_entries(
+        db,
+        EntryDecision.decision_id == row.id,
+        join=(EntryDecision, EntryDecision.entry_id == EntryRow.id),
+    )
     periods = usage_by_period(row.id, decision, entries)
     return UsagePublic(
         decision_id=row.id,

@@ -18,6 +18,7 @@ from models.canonical import content_hash
 from models.payperiod import pay_period_of
 from models.rules import Problem
 from models.schemas import (
+    EntryData,
     FlagKind,
     FlagPublic,
     FlagStatus,
@@ -38,7 +39,7 @@ from server.schemas import (
 )
 from server.services.changes import Changes
 from server.services.common import Actor, audit, audit_read, new_id
-from server.services.convert import entry_model, flag_public
+from server.services.convert import StoredEntry, entry_model, flag_public, stored_entries
 from server.services.flags import raise_flag
 from server.services.locks import lock_decisions
 from server.tables import EntryRow, FlagRow, SignatureRow, TimesheetEntry, TimesheetRow
@@ -106,12 +107,20 @@ def timesheets_of_entry(db: Session, entry_id: str) -> list[TimesheetRow]:
     )
 
 
-def current_hash(row: TimesheetRow, entries: Sequence[EntryRow]) -> str:
+def _sheet_entries(db: Session, timesheet_id: str) -> list[StoredEntry]:
+    return stored_entries(
+        db,
+        TimesheetEntry.timesheet_id == timesheet_id,
+        join=(TimesheetEntry, TimesheetEntry.entry_id == EntryRow.id),
+    )
+
+
+def current_hash(row: TimesheetRow, entries: Sequence[EntryData]) -> str:
     return content_hash(
         contact_id=row.contact_id,
         decision_id=row.decision_id,
         period=row.period,
-        entries=[entry_model(entry) for entry in entries],
+        entries=entries,
     )
 
 
@@ -121,14 +130,17 @@ def refresh(db: Session, changes: Changes, row: TimesheetRow, *, entry_id: str) 
     A signed sheet loses its signature and reopens with `changed_after_signing`;
     a rejected one reopens, since a correction is what rejection asked for.
     """
-    entries = linked_entries(db, row.id)
-    has_signatures = db.scalar(
-        select(func.count()).select_from(SignatureRow).where(SignatureRow.timesheet_id == row.id)
-    )
-    if not entries and not has_signatures and row.status == TimesheetStatus.open.value:
-        changes.tombstone(contact_id=row.contact_id, kind="timesheet", object_id=row.id)
-        db.delete(row)
-        return
+    entries = _sheet_entries(db, row.id)
+    if not entries and row.status == TimesheetStatus.open.value:
+        has_signatures = db.scalar(
+            select(func.count())
+            .select_from(SignatureRow)
+            .where(SignatureRow.timesheet_id == row.id)
+        )
+        if not has_signatures:
+            changes.tombstone(contact_id=row.contact_id, kind="timesheet", object_id=row.id)
+            db.delete(row)
+            return
     row.content_hash = current_hash(row, entries)
     row.total_minutes = sum(entry.minutes for entry in entries)
     row.total_km = sum((entry.total_km for entry in entries), Decimal("0.0"))
@@ -240,7 +252,7 @@ def sign(
             "Timelisten er allerede signert.",
             problems=[Problem("period", "Timelisten er allerede signert.", "already_signed")],
         )
-    entries = linked_entries(db, row.id)
+    entries = _sheet_entries(db, row.id)
     if not entries:
         raise InvalidError(
             "Timelisten har ingen økter å signere.",
