@@ -33,6 +33,8 @@ def serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         proxy_headers=True,
         log_level="info",
+        # Access lines carry query strings (a search for a name, say): never log them.
+        access_log=False,
     )
     return 0
 

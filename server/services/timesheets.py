@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from decimal import Decimal
 
 from sqlalchemy import delete, func, select
@@ -277,9 +278,7 @@ def sign(
         signer_name=data.signer_name,
         signer_role=data.signer_role.value,
         strokes=[[point.model_dump() for point in stroke] for stroke in data.strokes],
-        signed_at=data.signed_at
-        if data.signed_at.tzinfo
-        else data.signed_at.replace(tzinfo=utcnow().tzinfo),
+        signed_at=data.signed_at if data.signed_at.tzinfo else data.signed_at.replace(tzinfo=UTC),
         device_id=device_id,
         message=data.message,
     )
