@@ -191,7 +191,7 @@ def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like clas
         left.append(ft.Text(f"Godkjent med overstyring: {detail['override_reason']}"))
     left.append(ft.Text("Økter", size=16, weight=ft.FontWeight.W_600))
     for entry in sorted(detail.get("entries") or [], key=lambda e: (e["date"], e["start"])):
-        left.append(ft.Text(entry_line(entry), size=14, selectable=True))
+        left.append(ft.Text(entry_line(entry), size=14))
         if entry.get("note"):
             left.append(ft.Text(f"Notat: {entry['note']}", size=13, italic=True))
     left.append(ft.Text("Summer", size=16, weight=ft.FontWeight.W_600))

@@ -27,7 +27,7 @@ def FlagCard(queue: FlagQueue, flag: dict[str, Any], api: Any) -> ft.Control:  #
 
     lines: list[ft.Control] = [
         ft.Text(kind, weight=ft.FontWeight.BOLD, size=16),
-        ft.Text(queue.explain(flag), size=15, selectable=True),
+        ft.Text(queue.explain(flag), size=15),
         ft.Text(
             f"Vedtak: {queue.names.decision(flag.get('decision_id'))}"
             if flag.get("decision_id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import flet as ft
@@ -10,16 +11,12 @@ from mobile.office.common import busy, heading, link, message, office_screen, us
 from mobile.office.state import EXPORT_FORMATS, PayrollDesk, batch_text
 from mobile.views.common import TOUCH, placeholder
 
+log = logging.getLogger(__name__)
+
 
 async def save_file(name: str, content: bytes) -> None:
     """Hand the file to the browser or the desktop's save dialog."""
-    picker = ft.FilePicker()
-    page = ft.context.page
-    page.services.append(picker)
-    try:
-        await picker.save_file(file_name=name, src_bytes=content)
-    finally:
-        page.services.remove(picker)
+    await ft.FilePicker().save_file(file_name=name, src_bytes=content)
 
 
 @ft.component
@@ -107,7 +104,7 @@ def PayrollView() -> ft.View:  # noqa: N802 - components are named like classes
         controls += [
             ft.Text(f"Innhold i {desk.file_name}", size=16, weight=ft.FontWeight.W_600),
             ft.Container(
-                ft.Text(desk.file_preview, font_family="monospace", size=12, selectable=True),
+                ft.Text(desk.file_preview, font_family="monospace", size=12),
                 bgcolor=ft.Colors.GREY_100,
                 padding=10,
                 border_radius=6,
