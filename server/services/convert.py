@@ -118,7 +118,7 @@ def stored_entry(row: Any) -> StoredEntry:
         date=row.date,
         start=row.start,
         end=row.end,
-        activities=list(row.activities),
+        activities=list(getattr(row, "activities", ())),
         note=None,
         trips=[
             Trip.model_construct(
@@ -128,7 +128,7 @@ def stored_entry(row: Any) -> StoredEntry:
                 purpose=trip.get("purpose", ""),
                 passengers=trip.get("passengers", 0),
             )
-            for trip in row.trips
+            for trip in getattr(row, "trips", ())
         ],
         expenses=[
             Expense.model_construct(
@@ -136,16 +136,22 @@ def stored_entry(row: Any) -> StoredEntry:
                 category=x.get("category", ""),
                 description=x.get("description", ""),
             )
-            for x in row.expenses
+            for x in getattr(row, "expenses", ())
         ],
     )
     entry._minutes = row.minutes
     return entry
 
 
-def stored_entries(db: Session, *conditions: Any, join: Any = None) -> list[StoredEntry]:
-    """Entries matching `conditions`, read column-wise."""
-    stmt = select(*ENTRY_COLUMNS)
+TIME_COLUMNS = ENTRY_COLUMNS[:7]
+"""Enough for the quota and overlap rules (no activities, trips or expenses)."""
+
+
+def stored_entries(
+    db: Session, *conditions: Any, join: Any = None, full: bool = True
+) -> list[StoredEntry]:
+    """Entries matching `conditions`, read column-wise (`full=False`: times only)."""
+    stmt = select(*(ENTRY_COLUMNS if full else TIME_COLUMNS))
     if join is not None:
         stmt = stmt.join(*join)
     return [stored_entry(row) for row in db.execute(stmt.where(*conditions))]

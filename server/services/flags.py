@@ -51,6 +51,7 @@ def entries_on_decision(
     last: date,
     *,
     other_than_contact: str | None = None,
+    full: bool = False,
 ) -> list[TimeEntry]:
     """Live entries naming the decision and dated first..last (inclusive)."""
     conditions = [
@@ -61,7 +62,9 @@ def entries_on_decision(
     if other_than_contact is not None:
         conditions.append(EntryDecision.contact_id != other_than_contact)
     return list(
-        stored_entries(db, *conditions, join=(EntryDecision, EntryDecision.entry_id == EntryRow.id))
+        stored_entries(
+            db, *conditions, join=(EntryDecision, EntryDecision.entry_id == EntryRow.id), full=full
+        )
     )
 
 
@@ -73,6 +76,7 @@ def _contact_entries(db: Session, contact_id: str, first: date, last: date) -> l
             EntryRow.date >= first,
             EntryRow.date <= last,
             EntryRow.deleted.is_(False),
+            full=False,
         )
     )
 
@@ -110,7 +114,10 @@ def period_findings(
             checked.add(km_scope(decision.id, key))
             first, last = _month_bounds(month)
             found = km_over_allowance(
-                decision.id, decision, month, entries_on_decision(db, decision.id, first, last)
+                decision.id,
+                decision,
+                month,
+                entries_on_decision(db, decision.id, first, last, full=True),
             )
             if found:
                 findings.append(found)
