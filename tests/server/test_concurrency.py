@@ -87,15 +87,50 @@ def test_concurrent_pushes_on_one_decision_never_miss_overuse(
         except BaseException as error:
             failures.append(error)
 
+    # A device of the first contact pulls incrementally all the while; what it
+    # gathers must end up equal to one full pull (no cursor skips a slow commit).
+    done = threading.Event()
+    gathered: dict[str, dict[str, Any]] = {"flags": {}, "usage": {}}
+
+    def poller() -> None:
+        try:
+            with httpx.Client(base_url=live_url, timeout=120) as client:
+                headers = _login(client, contacts[0][1], contacts[0][2])
+                cursor = 0
+                while True:
+                    finished = done.is_set()
+                    body = client.get(
+                        "/api/v1/sync/pull", params={"cursor": cursor}, headers=headers
+                    ).json()
+                    for flag in body["flags"]:
+                        gathered["flags"][flag["id"]] = flag
+                    for usage in body["usage"]:
+                        gathered["usage"][usage["decision_id"]] = usage
+                    cursor = body["cursor"]
+                    if finished:
+                        gathered["full"] = client.get(
+                            "/api/v1/sync/pull", params={"cursor": 0}, headers=headers
+                        ).json()
+                        return
+        except BaseException as error:  # reported by the main thread
+            failures.append(error)
+
     threads = [
         threading.Thread(target=device, args=(i, username, password))
         for i, (_, username, password) in enumerate(contacts)
     ]
+    watcher = threading.Thread(target=poller)
+    watcher.start()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=300)
+    done.set()
+    watcher.join(timeout=300)
     assert failures == []
+    full = gathered["full"]
+    assert gathered["flags"] == {flag["id"]: flag for flag in full["flags"]}
+    assert gathered["usage"] == {usage["decision_id"]: usage for usage in full["usage"]}
     statuses = [r["status"] for rs in results.values() for r in rs]
     assert statuses == ["applied"] * CONTACTS * ENTRIES_EACH
 
