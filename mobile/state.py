@@ -44,6 +44,17 @@ NEAR_SHARE = Decimal("0.8")  # a meter turns amber at 80 % of the quota
 LOCKING = {TimesheetStatus.signed, TimesheetStatus.approved, TimesheetStatus.exported}
 
 
+def typed(obj: object, name: str, value: str) -> None:
+    """Record what the user typed without re-rendering the form.
+
+    A re-render per keystroke would send the field's value back to the
+    client while the user is still typing, and fast typing would lose
+    letters. Changes made by the app itself (buttons that fill a field)
+    go through normal assignment and do re-render.
+    """
+    object.__setattr__(obj, name, value)
+
+
 # --- what the store holds, read in one go ------------------------------------------------
 
 

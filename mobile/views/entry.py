@@ -11,13 +11,13 @@ import flet as ft
 from mobile import fmt
 from mobile.context import use_app, use_controller
 from mobile.i18n import ACTIVITY_CATALOGUE, EXPENSE_CATEGORIES, tr
-from mobile.state import EntryDraft, ExpenseDraft, Target, TripDraft, targets, yesterday
+from mobile.state import EntryDraft, ExpenseDraft, Target, TripDraft, targets, typed, yesterday
 from mobile.views.common import TOUCH, big_button, error_text, placeholder, screen, use_ready
 
 
 def _setter(obj: Any, name: str) -> Callable[[ft.Event[ft.TextField]], None]:
     def handler(e: ft.Event[ft.TextField]) -> None:
-        setattr(obj, name, e.control.value or "")
+        typed(obj, name, e.control.value or "")
 
     return handler
 

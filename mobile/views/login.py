@@ -7,6 +7,7 @@ import flet as ft
 
 from mobile.context import use_app, use_controller
 from mobile.i18n import tr
+from mobile.state import typed
 from mobile.views.common import big_button, error_text
 
 
@@ -26,7 +27,7 @@ def LoginView() -> ft.View:
 
     def put(name: str):  # type: ignore[no-untyped-def]
         def handler(e: ft.Event[ft.TextField]) -> None:
-            setattr(form, name, e.control.value or "")
+            typed(form, name, e.control.value or "")
 
         return handler
 

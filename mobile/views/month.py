@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import flet as ft
 
 from mobile import fmt
@@ -44,9 +42,7 @@ def totals(sheet: MonthSheet, lang: str, size: int = 16) -> ft.Control:
         [
             ft.Text(tr("total", lang), size=size + 2, weight=ft.FontWeight.BOLD),
             ft.Text(
-                f"{tr('total_hours', lang)}: {fmt.duration(sheet.total_minutes, lang)}"
-                f" ({fmt.hours(sheet.total_minutes, lang)})",
-                size=size,
+                f"{tr('total_hours', lang)}: {hours_both(sheet.total_minutes, lang)}", size=size
             ),
             ft.Text(f"{tr('total_km', lang)}: {fmt.km(sheet.total_km, lang)}", size=size),
             ft.Text(
@@ -55,6 +51,13 @@ def totals(sheet: MonthSheet, lang: str, size: int = 16) -> ft.Control:
         ],
         spacing=4,
     )
+
+
+def hours_both(minutes: int, lang: str) -> str:
+    """'2 t 30 min (2,5 t)': the paper form's way and the decimal the office uses."""
+    if minutes % 60 == 0:
+        return fmt.duration(minutes, lang)
+    return f"{fmt.duration(minutes, lang)} ({fmt.hours(minutes, lang)})"
 
 
 @ft.component
@@ -155,7 +158,3 @@ def MonthView() -> ft.View:
         )
     controls.append(ft.Container(height=TOUCH))
     return screen(f"{tr('timesheet', lang)}: {sheet.name}", controls, back="/", lang=lang)
-
-
-def _unused(*_: Any) -> None:  # keeps the import list honest for type checkers
-    return None

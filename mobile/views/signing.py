@@ -24,6 +24,7 @@ from mobile.state import (
     SignatureDraft,
     StrokePad,
     month_sheet,
+    typed,
 )
 from mobile.views.common import TOUCH, big_button, error_text, go, placeholder, screen, use_ready
 
@@ -134,7 +135,7 @@ def SigningSheet(decision_id: str, period: str, lang: str) -> ft.View:
 
     def put(name: str):  # type: ignore[no-untyped-def]
         def handler(e: ft.Event[ft.TextField]) -> None:
-            setattr(draft, name, e.control.value or "")
+            typed(draft, name, e.control.value or "")
 
         return handler
 

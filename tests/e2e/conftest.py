@@ -197,6 +197,14 @@ class Phone:
                 raise AssertionError(f"never saw {pattern!r}; the screen said:\n{shown}")
             self.page.wait_for_timeout(100)
 
+    def wait_for(self, check: Any, what: str, timeout_ms: int = STEP_TIMEOUT_MS) -> None:
+        """Wait until `check()` is true (e.g. the server has what the app sent)."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while not check():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"never saw {what}")
+            self.page.wait_for_timeout(200)
+
     def textbox(self, label: str) -> Any:
         return self.page.get_by_role("textbox", name=label)
 
@@ -207,16 +215,27 @@ class Phone:
         """Type into a field as a user would: focus it, clear it, type, leave it.
 
         Flutter's web text input is one editing element that moves between
-        fields; `locator.fill` on the next field can overtake the previous
-        field's change. Typing key by key and leaving with Tab keeps the order.
+        fields: `locator.fill` on the next field can overtake the previous
+        field's change, and keys typed before the field has focus are lost.
+        So: wait for focus, type key by key, leave with Tab, and check what
+        the field holds (retrying a lost keystroke as a user would).
         """
         box = self.textbox(label)
         box.wait_for(timeout=STEP_TIMEOUT_MS)
-        box.click()
-        self.page.keyboard.press("Control+A")
-        self.page.keyboard.press("Delete")
-        self.page.keyboard.type(value)
+        for _ in range(4):
+            box.click()
+            self.wait_for(
+                lambda: box.evaluate("node => document.activeElement === node"),
+                f"focus in {label!r}",
+                timeout_ms=3000,
+            )
+            self.page.keyboard.press("Control+A")
+            self.page.keyboard.press("Delete")
+            self.page.keyboard.type(value)
+            if box.input_value() == value:
+                break
         self.page.keyboard.press("Tab")
+        assert box.input_value() == value, f"{label!r} holds {box.input_value()!r}"
 
     def click(self, label: str, exact: bool = True) -> None:
         button = self.button(label, exact=exact).first
@@ -233,6 +252,42 @@ class Phone:
         target = self.page.get_by_text(text, exact=True).first
         target.wait_for(timeout=STEP_TIMEOUT_MS)
         target.click()
+
+    def element(self, label: str) -> Any:
+        """An element found by its accessible label, or else by its text."""
+        by_label = self.page.get_by_label(label, exact=True)
+        if by_label.count():
+            return by_label.first
+        return self.page.get_by_text(label, exact=True).first
+
+    def scroll_to(self, label: str) -> dict[str, float]:
+        """Scroll the screen (mouse wheel) until the labelled element is wholly in view."""
+        height = PHONE["height"]
+        for _ in range(30):
+            target = self.element(label)
+            target.wait_for(state="attached", timeout=STEP_TIMEOUT_MS)
+            box: dict[str, float] | None = target.bounding_box()
+            if box is not None and box["y"] >= 60 and box["y"] + box["height"] <= height - 20:
+                return box
+            delta = 250 if box is None or box["y"] + box["height"] > height - 20 else -250
+            self.page.mouse.move(PHONE["width"] / 2, height / 2)
+            self.page.mouse.wheel(0, delta)
+            self.page.wait_for_timeout(150)
+        raise AssertionError(f"could not scroll {label!r} into view")
+
+    def draw(self, label: str, strokes: list[list[tuple[float, float]]]) -> None:
+        """Drag the mouse over the element labelled `label`, one stroke per list of points
+        (fractions of its width and height)."""
+        box = self.scroll_to(label)
+        for stroke in strokes:
+            (x0, y0), rest = stroke[0], stroke[1:]
+            self.page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
+            self.page.mouse.down()
+            for x, y in rest:
+                self.page.mouse.move(
+                    box["x"] + x * box["width"], box["y"] + y * box["height"], steps=12
+                )
+            self.page.mouse.up()
 
     def screenshot(self, name: str) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

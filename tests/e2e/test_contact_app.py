@@ -66,3 +66,80 @@ def test_validation_speaks_plain_norwegian(phone: Phone, live_server: LiveServer
     phone.wait_text("Skriv klokkeslett som TT:MM")
     phone.wait_text("Se over feltene som er merket")
     phone.screenshot("05-entry-errors")
+
+
+def test_over_quota_warns_and_saves_anyway(phone: Phone, live_server: LiveServer) -> None:
+    seeded = seed(live_server, people={"Per Hansen": ("2", "week")})
+    phone.open()
+    phone.login(seeded.username)
+    log_session(phone, "Per H.", "10:00", "13:00")
+    phone.wait_text("Over vedtaket")
+    phone.wait_text("1 t over vedtaket")
+    phone.screenshot("06-over-quota-warning")
+    phone.click("Lagre likevel")
+    phone.wait_text("Brukt 3 t av 2 t")
+    phone.wait_text("1 t over vedtaket")
+    phone.wait_text("sendt")
+    phone.screenshot("07-home-over-quota")
+    usage = server_usage(live_server, seeded.office_token, seeded.decisions["Per Hansen"])
+    assert any(Decimal(str(p["over_hours"])) == Decimal(1) for p in usage["periods"])
+
+
+def test_offline_entry_waits_and_syncs_when_the_server_returns(
+    phone: Phone, live_server: LiveServer
+) -> None:
+    seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
+    phone.open()
+    phone.login(seeded.username)
+    log_session(phone, "Ola N.", "09:00", "10:00")
+    phone.wait_text("sendt")
+    live_server.stop()
+    try:
+        log_session(phone, "Ola N.", "14:00", "15:30")
+        phone.wait_text("1 venter")
+        phone.wait_text("Brukt 2,5 t av 10 t")  # the meter counts it offline
+        phone.screenshot("08-offline-waiting")
+    finally:
+        live_server.start()
+    phone.wait_text("Synkronisert", timeout_ms=30_000)
+    phone.screenshot("09-back-online")
+    usage = server_usage(live_server, live_server.login("koord"), seeded.decisions["Ola Nordmann"])
+    assert any(Decimal(str(p["used_hours"])) == Decimal("2.5") for p in usage["periods"])
+
+
+def test_sign_a_month_locks_the_sheet_and_reaches_the_server(
+    phone: Phone, live_server: LiveServer
+) -> None:
+    seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
+    phone.open()
+    phone.login(seeded.username)
+    log_session(phone, "Ola N.", "10:00", "12:00")
+    phone.wait_text("sendt")
+    phone.click("Timeliste")
+    phone.wait_text("La mottaker signere")
+    phone.wait_text(r"Timer: 2 t")
+    phone.screenshot("10-month")
+    phone.click("La mottaker signere")
+    phone.wait_text("Les gjennom øktene")
+    phone.screenshot("11-handover")
+    phone.fill("Navnet ditt", "Ola Nordmann")
+    phone.choose("Mottaker")
+    phone.draw("Signaturfelt", [[(0.1, 0.3), (0.3, 0.7), (0.5, 0.3)], [(0.6, 0.6), (0.9, 0.4)]])
+    phone.screenshot("12-signature")
+    phone.click("Bekreft og signer")
+    phone.wait_text("Takk! Timelisten er signert.")
+    phone.screenshot("13-signed")
+    phone.click("Tilbake til timelisten")
+    phone.wait_text("Signert")
+    office = live_server.login("koord")
+
+    def signed_on_server() -> bool:
+        sheets = live_server.api("GET", "/api/v1/timesheets", token=office, expect=200).json()
+        rows = sheets["data"] if isinstance(sheets, dict) else sheets
+        return any(
+            row["decision_id"] == seeded.decisions["Ola Nordmann"] and row["status"] == "signed"
+            for row in rows
+        )
+
+    phone.wait_for(signed_on_server, "the timesheet signed on the server")
+    phone.screenshot("14-month-signed")
