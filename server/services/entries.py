@@ -23,7 +23,7 @@ from server.services.changes import Changes
 from server.services.common import Actor, audit
 from server.services.convert import decision_models, stored_entry
 from server.services.flags import entry_findings, raise_flag, reconcile
-from server.services.locks import lock_decisions
+from server.services.locks import lock_decisions, reread_after_lock
 from server.tables import ContactRow, EntryDecision, EntryRow, FlagRow
 
 NOT_OWNER = "Økten tilhører en annen støttekontakt."
@@ -95,8 +95,9 @@ def upsert_entry(
     _owner_check(existing, contact_id)
     old_ids = list(existing.decision_ids) if existing is not None and not existing.deleted else []
     locked = lock_decisions(db, [*data.decision_ids, *old_ids])
-    existing = db.get(EntryRow, data.id, populate_existing=True)
-    _owner_check(existing, contact_id)
+    if reread_after_lock(db):
+        existing = db.get(EntryRow, data.id, populate_existing=True)
+        _owner_check(existing, contact_id)
     decisions = decision_models(db, locked.values())
     _refuse(
         entry_problems(
@@ -189,8 +190,9 @@ def delete_entry(
     if existing is None or existing.deleted:
         return Applied(entry_id)
     locked = lock_decisions(db, existing.decision_ids)
-    existing = db.get(EntryRow, entry_id, populate_existing=True)
-    assert existing is not None
+    if reread_after_lock(db):
+        existing = db.get(EntryRow, entry_id, populate_existing=True)
+        assert existing is not None
     if existing.deleted:
         return Applied(entry_id)
     before = timesheets.timesheets_of_entry(db, entry_id)

@@ -32,3 +32,13 @@ def lock_decisions(db: Session, decision_ids: Iterable[str]) -> dict[str, Decisi
     if db.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     return {row.id: row for row in db.scalars(stmt)}
+
+
+def reread_after_lock(db: Session) -> bool:
+    """Whether rows read before taking the locks must be read again.
+
+    On SQLite the transaction held the write lock from its first statement,
+    so nothing can have changed; on PostgreSQL another writer may have
+    committed while we waited for the lock.
+    """
+    return db.get_bind().dialect.name == "postgresql"
