@@ -7,6 +7,7 @@ for a rejection reaches them.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,23 @@ def sign_in(phone: Phone, username: str, password: str = DEFAULT_PASSWORD) -> No
         if "Feil brukernavn" not in shown and "Fyll ut alle" not in shown:
             return
     raise AssertionError(f"could not sign in as {username}")
+
+
+def fill_exact(phone: Phone, label: str, value: str) -> None:
+    """Fill a field by its exact label and check that the app kept the text.
+
+    Flutter moves its one editing <input> between fields on focus; a fill that
+    lands while focus moves is dropped, so it is checked and typed again.
+    """
+    box = phone.page.get_by_role("textbox", name=label, exact=True)
+    box.wait_for()
+    for _attempt in range(3):
+        box.click()
+        box.fill(value)
+        phone.page.wait_for_timeout(150)
+        if box.input_value() == value:
+            return
+    raise AssertionError(f"the field {label!r} would not keep {value!r}")
 
 
 def dump(phone: Phone) -> str:
@@ -249,3 +267,38 @@ def test_payroll_makes_a_batch_and_downloads_the_visma_file(
     assert "Eva" not in file_text
     assert "Eva" not in screen.split("Innhold i")[1]
     assert "Notat som lønn" not in screen
+
+
+def test_coordinator_registers_a_contact_and_sees_flags_and_usage(
+    live_server: LiveServer, phone: Phone
+) -> None:
+    seeded = seed(live_server, people={"Mia Forbruk": ("2", "month")})
+    device = ContactDevice(live_server, seeded)
+    device.log(seeded.decisions["Mia Forbruk"], "10:00", "13:00")  # 3 h of 2: overuse
+
+    phone.open()
+    sign_in(phone, "koord")
+    tap(phone, "Registrering")
+    phone.wait_text("Ny støttekontakt")
+    n = os.getpid()
+    fill_exact(phone, "Navn", f"Ruben Uten Attest {n}")
+    fill_exact(phone, "Ansattnummer", f"R{n}")
+    fill_exact(phone, "Brukernavn", f"ruben{n}")
+    fill_exact(phone, "Passord", "ruben-passord-1")
+    phone.click("Registrer støttekontakt")
+    phone.wait_text(f"Støttekontakten Ruben Uten Attest {n} er registrert")
+    shown = phone.wait_text("Mangler politiattest")
+    assert f"Ruben Uten Attest {n}" in shown
+    phone.screenshot("office-registry")
+
+    phone.open("/kontor/avvik")
+    phone.wait_text("Avvik og meldinger")
+    shown = phone.wait_text("brukt 3 t av 2 t")
+    assert "Mia Forbruk" in shown
+    phone.screenshot("office-flags")
+
+    phone.open("/kontor/forbruk")
+    shown = phone.wait_text(r"Underforbruk i avsluttede perioder")
+    shown = phone.wait_text(r"Mia Forbruk \(2026-\d+-0\), \w+ \d{4}: brukt 3,00 t av 2,00 t")
+    assert "Diagram over forbruk" in shown or "Vedtak" in shown
+    phone.screenshot("office-usage")
