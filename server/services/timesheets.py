@@ -389,7 +389,15 @@ def approve(
     row.override_reason = override_reason if reasons else None
     changes.touch(row)
     changes.stamp(db)
-    audit(db, actor, "approve", "timesheet", row.id, override=bool(reasons))
+    audit(
+        db,
+        actor,
+        "approve",
+        "timesheet",
+        row.id,
+        override=bool(reasons),
+        override_reason=row.override_reason,
+    )
     db.commit()
     return row
 
