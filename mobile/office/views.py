@@ -12,6 +12,7 @@ from typing import Any
 import flet as ft
 
 from mobile.office.approval import ApprovalListView, SheetReviewView
+from mobile.office.audit import AuditView
 from mobile.office.common import heading, use_api
 from mobile.office.dashboard import DashboardView
 from mobile.office.flags import FlagQueueView
@@ -51,6 +52,7 @@ MENU: dict[str, list[tuple[str, str, str, Any]]] = {
             ft.Icons.GROUP_ADD,
         ),
         ("/kontor/lonn/innstillinger", "Lønnsinnstillinger", "Lønnsarter og satser", ft.Icons.TUNE),
+        ("/kontor/revisjon", "Revisjonslogg", "Hvem gjorde hva, og når", ft.Icons.HISTORY),
     ],
 }
 
@@ -96,4 +98,5 @@ def office_routes() -> list[ft.Route]:
         ft.Route(path="forbruk", component=DashboardView),
         ft.Route(path="lonn", component=PayrollView),
         ft.Route(path="lonn/innstillinger", component=PaySettingsView),
+        ft.Route(path="revisjon", component=AuditView),
     ]

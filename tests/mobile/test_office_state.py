@@ -16,11 +16,13 @@ from mobile.office.api import ApiError, OfficeApi
 from mobile.office.payroll import settings_form, settings_payload
 from mobile.office.state import (
     ApprovalDesk,
+    AuditLog,
     Dashboard,
     FlagQueue,
     Names,
     PayrollDesk,
     Registry,
+    audit_text,
     contact_payload,
     decision_payload,
     override_reasons,
@@ -282,8 +284,14 @@ def test_unsigned_sheet_needs_a_written_override(server: LiveServer) -> None:
         assert desk.detail is not None
         assert desk.detail["override_reason"] == "Signert på papir."
         audit_api = await _office(server, "admin")
-        events = await audit_api.audit()
-        assert any(e["action"] == "approve" and e["object_id"] == sheet_id for e in events)
+        log = AuditLog(object_type="timesheet")
+        await log.load(audit_api)
+        [approval] = [
+            e for e in log.events if e["action"] == "approve" and e["object_id"] == sheet_id
+        ]
+        assert audit_text(approval) == (
+            "Koordinator godkjente timeliste med overstyring. Begrunnelse: Signert på papir."
+        )
         await audit_api.close()
         await api.close()
 

@@ -1,0 +1,69 @@
+"""Revisjonslogg: the append-only audit log, newest first (admin)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import flet as ft
+
+from mobile import fmt
+from mobile.office.common import busy, heading, message, office_screen, use_api
+from mobile.office.state import OBJECT_TEXT, AuditLog, audit_text
+from mobile.views.common import placeholder
+
+FILTERS = (
+    ("", "Alt"),
+    ("timesheet", "Timelister"),
+    ("payroll_batch", "Lønnsbunter"),
+    ("pay_settings", "Lønnsinnstillinger"),
+    ("contact", "Støttekontakter"),
+)
+
+
+@ft.component
+def AuditView() -> ft.View:  # noqa: N802 - components are named like classes
+    session, api = use_api()
+    log, _ = ft.use_state(AuditLog)
+
+    async def load() -> None:
+        if api is not None:
+            await log.load(api)
+
+    ft.use_effect(load, [])
+    if session is None or api is None:
+        return placeholder()
+
+    async def choose(e: ft.Event[ft.Dropdown]) -> None:
+        log.object_type = e.control.value or ""
+        await log.load(api)
+
+    rows: list[ft.Control] = []
+    for event in log.events:
+        at = datetime.fromisoformat(str(event["at"]))
+        rows.append(
+            ft.ListTile(
+                title=ft.Text(audit_text(event)),
+                subtitle=ft.Text(
+                    f"{fmt.day(at.date())} kl. {fmt.clock_of(at)} · "
+                    f"{OBJECT_TEXT.get(event['object_type'], event['object_type'])} "
+                    f"{event.get('object_id') or ''}"
+                ),
+            )
+        )
+    return office_screen(
+        "Revisjonslogg",
+        [
+            heading("Revisjonslogg"),
+            ft.Text("Hvem gjorde hva, og når. Loggen kan ikke endres."),
+            ft.Dropdown(
+                label="Vis",
+                value=log.object_type,
+                options=[ft.DropdownOption(key=k, text=t) for k, t in FILTERS],
+                on_select=choose,
+                width=260,
+            ),
+            busy(log.loading),
+            message(log.error, error=True),
+            *rows,
+        ],
+    )
