@@ -244,6 +244,8 @@ class PullResponse(Out):
     """`GET /api/v1/sync/pull?cursor=N`: everything the contact may see that changed after N.
 
     - `cursor`: pass it as `cursor` next time (0 gets everything).
+    - `has_more`: true when this page stopped early (about `limit` entries):
+      pull again at once with the new cursor.
     - `decisions`: assigned vedtak (models.schemas.Decision plus `case_no`).
     - `recipients`: RecipientForContact (id, display_name, case_no) of those decisions.
     - `entries`: the contact's own live entries (EntryPublic).
@@ -255,6 +257,7 @@ class PullResponse(Out):
     """
 
     cursor: int
+    has_more: bool = False
     decisions: list[DecisionPublic]
     recipients: list[RecipientForContact]
     entries: list[EntryPublic]

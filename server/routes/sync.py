@@ -31,12 +31,18 @@ def push(body: PushRequest, actor: ContactUser, db: DbDep, settings: SettingsDep
 
 
 @router.get("/pull")
-def pull(actor: ContactUser, db: DbDep, cursor: Annotated[int, Query(ge=0)] = 0) -> PullResponse:
+def pull(
+    actor: ContactUser,
+    db: DbDep,
+    cursor: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=50_000)] = 5000,
+) -> PullResponse:
     """Everything that changed after `cursor` (0: all the contact may see).
 
     Answer: `cursor` (send it next time), `decisions`, `recipients`
     (display name and case number only), `entries` (own, live), `timesheets`
     (own, with `entry_ids`), `flags`, `usage` (per decision whose usage
-    changed: all quota periods), `deleted: {entries, decisions, timesheets}`.
+    changed: all quota periods), `deleted: {entries, decisions, timesheets}`,
+    `has_more` (pull again with the new cursor: a page holds about `limit` entries).
     """
-    return sync.pull(db, actor=actor, cursor=cursor)
+    return sync.pull(db, actor=actor, cursor=cursor, limit=limit)

@@ -175,13 +175,43 @@ def push(db: Session, *, settings: Settings, actor: Actor, request: PushRequest)
     )
 
 
-def pull(db: Session, *, actor: Actor, cursor: int) -> PullResponse:
-    """Everything the contact may see that changed after `cursor`."""
+DEFAULT_PULL_LIMIT = 5000
+
+
+def _page_top(db: Session, contact_id: str, cursor: int, top: int, limit: int) -> int:
+    """The highest sequence number of this page: at most about `limit` entries.
+
+    Every table is read for the same window (cursor, page top], so a page is
+    a consistent slice; rows sharing one sequence number never straddle pages.
+    """
+    beyond = db.scalar(
+        select(EntryRow.seq)
+        .where(EntryRow.contact_id == contact_id, EntryRow.seq > cursor, EntryRow.seq <= top)
+        .order_by(EntryRow.seq)
+        .offset(limit)
+        .limit(1)
+    )
+    if beyond is None:
+        return top
+    first = db.scalar(
+        select(EntryRow.seq)
+        .where(EntryRow.contact_id == contact_id, EntryRow.seq > cursor)
+        .order_by(EntryRow.seq)
+        .limit(1)
+    )
+    return beyond - 1 if first is not None and beyond - 1 >= first else int(beyond)
+
+
+def pull(
+    db: Session, *, actor: Actor, cursor: int, limit: int = DEFAULT_PULL_LIMIT
+) -> PullResponse:
+    """Everything the contact may see that changed after `cursor`, a page at a time."""
     from server.services.timesheets import entry_public, summaries
 
     contact_id = actor.contact_id
     assert contact_id is not None
-    top = db.scalar(select(ChangeSequence.value).where(ChangeSequence.id == 1)) or 0
+    latest = db.scalar(select(ChangeSequence.value).where(ChangeSequence.id == 1)) or 0
+    top = _page_top(db, contact_id, cursor, latest, limit)
 
     def window(column: Any) -> Any:
         return (column > cursor) & (column <= top)
@@ -250,6 +280,7 @@ def pull(db: Session, *, actor: Actor, cursor: int) -> PullResponse:
     db.commit()
     return PullResponse(
         cursor=top,
+        has_more=top < latest,
         decisions=[decision_public(db, row, contacts.get(row.id, [])) for row in decision_rows],
         recipients=[recipient_for_contact(row) for row in recipient_rows],
         entries=[entry_public(row, with_notes=True) for row in entry_rows if not row.deleted],

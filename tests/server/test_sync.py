@@ -252,3 +252,22 @@ def test_edit_moving_entry_to_another_month_moves_it_between_timesheets(world: W
     sheets = world.pull()["timesheets"]
     assert [s["period"] for s in sheets] == [f"{moved_day:%Y-%m}"]
     assert world.pull()["deleted"]["timesheets"]
+
+
+def test_pull_pages_by_limit_and_loses_nothing(world: World) -> None:
+    ids = [world.upsert(date=recent_day(-n).isoformat())["entry"]["id"] for n in range(7)]
+    seen: list[str] = []
+    cursor, pages = 0, 0
+    while True:
+        body = world.client.get(
+            "/api/v1/sync/pull", params={"cursor": cursor, "limit": 3}, headers=world.contact
+        ).json()
+        pages += 1
+        assert len(body["entries"]) <= 3
+        seen += [e["id"] for e in body["entries"]]
+        cursor = body["cursor"]
+        if not body["has_more"]:
+            break
+    assert pages == 3
+    assert sorted(seen) == sorted(ids)
+    assert world.pull(cursor)["entries"] == []
