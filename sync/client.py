@@ -25,7 +25,15 @@ import httpx
 
 from sync.store import DeviceStore
 
-__all__ = ["LoginError", "Session", "SyncClient", "SyncState", "SyncStatus", "login"]
+__all__ = [
+    "LoginError",
+    "Session",
+    "SyncClient",
+    "SyncError",
+    "SyncState",
+    "SyncStatus",
+    "login",
+]
 
 log = logging.getLogger(__name__)
 
@@ -134,15 +142,19 @@ async def login(
     )
 
 
-class _LoginRequiredError(Exception):
+class SyncError(Exception):
+    """Why a push or pull stopped; `str()` is bokmål. `sync()` turns it into a status."""
+
+
+class _LoginRequiredError(SyncError):
     pass
 
 
-class _UnreachableError(Exception):
+class _UnreachableError(SyncError):
     """Retries ran out; `str()` is the bokmål reason."""
 
 
-class _RefusedError(Exception):
+class _RefusedError(SyncError):
     """The server refused the request as a whole (not a single mutation)."""
 
 
@@ -298,12 +310,15 @@ class SyncClient:
             return final
 
     async def push(self) -> None:
-        """Push the outbox in order and in batches until it is empty (or an error stops it)."""
+        """Push the outbox in order and in batches until it is empty.
+
+        Raises `SyncError` when the network, the login or the server stops it.
+        """
         async with self._running:
             await self._push_all()
 
     async def pull(self) -> None:
-        """Pull everything changed since the store's cursor."""
+        """Pull everything changed since the store's cursor (`SyncError` as for push)."""
         async with self._running:
             await self._pull_all()
 

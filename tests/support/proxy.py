@@ -3,6 +3,7 @@
     with FaultyProxy(server.base_url) as proxy:
         proxy.drop_answers("/api/v1/sync/push", 1)   # forward, then hang up without answering
         proxy.fail("/api/v1/sync/push", 2, status=503)  # answer 503 without forwarding
+        proxy.offline = True                            # hang up on everything
         client = SyncClient(store, proxy.base_url, token)
 
 It records every exchange (`proxy.log`) so a test can see what the server
@@ -52,6 +53,7 @@ class FaultyProxy:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream.rstrip("/")
         self.log: list[Exchange] = []
+        self.offline = False  # True: hang up on every request without forwarding it
         self._rules = _Rules()
         self._lock = threading.Lock()
         proxy = self
@@ -65,6 +67,10 @@ class FaultyProxy:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if proxy.offline:
+                    proxy._record(self.command, self.path, None, b"", delivered=False)
+                    self.close_connection = True
+                    return  # hang up at once, as a dead mobile network does
                 failure = proxy._take_failure(self.path)
                 if failure is not None:
                     self._reply(failure, b'{"title":"injected failure"}', {})
