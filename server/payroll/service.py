@@ -31,6 +31,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     type_coerce,
     update,
 )
@@ -71,6 +72,7 @@ APPROVED = "approved"
 EXPORTED = "exported"
 PAID_STATUSES = (APPROVED, EXPORTED)
 SETTINGS_ROW_ID = 1
+BATCH_LOCK = 7202  # pg_advisory_xact_lock key for making batches (7201: migrations)
 INSERT_CHUNK = 5_000
 
 
@@ -275,6 +277,11 @@ def make_batch(
     another batch took some of the same entries first. `actor` is None for
     the command line.
     """
+    if db.get_bind().dialect.name == "postgresql":
+        # One batch at a time: a second payroll clerk waits, then pays what is
+        # left, instead of failing on the entries the first one took. (SQLite's
+        # BEGIN IMMEDIATE already serializes; the entry key backs both.)
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BATCH_LOCK})
     settings = pay_settings(db)
     payable = _payable(db, period, settings)
     items = payable.items

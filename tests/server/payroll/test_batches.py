@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
@@ -13,6 +15,10 @@ from pypdf import PdfReader
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from server.config import Settings
+from server.db import make_engine, make_sessionmaker
+from server.errors import ConflictError
+from server.payroll import service
 from server.tables import AuditEvent
 from tests.server.payroll.conftest import Municipality
 
@@ -363,3 +369,38 @@ def test_visma_download_follows_the_column_layout(
         '0;0;1001;7100;0.00;8.50;5.30;45.05;;;"";"";"";"";"";"2025/123"',
         "",
     ]
+
+
+def test_two_batches_at_once_never_pay_an_entry_twice(
+    settings: Settings, town: Municipality
+) -> None:
+    kari = town.contact("1001")
+    vedtak = town.decision(town.recipient("2025/123"), [kari])
+    entries = [town.entry(kari, [vedtak], date(2026, 3, day), minutes=60) for day in range(2, 12)]
+    town.approve_entry(entries[0])  # one sheet holds all ten
+
+    engine = make_engine(settings.sqlalchemy_url)
+    factory = make_sessionmaker(engine)
+    barrier = threading.Barrier(4)
+
+    def attempt() -> str:
+        barrier.wait()
+        with factory() as db:
+            try:
+                return service.make_batch(db, actor=None).id
+            except ConflictError as error:
+                return type(error).__name__
+
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            outcomes = list(pool.map(lambda _: attempt(), range(4)))
+        with engine.connect() as conn:
+            paid = conn.execute(
+                text("SELECT entry_id, COUNT(*) FROM payroll_batch_entries GROUP BY entry_id")
+            ).all()
+    finally:
+        engine.dispose()
+    made = [o for o in outcomes if o not in ("NothingToPayError", "ConflictError")]
+    assert len(made) == 1, outcomes
+    assert sorted(entry for entry, _count in paid) == sorted(entries)
+    assert {count for _entry, count in paid} == {1}
