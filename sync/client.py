@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 PUSH_PATH = "/api/v1/sync/push"
 PULL_PATH = "/api/v1/sync/pull"
 LOGIN_PATH = "/api/v1/auth/login"
+ME_PATH = "/api/v1/me"
 MAX_PULL_PAGES = 1000  # a guard against a server that always says "more"
 
 
@@ -282,6 +283,7 @@ class SyncClient:
             error: str | None = None
             offline = False
             try:
+                await self._learn_who_we_are()
                 await self._push_all()
                 await self._pull_all()
             except _LoginRequiredError:
@@ -321,6 +323,15 @@ class SyncClient:
         """Pull everything changed since the store's cursor (`SyncError` as for push)."""
         async with self._running:
             await self._pull_all()
+
+    async def _learn_who_we_are(self) -> None:
+        # Signing hashes the contact's id; a store made without it asks once.
+        if await asyncio.to_thread(self._store.contact_id):
+            return
+        response = await self._request("GET", ME_PATH)
+        contact_id = response.json().get("contact_id")
+        if contact_id:
+            await asyncio.to_thread(self._store.set_contact_id, str(contact_id))
 
     async def _push_all(self) -> None:
         device_id = await asyncio.to_thread(self._store.device_id)

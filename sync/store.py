@@ -500,6 +500,17 @@ class DeviceStore:
             value = account.get("contact_id") or self._sync_meta(self._read()).get("contact_id")
             return str(value) if value else None
 
+    def set_contact_id(self, contact_id: str) -> None:
+        """Remember whose entries these are (the server's contact id, for signing)."""
+
+        def change(data: Raw) -> None:
+            self._sync_meta(data)["contact_id"] = contact_id
+            account = self._table(data, "meta").get("account")
+            if account is not None:
+                account["contact_id"] = contact_id
+
+        self._commit(change)
+
     # locks -----------------------------------------------------------------------------
 
     def _locked_keys(self, data: Raw) -> set[tuple[str, str]]:

@@ -12,7 +12,7 @@ import pytest
 
 from models.payperiod import pay_period_of
 from models.schemas import EntryData, SignatureCreate
-from sync.client import SyncClient, SyncState, SyncStatus, login
+from sync.client import LoginError, SyncClient, SyncState, SyncStatus, login
 from sync.store import DeviceStore, EntryState, LockedError
 from tests.support.proxy import FaultyProxy
 from tests.sync.conftest import World
@@ -270,3 +270,24 @@ def test_signature_hash_made_on_the_phone_is_accepted_and_locks(
         store.close()
 
     asyncio.run(scenario())
+
+
+def test_a_store_made_without_the_contact_id_learns_it(world: World, store_path: Path) -> None:
+    async def scenario() -> None:
+        session = await login(world.server.base_url, world.username, world.password)
+        store = DeviceStore(store_path)
+        store.set_account(
+            server_url=world.server.base_url, username=world.username, token=session.token
+        )
+        assert store.contact_id() is None
+        async with SyncClient(store, world.server.base_url, session.token) as client:
+            assert (await client.sync()).state is SyncState.synced
+        assert store.contact_id() == world.contact_id
+        store.close()
+
+    asyncio.run(scenario())
+
+
+def test_wrong_password_is_refused_in_norwegian(world: World) -> None:
+    with pytest.raises(LoginError, match="Feil brukernavn eller passord"):
+        asyncio.run(login(world.server.base_url, world.username, "feil-passord-1"))
