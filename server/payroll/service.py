@@ -74,6 +74,7 @@ PAID_STATUSES = (APPROVED, EXPORTED)
 SETTINGS_ROW_ID = 1
 BATCH_LOCK = 7202  # pg_advisory_xact_lock key for making batches (7201: migrations)
 INSERT_CHUNK = 5_000
+FETCH_SLICE = 20_000
 
 
 class ExportFormat(StrEnum):
@@ -201,10 +202,13 @@ def _payable(db: Session, period: str | None, settings: PaySettings) -> Payable:
     needed: dict[str, int] = {}
     blocked: set[str] = set()
     found: dict[str, PayItem] = {}
-    # Core, not ORM, results, fetched at once: a batch may read a million rows.
-    rows = db.connection().execute(query).all()
-    for row in rows:
+    approved_links: list[tuple[str, str]] = []  # (entry, sheet) of approved sheets
+    # Core, not ORM, rows, fetched in large slices: a batch may read a million.
+    result = db.connection().execute(query.execution_options(yield_per=FETCH_SLICE))
+    for row in (row for part in result.partitions() for row in part):
         entry_id = row[0]
+        if row[7] == APPROVED:
+            approved_links.append((entry_id, row[10]))
         sheets[entry_id] += 1
         if row[7] not in PAID_STATUSES:
             blocked.add(entry_id)
@@ -234,9 +238,8 @@ def _payable(db: Session, period: str | None, settings: PaySettings) -> Payable:
     # whose rows are all paid now has nothing left to pay: it becomes exported.
     touched: set[str] = set()
     waiting: set[str] = set()
-    for row in rows:
-        if row[7] == APPROVED:
-            (touched if row[0] in paid else waiting).add(row[10])
+    for entry_id, sheet_id in approved_links:
+        (touched if entry_id in paid else waiting).add(sheet_id)
     return Payable(
         items=[item for entry_id, item in found.items() if entry_id in paid],
         sheets_done=sorted(touched - waiting),
