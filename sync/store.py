@@ -984,6 +984,15 @@ class DeviceStore:
         for entry_id in list(entries):
             record = entries[entry_id]
             current, server, _ = _versions(record)
+            if (
+                record["state"] == EntryState.rejected
+                and server is not None
+                and entry_id not in outbox_keys
+                and self._is_locked(data, _parse_entry(server))
+            ):
+                # The office has signed off the sheet: its version stands, and the
+                # server's reasons stay on the entry so the contact sees why.
+                current = server
             _pack(record, current, server, server)
             if current is None and server is None and entry_id not in outbox_keys:
                 del entries[entry_id]
@@ -1009,9 +1018,8 @@ class DeviceStore:
         _pack(record, current, server, basis)
         if waiting:
             return  # the phone's newer change is still on its way
-        locked = server is not None and self._is_locked(data, _parse_entry(server))
-        if record["state"] == EntryState.rejected and not locked and current is not None:
-            return  # the contact's correction in progress stays until they save or discard it
+        if record["state"] == EntryState.rejected and current is not None:
+            return  # the contact's correction stays until saved or discarded (see below)
         _pack(record, server, server, basis)
         record.update(state=EntryState.synced, errors=[])
 

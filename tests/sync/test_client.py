@@ -291,3 +291,60 @@ def test_a_store_made_without_the_contact_id_learns_it(world: World, store_path:
 def test_wrong_password_is_refused_in_norwegian(world: World) -> None:
     with pytest.raises(LoginError, match="Feil brukernavn eller passord"):
         asyncio.run(login(world.server.base_url, world.username, "feil-passord-1"))
+
+
+def test_the_office_decides_rejection_and_approval(world: World, store_path: Path) -> None:
+    async def scenario() -> None:
+        client = await signed_in(world, store_path)
+        store = client.store
+        day = world.today - timedelta(days=1)
+        entry = entry_for(world, days_ago=1, start="10:00", end="11:00")
+        store.save_entry(entry)
+        period = pay_period_of(day)
+        store.sign_timesheet(
+            SignatureCreate(
+                decision_id=world.decision_id,
+                period=period,
+                content_hash=store.content_hash(world.decision_id, period),
+                signer_name="Kari Nordmann",
+                signer_role="guardian",
+                strokes=[[{"x": 0, "y": 0}, {"x": 5, "y": 5}]],
+                signed_at=datetime.now(UTC),
+            )
+        )
+        assert (await client.sync()).state is SyncState.synced
+        [sheet] = [t for t in store.timesheets() if t.period == period]
+        assert sheet.status == "signed"
+
+        # The coordinator sends it back: the signature is void and the phone may edit again.
+        world.office("POST", f"/api/v1/timesheets/{sheet.id}/reject", json={"reason": "Feil dato"})
+        await client.sync()
+        [sheet] = [t for t in store.timesheets() if t.period == period]
+        assert sheet.status == "rejected"
+        assert sheet.reject_reason == "Feil dato"
+        assert not store.is_locked(entry)
+        corrected = entry.model_copy(update={"end": "11:30"})
+        store.save_entry(corrected)
+
+        # While the phone is offline with its correction, the office approves the sheet.
+        world.office(
+            "POST",
+            f"/api/v1/timesheets/{sheet.id}/approve",
+            json={"override_reason": "Godkjent etter telefon med verge"},
+        )
+        status = await client.sync()
+        assert status.state is SyncState.attention  # the correction came too late
+        shown = store.entry(entry.id)
+        assert shown is not None
+        assert shown.entry.end == "11:00"  # the approved version stands
+        assert shown.locked
+        assert shown.errors[0].code == "locked"
+        with pytest.raises(LockedError):
+            store.save_entry(corrected)
+        store.discard_rejected(entry.id)
+        assert (await client.refresh_status()).state is SyncState.synced
+        assert world.server_entries()[entry.id]["end"] == "11:00"
+        await client.aclose()
+        store.close()
+
+    asyncio.run(scenario())
