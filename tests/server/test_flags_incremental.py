@@ -46,7 +46,7 @@ from server.services.common import Actor
 from server.services.convert import decision_model
 from server.services.entries import delete_entry, upsert_entry
 from server.services.flags import RULE_KINDS
-from server.tables import DecisionRow, EntryRow, FlagRow
+from server.tables import DecisionRow, EntryRow, FlagRow, User
 from tests.factories import entry_id, recent_day
 from tests.server.conftest import make_settings
 
@@ -163,7 +163,7 @@ def test_incremental_flags_match_a_full_recomputation(
                 )
                 decision_ids.append(created.id)
             users = {}
-            for row in db.scalars(select(office.User).where(office.User.contact_id.is_not(None))):
+            for row in db.scalars(select(User).where(User.contact_id.is_not(None))):
                 users[row.contact_id] = row.id
 
         for op in operations:
@@ -174,7 +174,6 @@ def test_incremental_flags_match_a_full_recomputation(
                 try:
                     if op[0] == "upsert":
                         _, _, offset, hour, minutes, which, km = op
-                        begin = date(2000, 1, 1)
                         start = f"{hour:02d}:00"
                         end_minutes = hour * 60 + minutes
                         end = f"{end_minutes // 60 % 24:02d}:{end_minutes % 60:02d}"
@@ -188,7 +187,6 @@ def test_incremental_flags_match_a_full_recomputation(
                                 "trips": [{"km": km, "from": "A", "to": "B"}] if km != "0" else [],
                             }
                         )
-                        del begin
                         upsert_entry(db, settings=config, actor=actor, data=data, device_id="d")
                     else:
                         delete_entry(
