@@ -174,11 +174,17 @@ class SyncClient:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         timeout: float = 20.0,
+        pull_limit: int | None = None,
     ) -> None:
-        """`transport` lets tests route through a proxy; the app leaves it None."""
+        """`transport` lets tests route through a proxy; the app leaves it None.
+
+        `pull_limit` asks the server for pages of about that many entries
+        (None: the server's default page).
+        """
         self._store = store
         self._token = token
         self._batch_size = batch_size
+        self._pull_limit = pull_limit
         self._max_attempts = max(1, max_attempts)
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
@@ -359,7 +365,10 @@ class SyncClient:
     async def _pull_all(self) -> None:
         for _ in range(MAX_PULL_PAGES):
             cursor = await asyncio.to_thread(self._store.cursor)
-            response = await self._request("GET", PULL_PATH, params={"cursor": cursor})
+            params = {"cursor": cursor}
+            if self._pull_limit is not None:
+                params["limit"] = self._pull_limit
+            response = await self._request("GET", PULL_PATH, params=params)
             payload: dict[str, Any] = response.json()
             await asyncio.to_thread(self._store.apply_pull, payload)
             if not payload.get("has_more") or int(payload.get("cursor") or 0) <= cursor:

@@ -328,6 +328,9 @@ class DeviceStore:
         assert isinstance(storage, AtomicJSONStorage)
         self._storage = storage
         self._closed = False
+        # Parsed entries by id, with the raw dict they came from: a record's
+        # versions are replaced, never changed in place, so `is` tells if it is current.
+        self._parsed: dict[str, tuple[Raw, EntryData]] = {}
         with self._mutex:
             if self._read().get("meta", {}).get("sync") is None:
                 self._commit(self._initialise)
@@ -540,8 +543,18 @@ class DeviceStore:
 
     # the contact's entries -------------------------------------------------------------
 
+    def _parse(self, raw: Raw) -> EntryData:
+        """`_parse_entry` with a cache: the app lists thousands of entries often."""
+        key = str(raw.get("id"))
+        cached = self._parsed.get(key)
+        if cached is not None and cached[0] is raw:
+            return cached[1]
+        entry = _parse_entry(raw)
+        self._parsed[key] = (raw, entry)
+        return entry
+
     def _local_entry(self, data: Raw, record: Raw, open_flags: dict[str, list[str]]) -> LocalEntry:
-        entry = _parse_entry(record["data"])
+        entry = self._parse(record["data"])
         return LocalEntry(
             entry=entry,
             state=EntryState(record["state"]),
@@ -641,7 +654,7 @@ class DeviceStore:
                 entries = self._table(data, "entries")
                 record = entries.get(entry.id)
                 old = record["data"] if record is not None else None
-                if old is not None and self._is_locked(data, _parse_entry(old)):
+                if old is not None and self._is_locked(data, self._parse(old)):
                     raise LockedError(_LOCKED_MESSAGE)
                 if self._is_locked(data, entry):
                     raise LockedError(_LOCKED_MESSAGE)
@@ -666,7 +679,7 @@ class DeviceStore:
                 record = self._table(data, "entries").get(entry_id)
                 if record is None or record["data"] is None:
                     raise StoreError("Økten finnes ikke på telefonen.")
-                if self._is_locked(data, _parse_entry(record["data"])):
+                if self._is_locked(data, self._parse(record["data"])):
                     raise LockedError(_LOCKED_MESSAGE)
                 mutation_id = self._enqueue(data, "entry.delete", {"id": entry_id}, key=entry_id)
                 _, server, basis = _versions(record)
@@ -697,7 +710,7 @@ class DeviceStore:
             if raw is None or decision_id not in raw["decision_ids"]:
                 continue
             if pay_period_of(date.fromisoformat(raw["date"]), cutoff) == period:
-                chosen.append(_parse_entry(raw))
+                chosen.append(self._parse(raw))
         return sorted(chosen, key=lambda e: (e.date, e.start, e.id))
 
     def timesheet_entries(self, decision_id: str, period: str) -> list[EntryData]:

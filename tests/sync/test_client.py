@@ -348,3 +348,28 @@ def test_the_office_decides_rejection_and_approval(world: World, store_path: Pat
         store.close()
 
     asyncio.run(scenario())
+
+
+def test_a_new_phone_gets_everything_in_pages(world: World, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        first = await signed_in(world, tmp_path / "old-phone.json")
+        saved = [entry_for(world, days_ago=1 + d) for d in range(10)]
+        for entry in saved:
+            first.store.save_entry(entry)
+        assert (await first.sync()).state is SyncState.synced
+        await first.aclose()
+        first.store.close()
+
+        with FaultyProxy(world.server.base_url) as proxy:
+            second = await signed_in(
+                world, tmp_path / "new-phone.json", via=proxy.base_url, pull_limit=3
+            )
+            assert {e.id for e in second.store.entries()} == {e.id for e in saved}
+            assert {e.state for e in second.store.entries()} == {EntryState.synced}
+            assert len(proxy.requests_to("/api/v1/sync/pull")) >= 4
+            projected = sum(u.used_minutes for u in second.store.usage(world.decision_id))
+            assert projected == world.used_minutes() == 10 * 120
+            await second.aclose()
+            second.store.close()
+
+    asyncio.run(scenario())
