@@ -898,7 +898,11 @@ class DeviceStore:
 
             def change(data: Raw) -> None:
                 outbox = self._table(data, "outbox")
+                flags = self._table(data, "flags")
                 for result in results:
+                    # The flags a save raised show on the phone at once, before the pull.
+                    for flag in result.get("flags") or ():
+                        flags[str(flag["id"])] = flag
                     mutation = outbox.pop(str(result["mutation_id"]), None)
                     if mutation is None:
                         continue  # answered before (a retried batch)

@@ -14,8 +14,9 @@ from models.payperiod import pay_period_of
 from models.schemas import EntryData, SignatureCreate
 from sync.client import LoginError, SyncClient, SyncState, SyncStatus, login
 from sync.store import DeviceStore, EntryState, LockedError
+from tests.support.live_server import LiveServer
 from tests.support.proxy import FaultyProxy
-from tests.sync.conftest import World
+from tests.sync.conftest import World, make_world
 
 
 def entry_for(
@@ -371,5 +372,33 @@ def test_a_new_phone_gets_everything_in_pages(world: World, tmp_path: Path) -> N
             assert projected == world.used_minutes() == 10 * 120
             await second.aclose()
             second.store.close()
+
+    asyncio.run(scenario())
+
+
+def test_overuse_is_warned_offline_and_flagged_by_the_server(
+    live_server: LiveServer, store_path: Path
+) -> None:
+    world = make_world(live_server, live_server.login("koordinator"), hours=2, per="month")
+
+    async def scenario() -> None:
+        client = await signed_in(world, store_path)
+        store = client.store
+        first = entry_for(world, days_ago=0, start="08:00", end="09:30")
+        store.save_entry(first)
+        second = entry_for(world, days_ago=0, start="10:00", end="11:00")
+        # Offline, before saving: the phone sees that this takes the month 30 minutes over.
+        [(decision_id, usage)] = store.over_quota_after(second)
+        assert decision_id == world.decision_id
+        assert usage.over_minutes == 30
+        store.save_entry(second)
+        assert (await client.sync()).state is SyncState.synced
+        [flag] = [f for f in store.flags() if f.kind == "overuse" and f.status == "open"]
+        assert flag.entry_ids == [second.id]
+        assert store.entry(second.id).flags == (flag.id,)  # type: ignore[union-attr]
+        [period] = [u for u in store.usage(world.decision_id) if u.period.contains(first.date)]
+        assert period.over_minutes == 30
+        await client.aclose()
+        store.close()
 
     asyncio.run(scenario())
