@@ -35,6 +35,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -319,8 +320,7 @@ def make_batch(
         # Core executemany on the session's connection: the ORM's bulk path
         # costs several times more per row, and a batch can hold a million.
         connection = db.connection()
-        for chunk in _chunks([{"entry_id": i.entry_id, "batch_id": batch.id} for i in items]):
-            connection.execute(insert(typing_cast(Table, PayrollBatchEntry.__table__)), chunk)
+        _record_paid(connection, batch.id, [item.entry_id for item in items])
         line_rows = [_line_row(batch.id, number, line) for number, line in enumerate(lines, 1)]
         for chunk in _chunks(line_rows):
             connection.execute(insert(typing_cast(Table, PayrollLineRow.__table__)), chunk)
@@ -344,6 +344,29 @@ def make_batch(
     )
     db.commit()
     return batch
+
+
+def _record_paid(connection: Connection, batch_id: str, entry_ids: Sequence[str]) -> None:
+    """Insert the batch's entry keys: COPY on PostgreSQL, executemany on SQLite.
+
+    A violation of the key (an entry already paid) fails the statement on
+    either engine, so the guard against double payment is the same.
+    """
+    if connection.dialect.name == "postgresql":
+        import psycopg
+
+        raw: Any = connection.connection.driver_connection
+        statement = "COPY payroll_batch_entries (entry_id, batch_id) FROM STDIN"
+        try:
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:
+                for entry_id in entry_ids:
+                    copy.write_row((entry_id, batch_id))
+        except psycopg.IntegrityError as error:
+            raise IntegrityError(statement, None, error) from None
+        return
+    table = typing_cast(Table, PayrollBatchEntry.__table__)
+    for chunk in _chunks([{"entry_id": e, "batch_id": batch_id} for e in entry_ids]):
+        connection.execute(insert(table), chunk)
 
 
 def _line_row(batch_id: str, line_no: int, line: PayLine) -> dict[str, Any]:

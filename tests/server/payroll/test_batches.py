@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker
@@ -404,3 +404,21 @@ def test_two_batches_at_once_never_pay_an_entry_twice(
     assert len(made) == 1, outcomes
     assert sorted(entry for entry, _count in paid) == sorted(entries)
     assert {count for _entry, count in paid} == {1}
+
+
+def test_the_entry_key_refuses_a_second_payment_on_both_engines(
+    settings: Settings, town: Municipality
+) -> None:
+    kari = town.contact("1001")
+    vedtak = town.decision(town.recipient("2025/123"), [kari])
+    entry = town.entry(kari, [vedtak], date(2026, 3, 2))
+    town.approve_entry(entry)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with make_sessionmaker(engine)() as db:
+            first = service.make_batch(db, actor=None)
+        with make_sessionmaker(engine)() as db, pytest.raises(IntegrityError):
+            # What a second batch racing past every other guard would do.
+            service._record_paid(db.connection(), first.id, [entry])
+    finally:
+        engine.dispose()
