@@ -40,8 +40,9 @@ def _entry(rng: random.Random, entry_id: str, version: int) -> EntryData:
             "start": f"{start_hour:02d}:00",
             "end": f"{start_hour + 1:02d}:30",
             "activities": ["tur"],
-            # The version is in the note so the check can tell edits apart.
-            "note": f"v{version}",
+            # The version is in the note so the check can tell edits apart; the
+            # padding varies so that edits shrink the file as well as grow it.
+            "note": f"v{version} " + "·" * rng.randrange(0, 1500),
         }
     )
 
@@ -50,6 +51,7 @@ def _writer(path: Path, report: int, seed: int) -> None:  # pragma: no cover - r
     rng = random.Random(seed)
     store = DeviceStore(path)
     known = [record.id for record in store.entries()]
+    os.write(report, b"ready\n")
     # Versions grow across rounds too, so an edit is always newer than what it replaces.
     version = time.time_ns() // 1000
     while True:
@@ -113,9 +115,19 @@ def crash_once(
         finally:
             os._exit(0)
     os.close(write_end)
-    deadline = time.monotonic() + rng.uniform(0, max_delay)
     buffer = b""
     try:
+        # The random moment counts from when the writer has opened the store,
+        # so the kills land among the saves rather than during start-up.
+        ready_by = time.monotonic() + 30
+        while b"ready\n" not in buffer and time.monotonic() < ready_by:
+            ready, _, _ = select.select([read_end], [], [], 0.5)
+            if ready:
+                chunk = os.read(read_end, 65536)
+                if not chunk:
+                    break
+                buffer += chunk
+        deadline = time.monotonic() + rng.uniform(0, max_delay)
         while (remaining := deadline - time.monotonic()) > 0:
             ready, _, _ = select.select([read_end], [], [], remaining)
             if ready:
@@ -135,6 +147,8 @@ def crash_once(
         os.close(read_end)
     confirmed = 0
     for line in buffer.decode().splitlines():
+        if line == "ready":
+            continue
         entry_id, version = line.split()
         expected[entry_id] = version
         confirmed += 1
@@ -157,7 +171,7 @@ def verify(path: Path, expected: dict[str, str]) -> None:
             # write), so the store may be newer than expected, never older.
             if (
                 local is None
-                or int((local.entry.note or "v0")[1:]) < int(version[1:])
+                or int((local.entry.note or "v0").split()[0][1:]) < int(version[1:])
                 or local.state is not EntryState.pending
                 or entry_id not in queued
             ):

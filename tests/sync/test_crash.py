@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
 import pytest
 
+from sync.storage import AtomicJSONStorage, StoreCorruptError
 from tests.support.crash import crash_once, seed_store
 
 ROUNDS = 60
@@ -30,3 +32,30 @@ def test_store_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
     # The kills must have hit something: saves returned, and some writes were cut short.
     assert confirmed > ROUNDS
     assert len(expected) > 0
+
+
+@pytest.mark.slow
+def test_the_crash_check_catches_a_storage_that_writes_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same check finds the damage that TinyDB's own way of writing does."""
+
+    def in_place(self: AtomicJSONStorage, encoded: bytes) -> None:
+        # What JSONStorage does: rewrite from the start, then cut off the old tail.
+        with self.path.open("r+b" if self.path.exists() else "wb") as stream:
+            stream.seek(0)
+            stream.write(encoded)
+            stream.flush()
+            os.fsync(stream.fileno())
+            stream.truncate()
+
+    monkeypatch.setattr(AtomicJSONStorage, "_replace", in_place)
+    path = tmp_path / "store.json"
+    seed_store(path)
+    rng = random.Random(7)
+    expected: dict[str, str] = {}
+    rounds = 0
+    with pytest.raises(StoreCorruptError):  # noqa: PT012 - some round among many must fail
+        for rounds in range(1, 401):  # noqa: B007 - the count is reported below
+            crash_once(path, expected, rng, max_delay=0.08)
+    print(f"\nan in-place writer left an unreadable store after {rounds} kills")
