@@ -1,9 +1,10 @@
 """Time to pay and export a batch of N approved entries to csv.
 
-    .venv/bin/python bench/bench_export.py [--entries 1000000] [--database-url URL]
+    .venv/bin/python bench/bench_export.py [--entries 1000000] [--postgres URL]
 
-Seeds a fresh database (SQLite in a temporary folder unless --database-url
-names an empty PostgreSQL database) with N approved entries spread over 1000
+Seeds a fresh database (SQLite in a temporary folder; with --postgres, a
+randomly named database made on that server and dropped afterwards, e.g.
+postgresql+psycopg://postgres@127.0.0.1:5432/test) with N approved entries spread over 1000
 contacts, 2000 decisions and twelve pay periods, then times in the same run:
 
   - export: `service.make_batch` (find the payable entries, compute the pay
@@ -20,12 +21,15 @@ their ratio.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
+import secrets
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -33,7 +37,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy.engine import make_url
 
 from server.db import make_engine, make_sessionmaker
 from server.migrate import upgrade
@@ -264,14 +269,32 @@ def timed_baseline(engine: Engine) -> tuple[float, bytes]:
     return time.perf_counter() - began, content
 
 
+@contextlib.contextmanager
+def scratch_database(server_url: str | None) -> Iterator[str | None]:
+    """A fresh, randomly named PostgreSQL database on `server_url`, dropped at the end."""
+    if not server_url:
+        yield None
+        return
+    name = f"t_bench_export_{secrets.token_hex(4)}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
-    parser.add_argument("--database-url", help="an empty database (default: SQLite in a temp dir)")
+    parser.add_argument("--postgres", help="a PostgreSQL server URL to make a scratch database on")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+    with tempfile.TemporaryDirectory() as folder, scratch_database(args.postgres) as scratch:
+        url = scratch or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         upgrade(url)
         engine = make_engine(url)
         try:
