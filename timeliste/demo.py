@@ -150,7 +150,7 @@ class Seeder:
             decide(3, [1], hours="20", per="month", km_per_month="100"),
         ]
         group = [
-            decide(4 + i, [1, 2], hours="8", per="month", kind="group", group_id="turgruppa")
+            decide(4 + i, [1, 2], hours="12", per="month", kind="group", group_id="turgruppa")
             for i in range(4)
         ]
         # The group meets twice a week; each contact logs the sessions they lead.
@@ -180,7 +180,7 @@ class Seeder:
                 mutations.append(_entry(day, start, end, [decision_id], n))
                 n += 1
             if group_ids and day.weekday() == group_day:
-                mutations.append(_entry(day, "18:00", "20:00", group_ids, n))
+                mutations.append(_entry(day, "19:00", "21:00", group_ids, n))
                 n += 1
         payload = {
             "device_id": f"demo-{username}",

@@ -61,3 +61,11 @@ def test_every_contact_has_a_month_of_entries(seeded: LiveServer) -> None:
 def test_contact_without_politiattest_is_flagged(seeded: LiveServer) -> None:
     flags = _items(_get(seeded, "koordinator", "/api/v1/flags?status=open"))
     assert "missing_politiattest" in {f["kind"] for f in flags}
+
+
+def test_demo_sessions_do_not_collide(seeded: LiveServer) -> None:
+    # The demo should show the office realistic flags, not mistakes of its own making.
+    flags = _items(_get(seeded, "koordinator", "/api/v1/flags?status=open"))
+    kinds = Counter(f["kind"] for f in flags)
+    assert kinds["overlap"] == 0
+    assert kinds["double_coverage"] == 0
