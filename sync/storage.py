@@ -109,8 +109,7 @@ class AtomicJSONStorage(Storage):
         except BaseException:
             # The caller may have changed our cached copy before the failed
             # write; forget it so that the next read sees what is on disk.
-            self._cache = None
-            self._loaded = False
+            self.forget()
             raise
         self._cache = data
         self._loaded = True
@@ -132,9 +131,13 @@ class AtomicJSONStorage(Storage):
         if self._durable:
             _fsync_folder(folder)
 
-    def close(self) -> None:
+    def forget(self) -> None:
+        """Drop the in-memory copy; the next read loads the file again."""
         self._cache = None
         self._loaded = False
+
+    def close(self) -> None:
+        self.forget()
 
     def delete(self) -> None:
         """Remove the store file for good (signing out)."""

@@ -355,7 +355,13 @@ class DeviceStore:
         """Apply `change` to the whole database and write it once, atomically."""
         with self._mutex:
             data = self._read()
-            change(data)
+            try:
+                change(data)
+            except BaseException:
+                # `change` may have touched the cached copy before it refused:
+                # drop the copy so the next read is what is on disk.
+                self._storage.forget()
+                raise
             self._storage.write(data)
             for name in data:
                 self._db.table(name).clear_cache()
@@ -706,7 +712,9 @@ class DeviceStore:
         cutoff = self._sync_meta(data).get("pay_cutoff_day")
         chosen = []
         for record in data.get("entries", {}).values():
-            raw = record["data"]
+            # What the server will hold once the outbox is through: a refused
+            # change is not on the sheet the signer sees (nor on the server's).
+            raw = self._effective(record)
             if raw is None or decision_id not in raw["decision_ids"]:
                 continue
             if pay_period_of(date.fromisoformat(raw["date"]), cutoff) == period:

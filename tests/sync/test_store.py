@@ -317,3 +317,18 @@ def test_projection_without_server_usage_counts_the_phone(store: DeviceStore) ->
     assert by_key["2026-03"] == 75
     assert by_key["2026-04"] == 60
     assert by_key["2026-05"] == 0
+
+
+def test_a_refused_change_leaves_nothing_behind_in_memory(store: DeviceStore) -> None:
+    entry = make_entry()
+    store.save_entry(entry, today=TODAY)
+
+    def half_done(data: dict[str, object]) -> None:
+        data["entries"][entry.id]["data"] = None  # type: ignore[index]
+        raise LockedError("refused half-way")
+
+    with pytest.raises(LockedError):
+        store._commit(half_done)
+    shown = store.entry(entry.id)
+    assert shown is not None
+    assert shown.entry == entry
