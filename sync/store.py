@@ -535,8 +535,12 @@ class DeviceStore:
                 keys.add((decision_id, period))
         return keys
 
-    def _is_locked(self, data: Raw, entry: EntryData) -> bool:
-        locked = self._locked_keys(data)
+    def _is_locked(
+        self, data: Raw, entry: EntryData, locked: set[tuple[str, str]] | None = None
+    ) -> bool:
+        """`locked`: the `_locked_keys` when the caller asks about many entries."""
+        if locked is None:
+            locked = self._locked_keys(data)
         if not locked:
             return False
         period = pay_period_of(entry.date, self._sync_meta(data).get("pay_cutoff_day"))
@@ -559,13 +563,19 @@ class DeviceStore:
         self._parsed[key] = (raw, entry)
         return entry
 
-    def _local_entry(self, data: Raw, record: Raw, open_flags: dict[str, list[str]]) -> LocalEntry:
+    def _local_entry(
+        self,
+        data: Raw,
+        record: Raw,
+        open_flags: dict[str, list[str]],
+        locked: set[tuple[str, str]] | None = None,
+    ) -> LocalEntry:
         entry = self._parse(record["data"])
         return LocalEntry(
             entry=entry,
             state=EntryState(record["state"]),
             errors=_problems(record.get("errors")),
-            locked=self._is_locked(data, entry),
+            locked=self._is_locked(data, entry, locked),
             flags=tuple(open_flags.get(entry.id, ())),
         )
 
@@ -589,6 +599,7 @@ class DeviceStore:
             data = self._read()
             cutoff = self._sync_meta(data).get("pay_cutoff_day")
             open_flags = self._open_flags_by_entry(data)
+            locked = self._locked_keys(data)
             shown = []
             for record in data.get("entries", {}).values():
                 raw = record["data"]
@@ -601,7 +612,7 @@ class DeviceStore:
                     and pay_period_of(date.fromisoformat(raw["date"]), cutoff) != period
                 ):
                     continue
-                shown.append(self._local_entry(data, record, open_flags))
+                shown.append(self._local_entry(data, record, open_flags, locked))
             shown.sort(key=lambda item: (item.entry.date, item.entry.start, item.id), reverse=True)
             return shown
 
