@@ -543,7 +543,8 @@ def detail(db: Session, *, actor: Actor, timesheet_id: str) -> TimesheetDetail:
                 strokes=signature.strokes,
                 signed_at=signature.signed_at,
                 device_id=signature.device_id,
-                message=signature.message if actor.role is not Role.payroll else None,
+                # The signer's message is for the municipality (it may be a complaint).
+                message=signature.message if actor.role is Role.coordinator else None,
             )
             if signature
             else None

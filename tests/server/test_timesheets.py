@@ -235,6 +235,11 @@ def test_feedback_goes_to_the_coordinator_not_the_device(world: World) -> None:
     [flag] = world.get("/api/v1/flags", kind="feedback")["data"]
     assert flag["detail"] == "Veldig fornøyd med turene!"
     assert all(f["kind"] != "feedback" for f in world.pull()["flags"])
+    [sheet] = world.get("/api/v1/timesheets")["data"]
+    as_contact = world.get(f"/api/v1/timesheets/{sheet['id']}", headers=world.contact)
+    assert as_contact["signature"]["message"] is None
+    as_coordinator = world.get(f"/api/v1/timesheets/{sheet['id']}")
+    assert as_coordinator["signature"]["message"] == "Veldig fornøyd med turene!"
 
 
 def test_payroll_sees_no_notes_or_activities(world: World) -> None:
