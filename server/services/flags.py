@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.flags import (
@@ -81,6 +81,18 @@ def _contact_entries(db: Session, contact_id: str, first: date, last: date) -> l
     )
 
 
+def _minutes_on(db: Session, decision_id: str, first: date, last: date) -> int:
+    """Stored minutes of the live entries naming the decision, dated first..last."""
+    total = db.scalar(
+        select(func.coalesce(func.sum(EntryDecision.minutes), 0)).where(
+            EntryDecision.decision_id == decision_id,
+            EntryDecision.date >= first,
+            EntryDecision.date <= last,
+        )
+    )
+    return int(total or 0)
+
+
 def _month_bounds(day: date) -> tuple[date, date]:
     first = day.replace(day=1)
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
@@ -104,6 +116,11 @@ def period_findings(
         months[f"{day:%Y-%m}"] = day.replace(day=1)
     for period in periods.values():
         checked.add(overuse_scope(decision.id, period.key))
+        if _minutes_on(db, decision.id, period.start, period.end) <= period.quota_minutes:
+            # Every entry uses more than zero minutes, so no entry can cross a
+            # quota the whole period stays within: the rule would find nothing,
+            # and the period's entries need not be loaded.
+            continue
         found = overuse(
             decision.id, period, entries_on_decision(db, decision.id, period.start, period.end)
         )
