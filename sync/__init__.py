@@ -1,10 +1,28 @@
 """The phone's side of sync (SPEC §4 "Sync", §5 push/pull).
 
-- `sync.storage.AtomicJSONStorage`: a TinyDB storage that a crash cannot destroy.
+- `sync.storage.AtomicJSONStorage`: a TinyDB storage that a crash cannot destroy
+  (temporary file, fsync, atomic rename, folder fsync).
 - `sync.store.DeviceStore`: what the phone keeps — pulled data, the contact's
   entries with their local state, and the outbox of mutations.
 - `sync.client.SyncClient`: pushes the outbox and pulls changes over httpx.
+- `sync.cli`: `timeliste device status|sync STORE` for support.
 
-Store methods block (disk and fsync); the app calls them through
-`asyncio.to_thread` so the UI loop never waits on the disk.
+How the app uses it (store methods block on the disk: call them through
+`asyncio.to_thread` so the UI loop never waits):
+
+    session = await login(url, username, password)            # LoginError in bokmål
+    store = await asyncio.to_thread(DeviceStore, store_path(app_data_folder(), url, username))
+    await asyncio.to_thread(store.set_account, server_url=url, username=username,
+                            token=session.token, role=session.role,
+                            expires_at=session.expires_at, contact_id=session.contact_id)
+    client = SyncClient(store, url, session.token)
+    client.subscribe(on_status)                                # SyncStatus → one line of bokmål
+    await client.sync()                                        # never raises for the network
+
+    over = await asyncio.to_thread(store.over_quota_after, entry)   # warn before saving
+    await asyncio.to_thread(store.save_entry, entry)           # on disk when it returns
+    await client.refresh_status(); asyncio.create_task(client.sync())
+
+Sign-out is `store.wipe()` (the file goes); a 401 only asks for a new login
+(`client.set_token`), keeping everything.
 """

@@ -34,25 +34,28 @@ def describe(store: DeviceStore) -> list[str]:
     entries = store.entries()
     states = Counter(local.state.value for local in entries)
     last = store.last_synced_at()
-    lines = [
-        f"Lager:            {store.path.name}",
-        f"Tjener:           {account.server_url if account else '(ikke innlogget)'}",
-        f"Bruker:           {account.username if account else '-'}",
-        f"Enhet:            {store.device_id()}",
-        f"Innlogging:       {'gyldig token lagret' if account and account.token else 'mangler'}",
-        f"Sist synkronisert:{' ' + last.isoformat(timespec='seconds') if last else ' aldri'}",
-        f"Markør (cursor):  {store.cursor()}",
-        f"Vedtak:           {len(store.decisions())}",
-        f"Føringer:         {len(entries)} "
-        f"({', '.join(f'{k}: {v}' for k, v in sorted(states.items())) or 'ingen'})",
-        f"Venter på sending:{' ' + str(len(outbox))}"
-        + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(kinds.items()))})" if outbox else ""),
-    ]
+    by_state = ", ".join(f"{k}: {v}" for k, v in sorted(states.items())) or "ingen"
+    waiting = str(len(outbox))
     if outbox:
-        lines.append(f"Endrings-id-er:   {outbox[0].mutation_id}–{outbox[-1].mutation_id}")
+        waiting += f" ({', '.join(f'{k}: {v}' for k, v in sorted(kinds.items()))})"
+    rows = [
+        ("Lager", store.path.name),
+        ("Tjener", account.server_url if account else "(ikke innlogget)"),
+        ("Bruker", account.username if account else "-"),
+        ("Enhet", store.device_id()),
+        ("Innlogging", "token lagret" if account and account.token else "mangler"),
+        ("Sist synkronisert", last.isoformat(timespec="seconds") if last else "aldri"),
+        ("Markør (cursor)", str(store.cursor())),
+        ("Vedtak", str(len(store.decisions()))),
+        ("Føringer", f"{len(entries)} ({by_state})"),
+        ("Venter på sending", waiting),
+    ]
+    lines = [f"{label + ':':<19}{value}" for label, value in rows]
+    if outbox:
+        lines.append(f"{'Endrings-id-er:':<19}{outbox[0].mutation_id}–{outbox[-1].mutation_id}")
     refused = store.rejected()
     signatures = [s for s in store.signatures() if s.state.value == "rejected"]
-    lines.append(f"Avvist av tjener: {len(refused) + len(signatures)}")
+    lines.append(f"{'Avvist av tjener:':<19}{len(refused) + len(signatures)}")
     for local in refused:
         reasons = "; ".join(p.message for p in local.errors) or "ingen grunn oppgitt"
         lines.append(f"  føring {local.id}: {reasons}")

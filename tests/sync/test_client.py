@@ -402,3 +402,29 @@ def test_overuse_is_warned_offline_and_flagged_by_the_server(
         store.close()
 
     asyncio.run(scenario())
+
+
+def test_saving_while_a_sync_runs_loses_nothing(world: World, store_path: Path) -> None:
+    async def scenario() -> None:
+        client = await signed_in(world, store_path, batch_size=3)
+        store = client.store
+        first = [entry_for(world, days_ago=1 + d, start="08:00", end="09:00") for d in range(9)]
+        for entry in first:
+            store.save_entry(entry)
+        during = [entry_for(world, days_ago=1 + d, start="12:00", end="13:00") for d in range(9)]
+
+        def save_all() -> None:
+            for entry in during:
+                store.save_entry(entry)
+
+        # The app saves from a worker thread while the sync pushes from the loop.
+        await asyncio.gather(client.sync(), asyncio.to_thread(save_all))
+        assert {e.id for e in store.entries()} == {e.id for e in first + during}
+        status = await client.sync()
+        assert status.state is SyncState.synced
+        assert set(world.server_entries()) == {e.id for e in first + during}
+        assert world.used_minutes() == 18 * 60
+        await client.aclose()
+        store.close()
+
+    asyncio.run(scenario())
