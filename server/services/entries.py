@@ -161,7 +161,7 @@ def upsert_entry(
             )
         )
     db.flush()
-    timesheets.relink(db, changes, entry=existing, keys=keys, before=before)
+    timesheets.relink(db, changes, entry=existing, keys=keys, before=before, known=targets)
 
     checked, findings = entry_findings(
         db, entry_id=data.id, old=old, new=stored_entry(existing), decisions=decisions

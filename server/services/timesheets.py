@@ -185,25 +185,32 @@ def relink(
     entry: EntryRow,
     keys: Iterable[tuple[str, str]],
     before: Sequence[TimesheetRow],
+    known: Sequence[TimesheetRow] = (),
 ) -> None:
-    """Put the entry on the sheets for `keys` (decision, period), off all others."""
+    """Put the entry on the sheets for `keys` (decision, period), off all others.
+
+    `before`: the sheets that list the entry now; `known`: sheets already read
+    (so they are not looked up again).
+    """
+    cached = {(row.decision_id, row.period): row for row in [*before, *known]}
     targets = [
-        get_or_create(
+        cached.get((decision_id, period))
+        or get_or_create(
             db, changes, contact_id=entry.contact_id, decision_id=decision_id, period=period
         )
         for decision_id, period in sorted(set(keys))
     ]
     target_ids = {row.id for row in targets}
-    db.execute(
-        delete(TimesheetEntry).where(
-            TimesheetEntry.entry_id == entry.id, TimesheetEntry.timesheet_id.not_in(target_ids)
+    linked = {row.id for row in before}
+    if linked - target_ids:
+        db.execute(
+            delete(TimesheetEntry).where(
+                TimesheetEntry.entry_id == entry.id,
+                TimesheetEntry.timesheet_id.in_(sorted(linked - target_ids)),
+            )
         )
-    )
-    have = set(
-        db.scalars(select(TimesheetEntry.timesheet_id).where(TimesheetEntry.entry_id == entry.id))
-    )
     for row in targets:
-        if row.id not in have:
+        if row.id not in linked:
             db.add(TimesheetEntry(timesheet_id=row.id, entry_id=entry.id))
     db.flush()
     affected = {row.id: row for row in [*before, *targets]}
