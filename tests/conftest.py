@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # CI gets more examples; a developer's run stays quick.
@@ -12,3 +13,13 @@ settings.register_profile(
     "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last.
+
+    Playwright's sync API keeps an event loop running in the main thread for as
+    long as its browser lives; tests that call `asyncio.run` after it would
+    fail for a reason that has nothing to do with what they test.
+    """
+    items.sort(key=lambda item: "tests/e2e/" in item.nodeid.replace("\\", "/"))
