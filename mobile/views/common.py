@@ -63,7 +63,16 @@ def screen(
             automatically_imply_leading=False,
             actions=list(actions or []),
         ),
-        controls=[ft.SafeArea(content=ft.Column(list(controls), spacing=14), expand=False)],
+        controls=[
+            ft.SafeArea(
+                content=ft.Column(
+                    list(controls),
+                    spacing=14,
+                    horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+                ),
+                expand=False,
+            )
+        ],
         scroll=ft.ScrollMode.AUTO,
         floating_action_button=fab,
         padding=ft.Padding.symmetric(horizontal=16, vertical=12),
@@ -95,6 +104,27 @@ def big_button(
         )
     return ft.OutlinedButton(
         text, icon=icon, on_click=on_click, disabled=disabled, height=TOUCH, style=style
+    )
+
+
+def chip(
+    label: str,
+    selected: bool,
+    on_select: Callable[..., Any],
+    *,
+    disabled: bool = False,
+    icon: ft.IconData | None = None,
+    size: int = 16,
+) -> ft.Chip:
+    """A selectable chip tall enough for a thumb (Flutter exposes it as a checkbox)."""
+    return ft.Chip(
+        label=ft.Text(label, size=size),
+        selected=selected,
+        on_select=on_select,
+        disabled=disabled,
+        leading=ft.Icon(icon) if icon is not None else None,
+        show_checkmark=icon is None,
+        padding=ft.Padding.symmetric(horizontal=6, vertical=9),
     )
 
 
@@ -146,6 +176,7 @@ __all__ = [
     "TOUCH",
     "SyncChip",
     "big_button",
+    "chip",
     "error_text",
     "go",
     "placeholder",

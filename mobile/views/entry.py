@@ -12,7 +12,7 @@ from mobile import fmt
 from mobile.context import use_app, use_controller
 from mobile.i18n import ACTIVITY_CATALOGUE, EXPENSE_CATEGORIES, tr
 from mobile.state import EntryDraft, ExpenseDraft, Target, TripDraft, targets, typed, yesterday
-from mobile.views.common import TOUCH, big_button, error_text, placeholder, screen, use_ready
+from mobile.views.common import TOUCH, big_button, chip, error_text, placeholder, screen, use_ready
 
 
 def _setter(obj: Any, name: str) -> Callable[[ft.Event[ft.TextField]], None]:
@@ -264,23 +264,17 @@ def EntrySheet(entry_id: str | None, target_key: str | None, lang: str) -> ft.Vi
     # what ----------------------------------------------------------------------------------
     controls.append(ft.Text(tr("activities", lang), size=17, weight=ft.FontWeight.W_600))
     chips = [
-        ft.Chip(
-            label=ft.Text(en if lang == "en" else nb),
-            selected=nb in draft.activities,
-            on_select=lambda _, a=nb: draft.toggle_activity(a),
+        chip(
+            en if lang == "en" else nb,
+            nb in draft.activities,
+            lambda _, a=nb: draft.toggle_activity(a),
             disabled=locked,
         )
         for nb, en in ACTIVITY_CATALOGUE
     ]
     custom = [a for a in draft.activities if a not in {nb for nb, _ in ACTIVITY_CATALOGUE}]
     chips += [
-        ft.Chip(
-            label=ft.Text(a),
-            selected=True,
-            on_select=lambda _, a=a: draft.toggle_activity(a),
-            disabled=locked,
-        )
-        for a in custom
+        chip(a, True, lambda _, a=a: draft.toggle_activity(a), disabled=locked) for a in custom
     ]
     controls.append(ft.Row(chips, wrap=True, spacing=8, run_spacing=8))
     controls.append(
@@ -360,13 +354,12 @@ def _today():  # type: ignore[no-untyped-def]
 def _people(options: list[Target], draft: EntryDraft, locked: bool) -> ft.Control:
     return ft.Row(
         [
-            ft.Chip(
-                label=ft.Text(option.label, size=16),
-                selected=draft.target == option.key,
-                on_select=lambda _, o=option: draft.choose(o),
+            chip(
+                option.label,
+                draft.target == option.key,
+                lambda _, o=option: draft.choose(o),
                 disabled=locked,
-                leading=ft.Icon(ft.Icons.GROUPS if option.is_group else ft.Icons.PERSON),
-                show_checkmark=False,
+                icon=ft.Icons.GROUPS if option.is_group else ft.Icons.PERSON,
             )
             for option in options
         ],
@@ -473,11 +466,12 @@ def ExpenseRow(
                 ),
                 ft.Row(
                     [
-                        ft.Chip(
-                            label=ft.Text(en if lang == "en" else nb),
-                            selected=expense.category == nb,
-                            on_select=lambda _, c=nb: setattr(expense, "category", c),
+                        chip(
+                            en if lang == "en" else nb,
+                            expense.category == nb,
+                            lambda _, c=nb: setattr(expense, "category", c),
                             disabled=locked,
+                            size=15,
                         )
                         for nb, en in EXPENSE_CATEGORIES
                     ],

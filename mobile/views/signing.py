@@ -26,7 +26,16 @@ from mobile.state import (
     month_sheet,
     typed,
 )
-from mobile.views.common import TOUCH, big_button, error_text, go, placeholder, screen, use_ready
+from mobile.views.common import (
+    TOUCH,
+    big_button,
+    chip,
+    error_text,
+    go,
+    placeholder,
+    screen,
+    use_ready,
+)
 
 BIG = 20
 PAD_HEIGHT = 200
@@ -162,10 +171,11 @@ def SigningSheet(decision_id: str, period: str, lang: str) -> ft.View:
         ft.Text(tr("signer_role", lang), size=BIG, weight=ft.FontWeight.W_600),
         ft.Row(
             [
-                ft.Chip(
-                    label=ft.Text(tr(key, lang), size=18),
-                    selected=draft.role == role,
-                    on_select=lambda _, r=role: setattr(draft, "role", r),
+                chip(
+                    tr(key, lang),
+                    draft.role == role,
+                    lambda _, r=role: setattr(draft, "role", r),
+                    size=18,
                 )
                 for role, key in ROLE_LABEL_KEYS.items()
             ],
@@ -184,12 +194,13 @@ def SigningSheet(decision_id: str, period: str, lang: str) -> ft.View:
                 ft.Text(tr("feedback_intro", lang), size=16),
                 ft.Row(
                     [
-                        ft.Chip(
-                            label=ft.Text(tr(key, lang), size=17),
-                            selected=draft.feedback_kind == kind,
-                            on_select=lambda _, k=kind: setattr(
+                        chip(
+                            tr(key, lang),
+                            draft.feedback_kind == kind,
+                            lambda _, k=kind: setattr(
                                 draft, "feedback_kind", "" if draft.feedback_kind == k else k
                             ),
+                            size=17,
                         )
                         for kind, key in FEEDBACK_KINDS.items()
                     ],

@@ -238,7 +238,10 @@ class Phone:
         assert box.input_value() == value, f"{label!r} holds {box.input_value()!r}"
 
     def click(self, label: str, exact: bool = True) -> None:
-        button = self.button(label, exact=exact).first
+        """Tap a button by its name; icon buttons carry their name (tooltip) as a label."""
+        button = (
+            self.button(label, exact=exact).or_(self.page.get_by_label(label, exact=exact)).first
+        )
         button.wait_for(timeout=STEP_TIMEOUT_MS)
         button.click()
 

@@ -68,6 +68,22 @@ def test_validation_speaks_plain_norwegian(phone: Phone, live_server: LiveServer
     phone.screenshot("05-entry-errors")
 
 
+def test_english_can_be_chosen(phone: Phone, live_server: LiveServer) -> None:
+    seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
+    phone.open()
+    phone.login(seeded.username)
+    phone.click("Innstillinger")
+    phone.page.get_by_role("radio", name="English").click()
+    phone.wait_text("Language")
+    phone.screenshot("16-settings-english")
+    phone.page.go_back()
+    phone.wait_text("People I support")
+    phone.wait_text("Used 0 h of 10 h")
+    phone.click("Settings")
+    phone.page.get_by_role("radio", name="Norsk bokmål").click()
+    phone.wait_text("Språk")
+
+
 def test_over_quota_warns_and_saves_anyway(phone: Phone, live_server: LiveServer) -> None:
     seeded = seed(live_server, people={"Per Hansen": ("2", "week")})
     phone.open()
@@ -143,3 +159,27 @@ def test_sign_a_month_locks_the_sheet_and_reaches_the_server(
 
     phone.wait_for(signed_on_server, "the timesheet signed on the server")
     phone.screenshot("14-month-signed")
+
+    # The office rejects it: the reason reaches the contact, and the sheet opens again.
+    sheets = live_server.api("GET", "/api/v1/timesheets", token=office, expect=200).json()
+    rows = sheets["data"] if isinstance(sheets, dict) else sheets
+    sheet_id = next(r["id"] for r in rows if r["decision_id"] == seeded.decisions["Ola Nordmann"])
+    live_server.api(
+        "POST",
+        f"/api/v1/timesheets/{sheet_id}/reject",
+        token=office,
+        json={"reason": "Økten 22. mars mangler aktivitet"},
+        expect=200,
+    )
+    phone.click("Tilbake")
+    phone.click("Synkronisert")
+    phone.click("Synkroniser nå")
+    phone.wait_text("Synkronisert")
+    phone.click("Tilbake")
+    phone.click("Meldinger (1)")
+    phone.wait_text("Timeliste avvist")
+    phone.wait_text("Økten 22. mars mangler aktivitet")
+    phone.screenshot("15-messages-rejected")
+    phone.click("Åpne timelisten")
+    phone.wait_text("Avvist av kommunen: Økten 22. mars mangler aktivitet")
+    phone.wait_text("La mottaker signere")

@@ -8,6 +8,7 @@ device store in a temporary folder.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
@@ -67,7 +68,10 @@ def draft_for(ctl: Controller, start: str, end: str, days_back: int = 0) -> Entr
 
 
 def run(coroutine: Any) -> Any:
-    return asyncio.run(coroutine)
+    # A thread of its own: Playwright's sync API (tests/e2e, same session) keeps
+    # an event loop running in the main thread.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_wrong_password_is_said_plainly(server: LiveServer) -> None:
