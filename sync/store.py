@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -707,7 +708,11 @@ class DeviceStore:
 
     def _enqueue(self, data: Raw, kind: str, payload: Raw, *, key: str) -> int:
         meta = self._sync_meta(data)
-        mutation_id = int(meta["next_mutation_id"])
+        # Ids follow the clock (in ms) as well as the counter: a store restored
+        # from a backup (Android restores app data on a new phone) must not reuse
+        # ids the server already saw from this device, or its new changes would
+        # be answered `duplicate` and silently lost.
+        mutation_id = max(int(meta["next_mutation_id"]), time.time_ns() // 1_000_000)
         meta["next_mutation_id"] = mutation_id + 1
         self._table(data, "outbox")[str(mutation_id)] = {
             "mutation_id": mutation_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -332,3 +333,22 @@ def test_a_refused_change_leaves_nothing_behind_in_memory(store: DeviceStore) ->
     shown = store.entry(entry.id)
     assert shown is not None
     assert shown.entry == entry
+
+
+def test_a_store_restored_from_a_backup_never_reuses_a_mutation_id(tmp_path: Path) -> None:
+    path = tmp_path / "store.json"
+    backup = tmp_path / "backup.json"
+    store = seeded_store(path)
+    store.save_entry(make_entry(), today=TODAY)
+    store.close()
+    backup.write_bytes(path.read_bytes())
+    with DeviceStore(path) as store:
+        store.save_entry(make_entry(), today=TODAY)
+        store.save_entry(make_entry(), today=TODAY)
+        issued = [m.mutation_id for m in store.outbox()]
+    path.write_bytes(backup.read_bytes())  # the phone is restored from the backup
+    time.sleep(0.01)
+    with DeviceStore(path) as store:
+        store.save_entry(make_entry(), today=TODAY)
+        newest = store.outbox()[-1].mutation_id
+    assert newest > max(issued)
