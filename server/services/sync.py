@@ -277,6 +277,7 @@ def pull(
         )
     )
     visible_decisions = set(db.scalars(assigned))
+    timesheets.fresh_hashes(db, sheet_rows)
     db.commit()
     return PullResponse(
         cursor=top,

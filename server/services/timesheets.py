@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.canonical import content_hash
 from models.payperiod import pay_period_of
@@ -125,14 +126,50 @@ def current_hash(row: TimesheetRow, entries: Sequence[EntryData]) -> str:
     )
 
 
+STALE = ""
+"""`content_hash` of a sheet whose entries changed since it was last hashed."""
+
+
+def fresh_hashes(db: Session, rows: Iterable[TimesheetRow]) -> None:
+    """Hash the sheets among `rows` whose entries changed since they were hashed.
+
+    The stored value is written only if the sheet did not change meanwhile;
+    the caller commits.
+    """
+    for row in rows:
+        if row.content_hash != STALE:
+            continue
+        value = current_hash(row, _sheet_entries(db, row.id))
+        db.execute(
+            update(TimesheetRow)
+            .where(
+                TimesheetRow.id == row.id,
+                TimesheetRow.seq == row.seq,
+                TimesheetRow.content_hash == STALE,
+            )
+            .values(content_hash=value)
+            .execution_options(synchronize_session=False)
+        )
+        set_committed_value(row, "content_hash", value)
+
+
 def refresh(db: Session, changes: Changes, row: TimesheetRow, *, entry_id: str) -> None:
-    """Recompute hash and totals after `entry_id` changed on the sheet.
+    """Recompute totals (and mark the hash stale) after `entry_id` changed on the sheet.
 
     A signed sheet loses its signature and reopens with `changed_after_signing`;
     a rejected one reopens, since a correction is what rejection asked for.
     """
-    entries = _sheet_entries(db, row.id)
-    if not entries and row.status == TimesheetStatus.open.value:
+    count, minutes, km, expenses = db.execute(
+        select(
+            func.count(EntryRow.id),
+            func.sum(EntryRow.minutes),
+            func.sum(EntryRow.total_km),
+            func.sum(EntryRow.total_expenses),
+        )
+        .join(TimesheetEntry, TimesheetEntry.entry_id == EntryRow.id)
+        .where(TimesheetEntry.timesheet_id == row.id)
+    ).one()
+    if not count and row.status == TimesheetStatus.open.value:
         has_signatures = db.scalar(
             select(func.count())
             .select_from(SignatureRow)
@@ -142,10 +179,14 @@ def refresh(db: Session, changes: Changes, row: TimesheetRow, *, entry_id: str) 
             changes.tombstone(contact_id=row.contact_id, kind="timesheet", object_id=row.id)
             db.delete(row)
             return
-    row.content_hash = current_hash(row, entries)
-    row.total_minutes = sum(entry.minutes for entry in entries)
-    row.total_km = sum((entry.total_km for entry in entries), Decimal("0.0"))
-    row.total_expenses = sum((entry.total_expenses for entry in entries), Decimal("0.00"))
+    # The hash waits until someone reads it (fresh_hashes): a push of many
+    # entries into one sheet would otherwise hash the whole sheet every time.
+    row.content_hash = STALE
+    row.total_minutes = int(minutes or 0)
+    row.total_km = Decimal(km).quantize(Decimal("0.1")) if km is not None else Decimal("0.0")
+    row.total_expenses = (
+        Decimal(expenses).quantize(Decimal("0.01")) if expenses is not None else Decimal("0.00")
+    )
     if row.status == TimesheetStatus.signed.value:
         signature_id = row.signature_id
         _void_signature(db, row)
@@ -463,6 +504,7 @@ def summary(row: TimesheetRow, entry_ids: list[str]) -> TimesheetSummary:
 
 
 def summaries(db: Session, rows: Sequence[TimesheetRow]) -> list[TimesheetSummary]:
+    fresh_hashes(db, rows)
     links = entry_ids_by_sheet(db, [row.id for row in rows])
     return [summary(row, links[row.id]) for row in rows]
 
@@ -496,6 +538,7 @@ def list_timesheets(
     if decision_id:
         stmt = stmt.where(TimesheetRow.decision_id == decision_id)
     rows = list(db.scalars(stmt))
+    fresh_hashes(db, rows)
     audit_read(db, actor, "timesheets", None, period=period, count=len(rows))
     db.commit()
     return summaries(db, rows)
@@ -535,6 +578,7 @@ def detail(db: Session, *, actor: Actor, timesheet_id: str) -> TimesheetDetail:
     flags: list[FlagPublic] = []
     if actor.role is not Role.payroll:
         flags = [flag_public(flag) for flag in blocking_flags(db, row)]
+    fresh_hashes(db, [row])
     audit_read(db, actor, "timesheet", row.id)
     db.commit()
     base = summary(row, [entry.id for entry in entries])
