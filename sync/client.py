@@ -147,6 +147,22 @@ class SyncError(Exception):
     """Why a push or pull stopped; `str()` is bokmål. `sync()` turns it into a status."""
 
 
+_UNREADABLE = (
+    "Svaret kom ikke fra tjenesten (krever nettet innlogging?). Endringene venter på telefonen."
+)
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    """The answer's JSON object; anything else means we did not reach the server."""
+    try:
+        body = response.json()
+    except ValueError:
+        raise _UnreachableError(_UNREADABLE) from None
+    if not isinstance(body, dict):
+        raise _UnreachableError(_UNREADABLE)
+    return body
+
+
 class _LoginRequiredError(SyncError):
     pass
 
@@ -301,6 +317,10 @@ class SyncClient:
                 error = str(problem)
             except _RefusedError as problem:
                 error = str(problem)
+            except Exception as problem:  # the app must keep running, whatever happened
+                # Only the type is logged: a message could quote the contact's data.
+                log.error("sync failed unexpectedly: %s", type(problem).__name__)
+                error = "Synkroniseringen stoppet på grunn av en feil. Endringene er tatt vare på."
             waiting, rejected = await self._counts()
             final = await asyncio.to_thread(
                 self._settled, waiting, rejected, error=error, offline=offline
@@ -335,7 +355,7 @@ class SyncClient:
         if await asyncio.to_thread(self._store.contact_id):
             return
         response = await self._request("GET", ME_PATH)
-        contact_id = response.json().get("contact_id")
+        contact_id = _json_object(response).get("contact_id")
         if contact_id:
             await asyncio.to_thread(self._store.set_contact_id, str(contact_id))
 
@@ -350,7 +370,10 @@ class SyncClient:
                 PUSH_PATH,
                 json={"device_id": device_id, "mutations": [m.as_json() for m in batch]},
             )
-            results: list[dict[str, Any]] = response.json().get("results", [])
+            body = _json_object(response)
+            results = body.get("results")
+            if not isinstance(results, list):
+                raise _UnreachableError(_UNREADABLE)
             sent = {m.mutation_id for m in batch}
             answered = [r for r in results if r.get("mutation_id") in sent]
             if not answered:
@@ -369,7 +392,7 @@ class SyncClient:
             if self._pull_limit is not None:
                 params["limit"] = self._pull_limit
             response = await self._request("GET", PULL_PATH, params=params)
-            payload: dict[str, Any] = response.json()
+            payload = _json_object(response)
             await asyncio.to_thread(self._store.apply_pull, payload)
             if not payload.get("has_more") or int(payload.get("cursor") or 0) <= cursor:
                 return
@@ -408,6 +431,10 @@ class SyncClient:
                 continue
             if response.status_code >= 400:
                 self._refused(response)
+            if response.status_code >= 300:
+                # A Wi-Fi login page (captive portal) redirects everything.
+                reason = _UNREADABLE
+                continue
             return response
         raise _UnreachableError(reason)
 

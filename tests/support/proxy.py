@@ -44,7 +44,7 @@ class Exchange:
 @dataclass
 class _Rules:
     drop: dict[str, int] = field(default_factory=dict)
-    fail: dict[str, tuple[int, int]] = field(default_factory=dict)
+    fail: dict[str, tuple[int, int, bytes, str]] = field(default_factory=dict)
 
 
 class FaultyProxy:
@@ -73,8 +73,9 @@ class FaultyProxy:
                     return  # hang up at once, as a dead mobile network does
                 failure = proxy._take_failure(self.path)
                 if failure is not None:
-                    self._reply(failure, b'{"title":"injected failure"}', {})
-                    proxy._record(self.command, self.path, failure, b"", delivered=True)
+                    status, content, content_type = failure
+                    self._reply(status, content, {"Content-Type": content_type})
+                    proxy._record(self.command, self.path, status, content, delivered=True)
                     return
                 headers = {
                     k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP | {"host"}
@@ -130,10 +131,21 @@ class FaultyProxy:
         with self._lock:
             self._rules.drop[path_prefix] = count
 
-    def fail(self, path_prefix: str, count: int = 1, *, status: int = 503) -> None:
-        """Answer the next `count` requests under `path_prefix` with `status`, unforwarded."""
+    def fail(
+        self,
+        path_prefix: str,
+        count: int = 1,
+        *,
+        status: int = 503,
+        body: bytes = b'{"title":"injected failure"}',
+        content_type: str = "application/problem+json",
+    ) -> None:
+        """Answer the next `count` requests under `path_prefix` with `status`, unforwarded.
+
+        With `status=200` and an HTML `body` it plays a Wi-Fi login page.
+        """
         with self._lock:
-            self._rules.fail[path_prefix] = (count, status)
+            self._rules.fail[path_prefix] = (count, status, body, content_type)
 
     def _take_drop(self, path: str) -> bool:
         with self._lock:
@@ -143,12 +155,12 @@ class FaultyProxy:
                     return True
         return False
 
-    def _take_failure(self, path: str) -> int | None:
+    def _take_failure(self, path: str) -> tuple[int, bytes, str] | None:
         with self._lock:
-            for prefix, (left, status) in self._rules.fail.items():
+            for prefix, (left, status, body, content_type) in self._rules.fail.items():
                 if path.startswith(prefix) and left > 0:
-                    self._rules.fail[prefix] = (left - 1, status)
-                    return status
+                    self._rules.fail[prefix] = (left - 1, status, body, content_type)
+                    return status, body, content_type
         return None
 
     def _record(

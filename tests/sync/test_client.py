@@ -428,3 +428,27 @@ def test_saving_while_a_sync_runs_loses_nothing(world: World, store_path: Path) 
         store.close()
 
     asyncio.run(scenario())
+
+
+def test_a_wifi_login_page_is_not_mistaken_for_the_server(world: World, store_path: Path) -> None:
+    async def scenario() -> None:
+        with FaultyProxy(world.server.base_url) as proxy:
+            client = await signed_in(
+                world, store_path, via=proxy.base_url, max_attempts=2, backoff_base=0.01
+            )
+            store = client.store
+            store.save_entry(entry_for(world, days_ago=1))
+            portal = b"<html><body>Logg inn p\xc3\xa5 gjestenettet</body></html>"
+            proxy.fail("/api/v1/", 2, status=200, body=portal, content_type="text/html")
+            status = await client.sync()
+            assert status.state is SyncState.offline
+            assert status.error is not None
+            assert "innlogging" in status.error
+            proxy.fail("/api/v1/", 2, status=302, body=b"", content_type="text/html")
+            assert (await client.sync()).state is SyncState.offline
+            assert store.pending_count() == 1
+            assert (await client.sync()).state is SyncState.synced
+            await client.aclose()
+            store.close()
+
+    asyncio.run(scenario())
