@@ -7,6 +7,7 @@ tested without a page; the views reach it through `mobile.context`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -92,6 +93,7 @@ class Controller:
         self._unsubscribe: list[Callable[[], None]] = []
         self._browser_key: str | None = None
         self.token: str | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # start and sign-in ------------------------------------------------------------------
 
@@ -185,9 +187,9 @@ class Controller:
 
     def _on_change(self) -> None:
         # Listeners run on the event loop: reload the snapshot without waiting here.
-        import asyncio
-
-        asyncio.get_running_loop().create_task(self.refresh())
+        task = asyncio.get_running_loop().create_task(self.refresh())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def refresh(self) -> None:
         if self.device is not None:
@@ -251,19 +253,9 @@ class Controller:
         if entry is None:
             draft.errors = errors
             return SaveResult(saved=False)
-        problems = await device.check(entry)
-        if problems:
-            draft.show_problems(problems)
-            return SaveResult(saved=False)
-        if not anyway:
-            over = await device.over_quota(entry)
-            if over:
-                return SaveResult(
-                    saved=False, over_quota=over_quota_text(self.state.snapshot, over, lang)
-                )
         draft.busy = True
         try:
-            await device.save(entry)
+            problems, over, snapshot = await device.save_checked(entry, anyway=anyway)
         except InvalidEntryError as error:
             draft.show_problems(error.problems)
             return SaveResult(saved=False)
@@ -272,8 +264,16 @@ class Controller:
             return SaveResult(saved=False)
         finally:
             draft.busy = False
+        if problems:
+            draft.show_problems(problems)
+            return SaveResult(saved=False)
+        if over:
+            return SaveResult(
+                saved=False, over_quota=over_quota_text(self.state.snapshot, over, lang)
+            )
+        assert snapshot is not None
         draft.errors = {}
-        self.state.snapshot = await device.snapshot()
+        self.state.snapshot = snapshot
         self.state.show(tr("saved", lang))
         return SaveResult(saved=True)
 
@@ -344,8 +344,6 @@ class Controller:
 
 
 async def _account(device: Device) -> Any:
-    import asyncio
-
     return await asyncio.to_thread(device.store.account)
 
 

@@ -24,6 +24,7 @@ import httpx
 from mobile.state import Snapshot
 from models.clock import today_in_oslo
 from models.quota import PeriodUsage
+from models.rules import Problem
 from models.schemas import EntryData, SignatureCreate
 from sync.client import Session, SyncClient, SyncState, SyncStatus, login
 from sync.store import DeviceStore, LocalEntry, LocalSignature, app_data_folder, store_path
@@ -76,6 +77,7 @@ class Device:
         self._listeners: list[Callable[[], None]] = []
         self._loop_task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.users = 0
 
     # reading ----------------------------------------------------------------------------
@@ -115,6 +117,31 @@ class Device:
     async def over_quota(self, entry: EntryData) -> list[tuple[str, PeriodUsage]]:
         return await asyncio.to_thread(self.store.over_quota_after, entry)
 
+    async def save_checked(
+        self, entry: EntryData, *, anyway: bool
+    ) -> tuple[list[Problem], list[tuple[str, PeriodUsage]], Snapshot | None]:
+        """Check (models.rules), look ahead at the quota, save and re-read — in one thread hop.
+
+        Returns (problems, over_quota, snapshot); the entry is saved only when both
+        lists are empty (or `anyway` waived the quota), and then the snapshot is set.
+        """
+
+        def work() -> tuple[list[Problem], list[tuple[str, PeriodUsage]], Snapshot | None]:
+            problems = self.store.check_entry(entry, today=today_in_oslo())
+            if problems:
+                return problems, [], None
+            if not anyway:
+                over = self.store.over_quota_after(entry)
+                if over:
+                    return [], over, None
+            self.store.save_entry(entry)
+            return [], [], read_snapshot(self.store)
+
+        result = await asyncio.to_thread(work)
+        if result[2] is not None:
+            await self._after_write()
+        return result
+
     async def save(self, entry: EntryData) -> LocalEntry:
         saved = await asyncio.to_thread(self.store.save_entry, entry)
         await self._after_write()
@@ -134,9 +161,16 @@ class Device:
         return signed
 
     async def _after_write(self) -> None:
+        # The writer already holds the new snapshot: tell the others (other tabs of
+        # the same browser, the sync chip) without making the writer wait.
+        task = asyncio.get_running_loop().create_task(self._announce())
+        self._tasks.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._tasks.discard)
+        self._wake.set()  # send it now if the network is there
+
+    async def _announce(self) -> None:
         await self.client.refresh_status()
         self._changed()
-        self._wake.set()  # send it now if the network is there
 
     # syncing ------------------------------------------------------------------------------
 

@@ -251,6 +251,12 @@ class Phone:
         chip.wait_for(timeout=STEP_TIMEOUT_MS)
         chip.click()
 
+    def click_text_matching(self, pattern: str) -> None:
+        """Tap the first element whose text matches `pattern` (e.g. a row in a list)."""
+        target = self.page.get_by_text(re.compile(pattern)).first
+        target.wait_for(timeout=STEP_TIMEOUT_MS)
+        target.click()
+
     def click_text(self, text: str) -> None:
         target = self.page.get_by_text(text, exact=True).first
         target.wait_for(timeout=STEP_TIMEOUT_MS)

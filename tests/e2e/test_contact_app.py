@@ -183,3 +183,30 @@ def test_sign_a_month_locks_the_sheet_and_reaches_the_server(
     phone.click("Åpne timelisten")
     phone.wait_text("Avvist av kommunen: Økten 22. mars mangler aktivitet")
     phone.wait_text("La mottaker signere")
+
+
+def test_edit_and_delete_a_session_while_the_sheet_is_open(
+    phone: Phone, live_server: LiveServer
+) -> None:
+    seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
+    phone.open()
+    phone.login(seeded.username)
+    log_session(phone, "Ola N.", "10:00", "11:00")
+    phone.wait_text("Brukt 1 t av 10 t")
+    phone.click_text_matching(r"Ola N\.: .* 10:00–11:00")
+    phone.wait_text("Endre økt")
+    phone.fill("Til", "12:00")
+    phone.click("Lagre")
+    phone.wait_text("Brukt 2 t av 10 t")
+    phone.click_text_matching(r"Ola N\.: .* 10:00–12:00")
+    phone.wait_text("Endre økt")
+    phone.click("Slett økt")
+    phone.wait_text("Slette økten?")
+    phone.screenshot("17-delete-confirm")
+    phone.page.get_by_role("button", name="Slett økt").last.click()
+    phone.wait_text("Økten er slettet.")
+    phone.wait_text("Brukt 0 t av 10 t")
+    phone.wait_text("Ingen økter ført ennå.")
+    phone.wait_text("Synkronisert")
+    usage = server_usage(live_server, seeded.office_token, seeded.decisions["Ola Nordmann"])
+    assert all(Decimal(str(p["used_hours"])) == 0 for p in usage["periods"])
