@@ -251,7 +251,8 @@ class DeviceRegistry:
             if session is None and (account is None or not account.token):
                 await asyncio.to_thread(store.close)
                 return None
-            device = Device(store, server_url, token or "")
+            # The sync client reads the store's counts as it is made: off the UI loop too.
+            device = await asyncio.to_thread(Device, store, server_url, token or "")
             with self._lock:
                 self._devices[path] = device
         if session is not None:

@@ -210,3 +210,23 @@ def test_edit_and_delete_a_session_while_the_sheet_is_open(
     phone.wait_text("Synkronisert")
     usage = server_usage(live_server, seeded.office_token, seeded.decisions["Ola Nordmann"])
     assert all(Decimal(str(p["used_hours"])) == 0 for p in usage["periods"])
+
+
+def test_small_phone_360x640_shows_every_control(phone: Phone, live_server: LiveServer) -> None:
+    seeded = seed(
+        live_server, people={"Ola Nordmann": ("10", "month"), "Per Hansen": ("2", "week")}
+    )
+    phone.page.set_viewport_size({"width": 360, "height": 640})
+    phone.open()
+    phone.login(seeded.username)
+    phone.wait_text("Synkronisert")
+    for label in ("Synkronisert", "Meldinger", "Innstillinger", "Ny økt"):
+        box = phone.element(label).bounding_box()
+        assert box is not None, label
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= 360, label
+        assert box["height"] >= 40, f"{label} is too small to tap"
+    phone.screenshot("18-home-360x640")
+    phone.click("Ny økt")
+    phone.wait_text("Hvem gjaldt økten")
+    phone.screenshot("19-entry-360x640")
