@@ -237,6 +237,25 @@ def sync_chip(status: SyncStatus | None, lang: str = DEFAULT_LANGUAGE) -> Chip:
     return Chip(tr("sync_synced", lang), "ok")
 
 
+_EN_STATUS = {
+    SyncState.synced: "Everything is synced.",
+    SyncState.syncing: "Syncing …",
+    SyncState.offline: "Offline. Everything is kept on the phone and sent later.",
+    SyncState.waiting: "Changes are waiting to be sent.",
+    SyncState.attention: "The service refused something: see Messages.",
+    SyncState.login: "Sign in again to send the changes. Nothing is deleted.",
+}
+
+
+def sync_message(status: SyncStatus | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The sync details' sentence: sync/'s own bokmål, or its English counterpart."""
+    if status is None:
+        return ""
+    if lang == "en":
+        return _EN_STATUS[status.state]
+    return status.message
+
+
 # --- the root state ------------------------------------------------------------------------
 
 

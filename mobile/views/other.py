@@ -10,7 +10,7 @@ import flet as ft
 from mobile import fmt
 from mobile.context import use_app, use_controller
 from mobile.i18n import LANGUAGES, flag_kind, tr
-from mobile.state import entry_summary
+from mobile.state import entry_summary, sync_message
 from mobile.views.common import TONE_COLORS, big_button, go, placeholder, screen, use_ready
 from models.schemas import TimesheetStatus
 from sync.store import EntryState
@@ -148,7 +148,7 @@ def SyncView() -> ft.View:
     )
     controls: list[ft.Control] = [
         ft.Text(chip.label, size=22, weight=ft.FontWeight.BOLD, color=TONE_COLORS[chip.tone]),
-        ft.Text(status.message if status is not None else "", size=16),
+        ft.Text(sync_message(status, lang), size=16),
         ft.Text(when, size=15),
         ft.Text(tr("waiting_count", lang, n=app.snapshot.pending), size=15),
         ft.Text(tr("rejected_count", lang, n=app.snapshot.attention), size=15),

@@ -25,6 +25,7 @@ from mobile.state import (
     person_cards,
     shift_period,
     sync_chip,
+    sync_message,
     targets,
 )
 from models.canonical import content_hash
@@ -450,3 +451,10 @@ def test_stroke_pad_notifies_on_every_point_and_clears() -> None:
     pad.clear()
     assert pad.strokes == []
     dispose()
+
+
+def test_sync_details_speak_the_chosen_language() -> None:
+    status = SyncStatus(SyncState.offline, waiting=2, message="Frakoblet. 2 endringer venter.")
+    assert sync_message(status, "nb") == "Frakoblet. 2 endringer venter."
+    assert sync_message(status, "en").startswith("Offline.")
+    assert sync_message(None) == ""
