@@ -339,8 +339,13 @@ def seed(
     *,
     people: dict[str, tuple[str, str]],
     username: str | None = None,
+    group: str | None = None,
 ) -> Seeded:
-    """A contact with one individual vedtak per person: name → (hours, per)."""
+    """A contact with one vedtak per person: name → (hours, per).
+
+    With `group`, the vedtak are group vedtak sharing that group id (one
+    session then counts on every participant's vedtak).
+    """
     n = next(_counter)
     username = username or f"kontakt{n}{os.getpid()}"
     office = server.login("koord")
@@ -374,7 +379,8 @@ def seed(
             token=office,
             json={
                 "recipient_id": recipient["id"],
-                "kind": "individual",
+                "kind": "group" if group else "individual",
+                "group_id": f"{group}-{n}" if group else None,
                 "hours": hours,
                 "per": per,
                 "valid_from": f"{year - 1}-01-01",

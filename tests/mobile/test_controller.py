@@ -216,3 +216,34 @@ def test_signing_locks_the_sheet_and_the_server_agrees(server: LiveServer) -> No
     flags = server.api("GET", "/api/v1/flags", token=office, expect=200).json()
     flag_rows = flags["data"] if isinstance(flags, dict) else flags
     assert any(f["kind"] == "feedback" and "Fine turer!" in f["detail"] for f in flag_rows)
+
+
+def test_a_group_session_counts_on_every_participant(server: LiveServer) -> None:
+    seeded = seed(
+        server,
+        people={
+            "Kari Berg": ("8", "month"),
+            "Anne Strand": ("8", "month"),
+            "Per Dal": ("8", "month"),
+        },
+        group="turgruppa",
+    )
+
+    async def scenario() -> None:
+        ctl = await signed_in(server, seeded, MemoryPrefs(), DeviceRegistry())
+        options = targets(ctl.state.snapshot)
+        assert len(options) == 1
+        assert options[0].is_group
+        draft = EntryDraft.new(today=today_in_oslo(), target=options[0])
+        draft.start_text, draft.end_text = "18:00", "20:00"
+        absent = seeded.decisions["Per Dal"]
+        draft.toggle_present(absent)
+        assert (await ctl.save_entry(draft)).saved
+        await ctl.sync_now()
+        await ctl.logout()
+
+    run(scenario())
+    for name, expected in (("Kari Berg", 2), ("Anne Strand", 2), ("Per Dal", 0)):
+        usage = server_usage(server, seeded.office_token, seeded.decisions[name])
+        used = sum(Decimal(str(p["used_hours"])) for p in usage["periods"])
+        assert used == expected, name
