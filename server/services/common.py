@@ -6,10 +6,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from models.schemas import Role
+from server.db import utcnow
 from server.tables import AuditEvent, ChangeSequence
 
 
@@ -51,8 +52,10 @@ def audit(
     **detail: Any,
 ) -> None:
     """Append an audit event. `detail` holds ids and field names, never names of people."""
-    db.add(
-        AuditEvent(
+    # A plain INSERT: the event is never read back in the same transaction.
+    db.execute(
+        insert(AuditEvent).values(
+            at=utcnow(),
             user_id=actor.user_id if actor else None,
             role=actor.role.value if actor else None,
             action=action,

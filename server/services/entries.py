@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from models.clock import today_in_oslo
@@ -150,17 +150,20 @@ def upsert_entry(
     existing.device_id = device_id
     db.execute(delete(EntryDecision).where(EntryDecision.entry_id == data.id))
     db.flush()
-    for decision_id in data.decision_ids:
-        db.add(
-            EntryDecision(
-                entry_id=data.id,
-                decision_id=decision_id,
-                contact_id=contact_id,
-                date=data.date,
-                minutes=data.minutes,
-            )
-        )
     db.flush()
+    db.execute(
+        insert(EntryDecision),
+        [
+            {
+                "entry_id": data.id,
+                "decision_id": decision_id,
+                "contact_id": contact_id,
+                "date": data.date,
+                "minutes": data.minutes,
+            }
+            for decision_id in data.decision_ids
+        ],
+    )
     timesheets.relink(db, changes, entry=existing, keys=keys, before=before, known=targets)
 
     checked, findings = entry_findings(

@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from models.messages import validation_problems
 from models.rules import Problem
 from models.schemas import EntryData, FlagKind, SignatureCreate
 from server.config import Settings
+from server.db import utcnow
 from server.errors import DomainError, InvalidError
 from server.schemas import (
     Deleted,
@@ -142,13 +143,14 @@ def apply_mutation(
                 return MutationResult(
                     mutation_id=mutation.mutation_id, status="rejected", errors=_errors(problems)
                 )
-            db.add(
-                DeviceMutation(
+            db.execute(
+                insert(DeviceMutation).values(
                     user_id=actor.user_id,
                     device_id=device_id,
                     mutation_id=mutation.mutation_id,
                     type=mutation.type,
                     status="applied",
+                    created_at=utcnow(),
                 )
             )
             visible = [flag_public(flag) for flag in flags if flag.kind != FlagKind.feedback.value]

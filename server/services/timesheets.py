@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -250,10 +250,12 @@ def relink(
                 TimesheetEntry.timesheet_id.in_(sorted(linked - target_ids)),
             )
         )
-    for row in targets:
-        if row.id not in linked:
-            db.add(TimesheetEntry(timesheet_id=row.id, entry_id=entry.id))
     db.flush()
+    new_links = [
+        {"timesheet_id": row.id, "entry_id": entry.id} for row in targets if row.id not in linked
+    ]
+    if new_links:
+        db.execute(insert(TimesheetEntry), new_links)
     affected = {row.id: row for row in [*before, *targets]}
     for row in affected.values():
         refresh(db, changes, row, entry_id=entry.id)
