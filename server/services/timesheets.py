@@ -133,20 +133,25 @@ STALE = ""
 def fresh_hashes(db: Session, rows: Iterable[TimesheetRow]) -> None:
     """Hash the sheets among `rows` whose entries changed since they were hashed.
 
-    The stored value is written only if the sheet did not change meanwhile;
-    the caller commits.
+    The stored value is written only if the sheet did not change meanwhile
+    (and, on PostgreSQL, is not being written right now); the caller commits.
     """
     for row in rows:
         if row.content_hash != STALE:
             continue
         value = current_hash(row, _sheet_entries(db, row.id))
+        unchanged = select(TimesheetRow.id).where(
+            TimesheetRow.id == row.id,
+            TimesheetRow.seq == row.seq,
+            TimesheetRow.content_hash == STALE,
+        )
+        if db.get_bind().dialect.name == "postgresql":
+            # A reader never waits for a writer's row lock (nor deadlocks with
+            # one): a sheet being written now is simply hashed again next time.
+            unchanged = unchanged.with_for_update(skip_locked=True)
         db.execute(
             update(TimesheetRow)
-            .where(
-                TimesheetRow.id == row.id,
-                TimesheetRow.seq == row.seq,
-                TimesheetRow.content_hash == STALE,
-            )
+            .where(TimesheetRow.id.in_(unchanged.scalar_subquery()))
             .values(content_hash=value)
             .execution_options(synchronize_session=False)
         )
