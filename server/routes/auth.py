@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from models.schemas import Role
 from server.deps import CurrentUser, DbDep, SettingsDep
 from server.services import auth
+from server.tables import User
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 me_router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -70,8 +71,6 @@ def logout(actor: CurrentUser, db: DbDep) -> None:
 
 @me_router.get("/me")
 def me(actor: CurrentUser, db: DbDep) -> Me:
-    from server.tables import User
-
     user = db.get(User, actor.user_id)
     assert user is not None  # authenticate() found it a moment ago
     return Me(user_id=user.id, username=user.username, role=actor.role, contact_id=user.contact_id)

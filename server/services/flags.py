@@ -20,9 +20,11 @@ from models.flags import (
     Finding,
     double_coverage,
     km_over_allowance,
+    km_scope,
     outside_decision,
     overlaps,
     overuse,
+    overuse_scope,
 )
 from models.quota import QuotaPeriod, period_containing
 from models.schemas import Decision, DecisionKind, FlagKind, FlagStatus, TimeEntry
@@ -103,8 +105,6 @@ def period_findings(
     db: Session, decision: Decision, days: Iterable[date]
 ) -> tuple[set[str], list[Finding]]:
     """Overuse and km findings for the quota periods and months containing `days`."""
-    from models.flags import km_scope, overuse_scope
-
     checked: set[str] = set()
     findings: list[Finding] = []
     periods: dict[str, QuotaPeriod] = {}

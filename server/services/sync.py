@@ -208,8 +208,6 @@ def pull(
     db: Session, *, actor: Actor, cursor: int, limit: int = DEFAULT_PULL_LIMIT
 ) -> PullResponse:
     """Everything the contact may see that changed after `cursor`, a page at a time."""
-    from server.services.timesheets import entry_public, summaries
-
     contact_id = actor.contact_id
     assert contact_id is not None
     latest = db.scalar(select(ChangeSequence.value).where(ChangeSequence.id == 1)) or 0
@@ -286,8 +284,10 @@ def pull(
         has_more=top < latest,
         decisions=[decision_public(db, row, contacts.get(row.id, [])) for row in decision_rows],
         recipients=[recipient_for_contact(row) for row in recipient_rows],
-        entries=[entry_public(row, with_notes=True) for row in entry_rows if not row.deleted],
-        timesheets=summaries(db, sheet_rows),
+        entries=[
+            timesheets.entry_public(row, with_notes=True) for row in entry_rows if not row.deleted
+        ],
+        timesheets=timesheets.summaries(db, sheet_rows),
         flags=[flag_public(row) for row in flag_rows],
         usage=[usage_of(db, row, contacts.get(row.id, [])) for row in usage_rows],
         deleted=Deleted(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date
 from decimal import Decimal
 
 from sqlalchemy import delete, func, insert, select, update
@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from models.canonical import content_hash
 from models.payperiod import pay_period_of
+from models.quota import minutes_to_hours
 from models.rules import Problem
 from models.schemas import (
     EntryData,
@@ -49,10 +50,8 @@ from server.tables import EntryRow, FlagRow, SignatureRow, TimesheetEntry, Times
 LOCKED = (TimesheetStatus.approved.value, TimesheetStatus.exported.value)
 
 
-def pay_period(settings: Settings, day: object) -> str:
-    from datetime import date
-
-    assert isinstance(day, date)
+def pay_period(settings: Settings, day: date) -> str:
+    """The pay period (YYYY-MM) a day's entries are listed in."""
     return pay_period_of(day, settings.pay_cutoff_day)
 
 
@@ -489,8 +488,6 @@ def entry_ids_by_sheet(db: Session, ids: Sequence[str]) -> dict[str, list[str]]:
 
 
 def summary(row: TimesheetRow, entry_ids: list[str]) -> TimesheetSummary:
-    from models.quota import minutes_to_hours
-
     return TimesheetSummary(
         id=row.id,
         contact_id=row.contact_id,
