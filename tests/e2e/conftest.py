@@ -206,7 +206,12 @@ class Phone:
             self.page.wait_for_timeout(200)
 
     def textbox(self, label: str) -> Any:
-        return self.page.get_by_role("textbox", name=label)
+        """The text field named `label` (a name that contains it: keep labels distinct).
+
+        Flutter moves its one editing element between fields, and a focused
+        field's exact name can differ for a moment; the role match follows it.
+        """
+        return self.page.get_by_role("textbox", name=label).first
 
     def button(self, label: str, exact: bool = True) -> Any:
         return self.page.get_by_role("button", name=label, exact=exact)
@@ -222,13 +227,16 @@ class Phone:
         """
         box = self.textbox(label)
         box.wait_for(timeout=STEP_TIMEOUT_MS)
-        for _ in range(4):
+        for _ in range(5):
             box.click()
-            self.wait_for(
-                lambda: box.evaluate("node => document.activeElement === node"),
-                f"focus in {label!r}",
-                timeout_ms=3000,
-            )
+            try:
+                self.wait_for(
+                    lambda: box.evaluate("node => document.activeElement === node"),
+                    f"focus in {label!r}",
+                    timeout_ms=3000,
+                )
+            except AssertionError:
+                continue  # a busy machine: tap the field again
             self.page.keyboard.press("Control+A")
             self.page.keyboard.press("Delete")
             self.page.keyboard.type(value)
