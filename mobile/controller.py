@@ -218,6 +218,33 @@ class Controller:
         self.token = None
         self.state.signed_out()
 
+    async def relogin(self, password: str) -> str | None:
+        """Sign in again after the token expired, keeping every entry and the outbox.
+
+        Returns None on success, else why not (bokmål, from sync.client.login).
+        """
+        account = self.state.account
+        device = self.device
+        if account is None or device is None:
+            return tr("fill_all", self.state.lang)
+        try:
+            session = await sign_in(account.server_url, account.username, password)
+        except LoginError as error:
+            return str(error)
+        await asyncio.to_thread(
+            device.store.set_account,
+            server_url=account.server_url,
+            username=account.username,
+            token=session.token,
+            role=session.role,
+            expires_at=session.expires_at,
+        )
+        device.client.set_token(session.token)
+        self.token = session.token
+        device.start()
+        await device.sync_now()
+        return None
+
     async def set_language(self, lang: str) -> None:
         if lang in LANGUAGES:
             self.state.lang = lang

@@ -13,6 +13,7 @@ from mobile.i18n import LANGUAGES, flag_kind, tr
 from mobile.state import entry_summary, sync_message
 from mobile.views.common import TONE_COLORS, big_button, go, placeholder, screen, use_ready
 from models.schemas import TimesheetStatus
+from sync.client import SyncState
 from sync.store import EntryState
 
 
@@ -128,6 +129,8 @@ def SyncView() -> ft.View:
     status = app.sync
     chip = app.chip()
     busy, set_busy = ft.use_state(False)
+    password = ft.use_ref("")
+    login_error, set_login_error = ft.use_state("")
 
     async def sync_now(*_: Any) -> None:
         set_busy(True)
@@ -155,6 +158,29 @@ def SyncView() -> ft.View:
         ft.Text(tr("offline_calm", lang), size=15, italic=True),
         big_button(tr("sync_now", lang), sync_now, icon=ft.Icons.SYNC, disabled=busy),
     ]
+    if status is not None and status.state is SyncState.login:
+
+        def typed_password(e: ft.Event[ft.TextField]) -> None:
+            password.current = e.control.value or ""
+
+        async def relogin(*_: Any) -> None:
+            set_busy(True)
+            try:
+                set_login_error(await controller.relogin(password.current) or "")
+            finally:
+                set_busy(False)
+
+        controls += [
+            ft.TextField(
+                label=tr("password", lang),
+                password=True,
+                can_reveal_password=True,
+                on_change=typed_password,
+                on_submit=relogin,
+                error=login_error or None,
+            ),
+            big_button(tr("login", lang), relogin, icon=ft.Icons.LOGIN, disabled=busy),
+        ]
     if app.snapshot.attention:
         controls.append(big_button(tr("messages", lang), go("/meldinger"), primary=False))
     return screen(tr("sync_details", lang), controls, back="/", lang=lang)

@@ -247,3 +247,29 @@ def test_a_group_session_counts_on_every_participant(server: LiveServer) -> None
         usage = server_usage(server, seeded.office_token, seeded.decisions[name])
         used = sum(Decimal(str(p["used_hours"])) for p in usage["periods"])
         assert used == expected, name
+
+
+def test_an_expired_login_keeps_the_entries_and_a_new_login_sends_them(
+    server: LiveServer,
+) -> None:
+    seeded = seed(server, people={"Ola Nordmann": ("10", "month")})
+    decision_id = seeded.decisions["Ola Nordmann"]
+
+    async def scenario() -> None:
+        ctl = await signed_in(server, seeded, MemoryPrefs(), DeviceRegistry())
+        assert ctl.token is not None
+        server.api("POST", "/api/v1/auth/logout", token=ctl.token)  # revoked elsewhere
+        assert (await ctl.save_entry(draft_for(ctl, "08:00", "09:00"))).saved
+        await ctl.sync_now()
+        assert ctl.state.sync is not None
+        assert ctl.state.sync.state is SyncState.login
+        await ctl.refresh()
+        assert ctl.state.snapshot.pending == 1  # kept on the phone
+        assert await ctl.relogin("feil-passord-1") == "Feil brukernavn eller passord."
+        assert await ctl.relogin(DEFAULT_PASSWORD) is None
+        assert ctl.state.sync.state is SyncState.synced
+        await ctl.logout()
+
+    run(scenario())
+    usage = server_usage(server, seeded.office_token, decision_id)
+    assert sum(Decimal(str(p["used_hours"])) for p in usage["periods"]) == 1
