@@ -273,3 +273,26 @@ def test_an_expired_login_keeps_the_entries_and_a_new_login_sends_them(
     run(scenario())
     usage = server_usage(server, seeded.office_token, decision_id)
     assert sum(Decimal(str(p["used_hours"])) for p in usage["periods"]) == 1
+
+
+def test_a_running_timer_survives_a_restart_of_the_app() -> None:
+    prefs = MemoryPrefs()
+
+    async def scenario() -> None:
+        first = Controller(AppState(), prefs, registry=DeviceRegistry())
+        draft = EntryDraft.new()
+        await first.start_timer(draft)
+        assert first.state.timer_started is not None
+        assert draft.start_text
+        assert draft.end_text == ""
+        again = Controller(AppState(), prefs, registry=DeviceRegistry())
+        await again.boot()  # the app was closed and opened: the timer still runs
+        assert again.state.timer_started == first.state.timer_started
+        later = EntryDraft.new()
+        await again.stop_timer(later)
+        assert later.start_text == draft.start_text
+        assert later.end_text
+        assert again.state.timer_started is None
+        assert "timeliste.timer" not in prefs.values
+
+    run(scenario())
