@@ -40,9 +40,8 @@ from tests.support.live_server import LiveServer
 from tests.support.proxy import FaultyProxy
 from tests.sync.conftest import make_world
 
-EXAMPLES = int(os.environ.get("TIMELISTE_SYNC_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("TIMELISTE_SYNC_EXAMPLES", "25"))
 STEPS = int(os.environ.get("TIMELISTE_SYNC_STEPS", "18"))
-RESTARTS = int(os.environ.get("TIMELISTE_SYNC_RESTARTS", "6"))
 
 clock = st.integers(min_value=0, max_value=20).map(lambda h: f"{h:02d}:{0:02d}")
 
@@ -92,6 +91,7 @@ def test_phone_and_server_converge(live_server: LiveServer) -> None:
             assert status.state is SyncState.synced
             self.expected: dict[str, EntryData] = {}
             self.restarts = 0
+            self.may_restart = False
 
         def _entry(
             self, entry_id: str, days_ago: int, start: str, hours: int, note: str
@@ -111,8 +111,13 @@ def test_phone_and_server_converge(live_server: LiveServer) -> None:
 
         # --- the contact ---------------------------------------------------------------
 
-        @initialize(target=saved, days_ago=st.integers(0, 40), start=clock)
-        def a_first_entry(self, days_ago: int, start: str) -> str:
+        @initialize(
+            target=saved, days_ago=st.integers(0, 40), start=clock, one_in=st.integers(0, 1)
+        )
+        def a_first_entry(self, days_ago: int, start: str, one_in: int) -> str:
+            # A restart costs seconds, so about one run in two may have one; the
+            # choice is drawn (not counted across runs) so that replays stay exact.
+            self.may_restart = one_in == 0
             # Every run starts with something to sync, so short runs still test it.
             return self.save_new(days_ago, start, 1)
 
@@ -182,9 +187,9 @@ def test_phone_and_server_converge(live_server: LiveServer) -> None:
         def network_returns(self) -> None:
             self.proxy.offline = False
 
-        # A restart costs seconds, so each run has at most one and the whole test
-        # a handful; the rest of the time the network (the proxy) is what fails.
-        @precondition(lambda self: self.restarts < 1 and tally["with a server restart"] < RESTARTS)
+        # At most one restart in a run that may have one; the rest of the time
+        # the network (the proxy) is what fails.
+        @precondition(lambda self: self.may_restart and self.restarts < 1)
         @rule(sync_while_down=st.booleans())
         def server_restarts(self, sync_while_down: bool) -> None:
             live_server.stop()
