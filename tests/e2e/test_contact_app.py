@@ -44,10 +44,19 @@ def test_log_in_and_log_a_session_moves_the_meter(
     phone.fill("Til", "12:30")
     phone.choose("Tur")
     phone.screenshot("03-entry")
+    phone.click("Legg til kjøring")
+    phone.fill("Km (1)", "12,5")
+    phone.fill("Fra sted", "Hjemme")
+    phone.click("Legg til utlegg")
+    phone.fill("Beløp (kr) (1)", "150")
+    phone.choose("Inngangsbillett")
+    phone.screenshot("03b-entry-trip-expense")
     phone.click("Lagre")
     phone.wait_text("Brukt 2,5 t av 10 t")
     phone.wait_text("7,5 t igjen")
-    phone.wait_text(r"Ola N\.: \d\d\.\d\d\.\d{4} 10:00–12:30")
+    phone.wait_text(
+        r"Ola N\.: \d\d\.\d\d\.\d{4} 10:00–12:30 · 2 t 30 min · Tur · 12,5 km · 150,00 kr"
+    )
     phone.wait_text("sendt")
     phone.screenshot("04-home-after-entry")
 
