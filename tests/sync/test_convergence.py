@@ -40,7 +40,7 @@ from tests.support.live_server import LiveServer
 from tests.support.proxy import FaultyProxy
 from tests.sync.conftest import make_world
 
-EXAMPLES = int(os.environ.get("TIMELISTE_SYNC_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("TIMELISTE_SYNC_EXAMPLES", "20"))
 STEPS = int(os.environ.get("TIMELISTE_SYNC_STEPS", "18"))
 
 clock = st.integers(min_value=0, max_value=20).map(lambda h: f"{h:02d}:{0:02d}")
