@@ -452,3 +452,34 @@ def test_a_wifi_login_page_is_not_mistaken_for_the_server(world: World, store_pa
             store.close()
 
     asyncio.run(scenario())
+
+
+def test_two_phones_of_one_contact_end_up_agreeing(world: World, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        first = await signed_in(world, tmp_path / "a.json")
+        second = await signed_in(world, tmp_path / "b.json")
+        entry = entry_for(world, days_ago=2, start="10:00", end="11:00")
+        first.store.save_entry(entry)
+        await first.sync()
+        await second.sync()
+        assert second.store.entry(entry.id) is not None
+        # Both change the same session offline; the second phone pushes last and wins.
+        first.store.save_entry(entry.model_copy(update={"end": "12:00"}))
+        second.store.save_entry(entry.model_copy(update={"end": "13:00"}))
+        other = entry_for(world, days_ago=3)
+        first.store.save_entry(other)
+        await first.sync()
+        await second.sync()
+        await first.sync()
+        for phone in (first, second):
+            shown = {e.id: e.entry.end for e in phone.store.entries()}
+            assert shown == {entry.id: "13:00", other.id: "12:00"}
+            assert phone.status.state is SyncState.synced
+        assert world.server_entries()[entry.id]["end"] == "13:00"
+        assert world.used_minutes() == 3 * 60 + 2 * 60
+        for phone in (first, second):
+            assert sum(u.used_minutes for u in phone.store.usage(world.decision_id)) == 5 * 60
+            await phone.aclose()
+            phone.store.close()
+
+    asyncio.run(scenario())
