@@ -237,10 +237,6 @@ def _problems(raw: Sequence[Any] | None) -> tuple[Problem, ...]:
     return tuple(problems)
 
 
-def _problems_json(problems: Sequence[Problem]) -> list[Raw]:
-    return [{"field": p.field, "message": p.message, "code": p.code} for p in problems]
-
-
 def _minutes_from_hours(value: Any) -> int:
     # The contract gives hours with two decimals; 0.01 h is 0.6 min, so the
     # nearest whole minute is always the exact one.
