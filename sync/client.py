@@ -211,6 +211,8 @@ class SyncClient:
         self._running = asyncio.Lock()
         self._jitter = random.Random()  # noqa: S311 - jitter, not secrecy
         self._login_needed = not token
+        # The first status comes from the store's memory; a store just opened
+        # has no save holding its lock, so this does not wait on the disk.
         waiting, rejected = store.pending_count(), store.attention_count()
         self._status = self._settled(waiting, rejected, error=None)
 
@@ -273,7 +275,12 @@ class SyncClient:
             return self._status
         waiting, rejected = await self._counts()
         offline = self._status.state is SyncState.offline
-        self._publish(self._settled(waiting, rejected, error=self._status.error, offline=offline))
+        # _settled reads the store, whose lock a save in a worker thread may hold
+        # through its fsync: never wait for that on the UI loop.
+        settled = await asyncio.to_thread(
+            self._settled, waiting, rejected, error=self._status.error, offline=offline
+        )
+        self._publish(settled)
         return self._status
 
     async def _counts(self) -> tuple[int, int]:
