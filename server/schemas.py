@@ -254,10 +254,15 @@ class PullResponse(Out):
       (feedback left out).
     - `usage`: UsagePublic for each assigned decision whose usage changed.
     - `deleted`: ids to drop (entries deleted, decisions unassigned, timesheets gone).
+    - `contact_id`: the signed-in contact (the device hashes timesheets with it).
+    - `pay_cutoff_day`: the municipality's pay cut-off day, or null for calendar
+      months; the device needs it to list entries on the same sheets as the server.
     """
 
     cursor: int
     has_more: bool = False
+    contact_id: str
+    pay_cutoff_day: int | None = None
     decisions: list[DecisionPublic]
     recipients: list[RecipientForContact]
     entries: list[EntryPublic]

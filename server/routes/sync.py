@@ -34,6 +34,7 @@ def push(body: PushRequest, actor: ContactUser, db: DbDep, settings: SettingsDep
 def pull(
     actor: ContactUser,
     db: DbDep,
+    settings: SettingsDep,
     cursor: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 5000,
 ) -> PullResponse:
@@ -43,6 +44,7 @@ def pull(
     (display name and case number only), `entries` (own, live), `timesheets`
     (own, with `entry_ids`), `flags`, `usage` (per decision whose usage
     changed: all quota periods), `deleted: {entries, decisions, timesheets}`,
+    `contact_id`, `pay_cutoff_day` (null: calendar months),
     `has_more` (pull again with the new cursor: a page holds about `limit` entries).
     """
-    return sync.pull(db, actor=actor, cursor=cursor, limit=limit)
+    return sync.pull(db, settings=settings, actor=actor, cursor=cursor, limit=limit)

@@ -205,7 +205,12 @@ def _page_top(db: Session, contact_id: str, cursor: int, top: int, limit: int) -
 
 
 def pull(
-    db: Session, *, actor: Actor, cursor: int, limit: int = DEFAULT_PULL_LIMIT
+    db: Session,
+    *,
+    settings: Settings,
+    actor: Actor,
+    cursor: int,
+    limit: int = DEFAULT_PULL_LIMIT,
 ) -> PullResponse:
     """Everything the contact may see that changed after `cursor`, a page at a time."""
     contact_id = actor.contact_id
@@ -282,6 +287,8 @@ def pull(
     return PullResponse(
         cursor=top,
         has_more=top < latest,
+        contact_id=contact_id,
+        pay_cutoff_day=settings.pay_cutoff_day,
         decisions=[decision_public(db, row, contacts.get(row.id, [])) for row in decision_rows],
         recipients=[recipient_for_contact(row) for row in recipient_rows],
         entries=[

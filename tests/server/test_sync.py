@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from models.clock import today_in_oslo
+from models.payperiod import pay_period_of
+from models.schemas import Role
+from server.app import create_app
 from tests.factories import entry_id, entry_payload, recent_day
-from tests.server.conftest import World
+from tests.server.conftest import World, add_user, login, make_settings
 
 
 def test_upsert_is_applied_and_pulled(world: World) -> None:
@@ -271,3 +276,37 @@ def test_pull_pages_by_limit_and_loses_nothing(world: World) -> None:
     assert pages == 3
     assert sorted(seen) == sorted(ids)
     assert world.pull(cursor)["entries"] == []
+
+
+def test_pull_carries_the_pay_cutoff_and_the_contact_so_the_phone_hashes_alike(
+    database_url: str, tmp_path: Path
+) -> None:
+    from sync.store import DeviceStore
+
+    settings = make_settings(database_url, tmp_path, pay_cutoff_day=20)
+    with TestClient(create_app(settings)) as client:
+        office = {}
+        for role in (Role.coordinator, Role.payroll, Role.admin):
+            add_user(settings, role.value, role)
+            office[role.value] = login(client, role.value)
+        world = World(client, office)
+        # The 25th lies after the cut-off: it belongs to the next month's pay period.
+        day = recent_day(15)
+        world.upsert(date=day.isoformat())
+        body = world.pull()
+        assert body["pay_cutoff_day"] == 20
+        assert body["contact_id"] == world.contact_id
+        [sheet] = body["timesheets"]
+        assert sheet["period"] == pay_period_of(day, 20) != f"{day:%Y-%m}"
+        store = DeviceStore(tmp_path / "device.json")
+        store.set_account(server_url="http://127.0.0.1", username="k", token="t")
+        store.apply_pull(body)
+        assert store.contact_id() == world.contact_id
+        assert store.content_hash(world.decision_id, sheet["period"]) == sheet["content_hash"]
+        store.close()
+
+
+def test_pull_without_a_cutoff_says_so(world: World) -> None:
+    body = world.pull()
+    assert body["pay_cutoff_day"] is None
+    assert body["contact_id"] == world.contact_id
