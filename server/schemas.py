@@ -80,7 +80,8 @@ class UsagePublic(Out):
 
 
 class EntryPublic(Out):
-    """A stored entry. `note` and `activities` are left out for payroll (None / [])."""
+    """A stored entry. For payroll `note` and `activities` are left out (None / []) and
+    trips keep only km and passengers, expenses only amount and category."""
 
     id: str
     contact_id: str
@@ -99,7 +100,8 @@ class EntryPublic(Out):
 
 
 class SignatureOut(Out):
-    """A signature with its strokes (for display and the archive PDF)."""
+    """A signature with its strokes (for display and the archive PDF); payroll gets
+    `signer_name` blank and no `message`."""
 
     id: str
     content_hash: str
@@ -112,9 +114,14 @@ class SignatureOut(Out):
 
 
 class TimesheetSummary(TimesheetPublic):
-    """A timesheet in a list or a pull; `entry_ids` lets the device recompute the hash."""
+    """A timesheet in a list or a pull; `entry_ids` lets the device recompute the hash.
+
+    Payroll gets no free text (`reject_reason`, `override_reason`,
+    `approval_note` are null); `overridden` still says an override was given.
+    """
 
     entry_ids: list[str] = Field(default_factory=list)
+    overridden: bool = False
     signature_id: str | None = None
     approved_at: datetime | None = None
     approval_note: str | None = None

@@ -487,7 +487,8 @@ def entry_ids_by_sheet(db: Session, ids: Sequence[str]) -> dict[str, list[str]]:
     return result
 
 
-def summary(row: TimesheetRow, entry_ids: list[str]) -> TimesheetSummary:
+def summary(row: TimesheetRow, entry_ids: list[str], *, free_text: bool = True) -> TimesheetSummary:
+    """`free_text=False` (payroll): reasons and notes are people's words, left out."""
     return TimesheetSummary(
         id=row.id,
         contact_id=row.contact_id,
@@ -498,19 +499,22 @@ def summary(row: TimesheetRow, entry_ids: list[str]) -> TimesheetSummary:
         total_hours=minutes_to_hours(row.total_minutes),
         total_km=row.total_km,
         total_expenses=row.total_expenses,
-        reject_reason=row.reject_reason,
-        override_reason=row.override_reason,
+        reject_reason=row.reject_reason if free_text else None,
+        override_reason=row.override_reason if free_text else None,
+        overridden=bool(row.override_reason),
         entry_ids=entry_ids,
         signature_id=row.signature_id,
         approved_at=row.approved_at,
-        approval_note=row.approval_note,
+        approval_note=row.approval_note if free_text else None,
     )
 
 
-def summaries(db: Session, rows: Sequence[TimesheetRow]) -> list[TimesheetSummary]:
+def summaries(
+    db: Session, rows: Sequence[TimesheetRow], *, free_text: bool = True
+) -> list[TimesheetSummary]:
     fresh_hashes(db, rows)
     links = entry_ids_by_sheet(db, [row.id for row in rows])
-    return [summary(row, links[row.id]) for row in rows]
+    return [summary(row, links[row.id], free_text=free_text) for row in rows]
 
 
 def _visible(actor: Actor, row: TimesheetRow) -> bool:
@@ -545,11 +549,18 @@ def list_timesheets(
     fresh_hashes(db, rows)
     audit_read(db, actor, "timesheets", None, period=period, count=len(rows))
     db.commit()
-    return summaries(db, rows)
+    return summaries(db, rows, free_text=actor.role is not Role.payroll)
 
 
 def entry_public(row: EntryRow, *, with_notes: bool) -> EntryPublic:
+    """`with_notes=False` (payroll): no note, activities, places or descriptions."""
     model = entry_model(row)
+    trips = model.trips
+    expenses = model.expenses
+    if not with_notes:
+        # Places and purposes of a drive can tell where someone lives or is treated.
+        trips = [trip.model_copy(update={"from_": "", "to": "", "purpose": ""}) for trip in trips]
+        expenses = [expense.model_copy(update={"description": ""}) for expense in expenses]
     return EntryPublic(
         id=row.id,
         contact_id=row.contact_id,
@@ -560,8 +571,8 @@ def entry_public(row: EntryRow, *, with_notes: bool) -> EntryPublic:
         minutes=row.minutes,
         activities=list(row.activities) if with_notes else [],
         note=row.note if with_notes else None,
-        trips=model.trips,
-        expenses=model.expenses,
+        trips=trips,
+        expenses=expenses,
         total_km=row.total_km,
         total_expenses=row.total_expenses,
         updated_at=row.updated_at,
@@ -585,7 +596,7 @@ def detail(db: Session, *, actor: Actor, timesheet_id: str) -> TimesheetDetail:
     fresh_hashes(db, [row])
     audit_read(db, actor, "timesheet", row.id)
     db.commit()
-    base = summary(row, [entry.id for entry in entries])
+    base = summary(row, [entry.id for entry in entries], free_text=with_notes)
     return TimesheetDetail(
         **base.model_dump(),
         entries=[entry_public(entry, with_notes=with_notes) for entry in entries],
@@ -593,7 +604,7 @@ def detail(db: Session, *, actor: Actor, timesheet_id: str) -> TimesheetDetail:
             SignatureOut(
                 id=signature.id,
                 content_hash=signature.content_hash,
-                signer_name=signature.signer_name,
+                signer_name=signature.signer_name if with_notes else "",
                 signer_role=SignerRole(signature.signer_role),
                 strokes=signature.strokes,
                 signed_at=signature.signed_at,

@@ -286,3 +286,47 @@ def test_pay_cutoff_day_moves_late_days_to_next_period(database_url: str, tmp_pa
         sheet = _sheet(world)
         next_month = (day.replace(day=1) + __import__("datetime").timedelta(days=32)).replace(day=1)
         assert sheet["period"] == f"{next_month:%Y-%m}"
+
+
+def test_payroll_reads_no_names_places_or_reasons(world: World) -> None:
+    """Payroll keeps km, amounts, status and that an override exists; never people's words."""
+    trip = {"km": "12", "from": "Karis hjem", "to": "BUP Kari", "purpose": "Kari til lege"}
+    expense = {"amount": "50.00", "category": "mat", "description": "Kafé med Kari"}
+    world.upsert(trips=[trip], expenses=[expense])
+    world.upsert(date=recent_day(-40).isoformat(), trips=[trip], expenses=[expense])
+    listed_own = world.get("/api/v1/timesheets", headers=world.contact)["data"]
+    sheets = {s["period"]: s for s in listed_own}
+    late, early = sheets[f"{recent_day():%Y-%m}"], sheets[f"{recent_day(-40):%Y-%m}"]
+    assert _sign(world, early, signer_name="Kari Nordmann")["status"] == "applied"
+    rejected = world.client.post(
+        f"/api/v1/timesheets/{late['id']}/reject",
+        json={"reason": "Kari var syk den dagen"},
+        headers=world.coordinator,
+    )
+    assert rejected.status_code == 200, rejected.text
+    approved = world.client.post(
+        f"/api/v1/timesheets/{late['id']}/approve",
+        json={"note": "Snakket med Kari", "override_reason": "Kari bekreftet på telefon"},
+        headers=world.coordinator,
+    )
+    assert approved.status_code == 200, approved.text
+
+    payroll = world.office["payroll"]
+    listed = world.get("/api/v1/timesheets", headers=payroll)["data"]
+    details = [world.get(f"/api/v1/timesheets/{s['id']}", headers=payroll) for s in listed]
+    assert "Kari" not in str(listed) + str(details)
+    by_id = {d["id"]: d for d in details}
+    assert by_id[late["id"]]["overridden"] is True
+    assert by_id[late["id"]]["override_reason"] is None
+    assert by_id[early["id"]]["signature"]["signer_name"] == ""
+    [entry] = by_id[early["id"]]["entries"]
+    assert entry["trips"][0]["km"] == "12.0"
+    assert entry["expenses"][0]["amount"] == "50.00"
+    assert entry["total_km"] == "12.0"
+    assert entry["total_expenses"] == "50.00"
+
+    as_coordinator = world.get(f"/api/v1/timesheets/{early['id']}")
+    assert as_coordinator["signature"]["signer_name"] == "Kari Nordmann"
+    assert as_coordinator["entries"][0]["trips"][0]["to"] == "BUP Kari"
+    approved_sheet = world.get(f"/api/v1/timesheets/{late['id']}")
+    assert approved_sheet["override_reason"] == "Kari bekreftet på telefon"
