@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from server import errors
 from server.config import Settings, get_settings
@@ -14,6 +15,14 @@ from server.payroll import routes as payroll_routes
 from server.routes import auth, health, office, queue, sync, timesheets
 
 API_PREFIX = "/api/v1"
+
+
+class TimelisteApp(FastAPI):
+    """FastAPI with `errors.ContainErrors` outside everything, even Starlette's own
+    ServerErrorMiddleware, so no unhandled exception reaches a log with its text."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return errors.ContainErrors(super().build_middleware_stack())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         engine.dispose()
 
-    app = FastAPI(
+    app = TimelisteApp(
         title="Timeliste API",
         version="1.0",
         description="Timesheets for støttekontakt services (SPEC §5).",

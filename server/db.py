@@ -100,16 +100,26 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for SQLite (file or memory) or PostgreSQL (psycopg 3)."""
+    """An engine for SQLite (file or memory) or PostgreSQL (psycopg 3).
+
+    `hide_parameters`: a database error's text never carries the row's values
+    (names, notes), wherever it ends up.
+    """
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:" and not url.startswith("sqlite://:"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

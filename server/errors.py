@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.messages import validation_problems
 from models.rules import Problem
@@ -147,8 +148,43 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # The exception text may hold data from the request: log only its type.
-        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
-        return problem_response(
-            500, "Intern feil", "Noe gikk galt på serveren. Prøv igjen om litt."
-        )
+        # Starlette's ServerErrorMiddleware answers with this and re-raises;
+        # ContainErrors (outside it) logs the type and swallows the exception.
+        return internal_error()
+
+
+def internal_error() -> JSONResponse:
+    return problem_response(500, "Intern feil", "Noe gikk galt på serveren. Prøv igjen om litt.")
+
+
+class ContainErrors:
+    """Outermost ASGI middleware: an unhandled exception becomes a problem+json 500.
+
+    It logs only the exception's type and the route's template, and does not
+    re-raise: Starlette's ServerErrorMiddleware and uvicorn would log the full
+    traceback, whose text (a database error's, say) can carry names and notes.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:
+            route = getattr(scope.get("route"), "path", None) or "(no route)"
+            log.error("unexpected %s on %s %s", type(exc).__name__, scope.get("method"), route)
+            if started:
+                return
+            await internal_error()(scope, receive, send)

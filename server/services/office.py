@@ -71,10 +71,7 @@ def create_contact(
     db: Session, *, settings: Settings, actor: Actor, data: ContactCreate
 ) -> ContactPublic:
     if db.scalar(select(ContactRow.id).where(ContactRow.employee_no == data.employee_no)):
-        raise ConflictError(
-            "Ansattnummeret er allerede i bruk.",
-            problems=[Problem("employee_no", "Ansattnummeret er allerede i bruk.", "taken")],
-        )
+        raise ConflictError(TAKEN_EMPLOYEE_NO.message, problems=[TAKEN_EMPLOYEE_NO])
     changes = Changes()
     row = ContactRow(
         id=new_id(),
@@ -85,7 +82,7 @@ def create_contact(
         hourly_rate=data.hourly_rate,
     )
     db.add(row)
-    db.flush()
+    _flush(db, TAKEN_EMPLOYEE_NO)
     try:
         create_user(
             db,
@@ -97,6 +94,7 @@ def create_contact(
             actor=actor,
         )
     except ConflictError:
+        db.rollback()
         raise ConflictError(
             "Brukernavnet er allerede i bruk.",
             problems=[Problem("username", "Brukernavnet er allerede i bruk.", "taken")],
@@ -106,6 +104,23 @@ def create_contact(
     audit(db, actor, "create", "contact", row.id)
     _commit(db)
     return contact_public(row, data.username)
+
+
+TAKEN_EMPLOYEE_NO = Problem("employee_no", "Ansattnummeret er allerede i bruk.", "taken")
+TAKEN_CASE_NO = Problem("case_no", "Saksnummeret er allerede registrert.", "taken")
+
+
+def _flush(db: Session, taken: Problem) -> None:
+    """Write pending rows now, so a unique clash lost to a concurrent request is a 409.
+
+    Left to autoflush (inside `Changes.stamp`, say) the IntegrityError would
+    escape as a 500, and its text carries the row's values.
+    """
+    try:
+        db.flush()
+    except IntegrityError:
+        db.rollback()
+        raise ConflictError(taken.message, problems=[taken]) from None
 
 
 def _commit(db: Session) -> None:
@@ -188,10 +203,7 @@ def recipient_for_contact(row: RecipientRow) -> RecipientForContact:
 
 def create_recipient(db: Session, *, actor: Actor, data: RecipientCreate) -> RecipientPublic:
     if db.scalar(select(RecipientRow.id).where(RecipientRow.case_no == data.case_no)):
-        raise ConflictError(
-            "Saksnummeret er allerede registrert.",
-            problems=[Problem("case_no", "Saksnummeret er allerede registrert.", "taken")],
-        )
+        raise ConflictError(TAKEN_CASE_NO.message, problems=[TAKEN_CASE_NO])
     changes = Changes()
     row = RecipientRow(
         id=new_id(),
@@ -201,6 +213,7 @@ def create_recipient(db: Session, *, actor: Actor, data: RecipientCreate) -> Rec
         guardians=[g.model_dump() for g in data.guardians],
     )
     db.add(row)
+    _flush(db, TAKEN_CASE_NO)
     changes.touch(row)
     changes.stamp(db)
     audit(db, actor, "create", "recipient", row.id)
