@@ -335,12 +335,16 @@ def update_decision(
         db.scalars(select(EntryDecision.date).where(EntryDecision.decision_id == decision_id))
     )
     checked, findings = period_findings(db, decision, days)
-    # Entries dated outside a changed vedtak are re-checked one by one.
+    # Every open flag the change can settle is re-checked: entries dated outside
+    # a changed vedtak one by one, and quota and km periods the vedtak no longer
+    # covers (period_findings sees only periods it covers now, so a stale
+    # overuse there would otherwise stay open for ever).
+    rechecked = (FlagKind.outside_decision, FlagKind.overuse, FlagKind.km_over_allowance)
     checked |= set(
         db.scalars(
             select(FlagRow.scope).where(
                 FlagRow.status == FlagStatus.open.value,
-                FlagRow.kind == FlagKind.outside_decision.value,
+                FlagRow.kind.in_([kind.value for kind in rechecked]),
                 FlagRow.decision_id == decision_id,
             )
         )

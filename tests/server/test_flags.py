@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -190,3 +191,22 @@ def test_resolve_by_hand_and_filters(world: World, client: TestClient) -> None:
         f"/api/v1/flags/{flag['id']}/resolve", json={"note": ""}, headers=world.coordinator
     )
     assert empty_note.status_code == 422
+
+
+def test_shortening_the_vedtak_resolves_overuse_of_periods_it_no_longer_covers(
+    world: World, client: TestClient
+) -> None:
+    small = world.add_decision(hours="1")
+    result = world.upsert(decision_ids=[small], start="10:00", end="12:00")
+    assert _kinds(result) == ["overuse"]
+    ends_before = recent_day().replace(day=1) - timedelta(days=1)
+    response = client.patch(
+        f"/api/v1/decisions/{small}",
+        json={"valid_to": ends_before.isoformat()},
+        headers=world.coordinator,
+    )
+    assert response.status_code == 200, response.text
+    open_kinds = [f["kind"] for f in _flags(world, status="open", decision_id=small)]
+    assert open_kinds == ["outside_decision"]
+    [resolved] = _flags(world, status="resolved", kind="overuse")
+    assert resolved["resolution_note"] == "Løst automatisk: vedtaket er endret."
