@@ -307,6 +307,20 @@ def sign(
             "Timelisten er allerede signert.",
             problems=[Problem("period", "Timelisten er allerede signert.", "already_signed")],
         )
+    if row.status == TimesheetStatus.rejected.value:
+        # Rejection asks for a correction: the same sheet signed again would pass
+        # the same unchanged content back. An entry change reopens it (refresh).
+        raise ConflictError(
+            "Timelisten ble sendt tilbake av koordinator. Rett opp øktene den gjelder "
+            "før den signeres på nytt.",
+            problems=[
+                Problem(
+                    "period",
+                    "Timelisten er sendt tilbake og må rettes før ny signering.",
+                    "rejected",
+                )
+            ],
+        )
     entries = _sheet_entries(db, row.id)
     if not entries:
         raise InvalidError(

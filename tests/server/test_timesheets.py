@@ -330,3 +330,31 @@ def test_payroll_reads_no_names_places_or_reasons(world: World) -> None:
     assert as_coordinator["entries"][0]["trips"][0]["to"] == "BUP Kari"
     approved_sheet = world.get(f"/api/v1/timesheets/{late['id']}")
     assert approved_sheet["override_reason"] == "Kari bekreftet på telefon"
+
+
+def test_a_rejected_sheet_is_signed_again_only_after_a_correction(
+    world: World, client: TestClient
+) -> None:
+    created = world.upsert()
+    sheet = _sheet(world)
+    assert _sign(world, sheet)["status"] == "applied"
+    response = client.post(
+        f"/api/v1/timesheets/{sheet['id']}/reject",
+        json={"reason": "Feil tid."},
+        headers=world.coordinator,
+    )
+    assert response.status_code == 200
+    unchanged = _sheet(world)
+    assert unchanged["content_hash"] == sheet["content_hash"]
+    refused = _sign(world, unchanged)
+    assert refused["status"] == "rejected"
+    [error] = refused["errors"]
+    assert error["code"] == "rejected"
+    assert "sendt tilbake" in error["message"]
+    assert _sheet(world)["status"] == "rejected"
+
+    world.push(("entry.upsert", {**created["entry"], "end": "11:30"}))
+    corrected = _sheet(world)
+    assert corrected["status"] == "open"
+    assert _sign(world, corrected)["status"] == "applied"
+    assert _sheet(world)["status"] == "signed"
