@@ -191,6 +191,8 @@ class AuditEventsPublic(Out):
 
 # --- sync -------------------------------------------------------------------------
 
+MAX_MUTATION_ID = 2**63 - 1
+
 MutationType = Literal["entry.upsert", "entry.delete", "timesheet.sign"]
 
 
@@ -199,7 +201,8 @@ class Mutation(BaseModel):
     mutation is rejected on its own instead of failing the whole push."""
 
     model_config = ConfigDict(extra="forbid")
-    mutation_id: int = Field(ge=1, description="per-device increasing number")
+    # Bounded by the database's BIGINT: a larger number would fail the whole push.
+    mutation_id: int = Field(ge=1, le=MAX_MUTATION_ID, description="per-device increasing number")
     type: str = Field(description="entry.upsert | entry.delete | timesheet.sign")
     data: dict[str, Any]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import insert, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from models.messages import validation_problems
@@ -112,6 +112,32 @@ def _seen(db: Session, actor: Actor, device_id: str, mutation: Mutation) -> Muta
     return MutationResult(mutation_id=mutation.mutation_id, status="duplicate")
 
 
+UNSTORABLE = Problem(
+    "data",
+    "Endringen inneholder tegn eller verdier som ikke kan lagres. Rett opp og lagre på nytt.",
+    "unstorable",
+)
+
+
+def _reject(
+    db: Session, *, actor: Actor, device_id: str, mutation: Mutation, problems: list[Problem]
+) -> MutationResult:
+    """Remember the refusal (a resend gets it again) and answer it."""
+    errors = _errors(problems)
+    db.add(
+        DeviceMutation(
+            user_id=actor.user_id,
+            device_id=device_id,
+            mutation_id=mutation.mutation_id,
+            type=mutation.type[:40],
+            status="rejected",
+            errors=[e.model_dump() for e in errors],
+        )
+    )
+    db.commit()
+    return MutationResult(mutation_id=mutation.mutation_id, status="rejected", errors=errors)
+
+
 def apply_mutation(
     db: Session, *, settings: Settings, actor: Actor, device_id: str, mutation: Mutation
 ) -> MutationResult:
@@ -128,20 +154,12 @@ def apply_mutation(
                 )
             except DomainError as error:
                 db.rollback()
-                problems = error.problems or [Problem("data", error.detail)]
-                db.add(
-                    DeviceMutation(
-                        user_id=actor.user_id,
-                        device_id=device_id,
-                        mutation_id=mutation.mutation_id,
-                        type=mutation.type[:40],
-                        status="rejected",
-                        errors=[e.model_dump() for e in _errors(problems)],
-                    )
-                )
-                db.commit()
-                return MutationResult(
-                    mutation_id=mutation.mutation_id, status="rejected", errors=_errors(problems)
+                return _reject(
+                    db,
+                    actor=actor,
+                    device_id=device_id,
+                    mutation=mutation,
+                    problems=error.problems or [Problem("data", error.detail)],
                 )
             db.execute(
                 insert(DeviceMutation).values(
@@ -156,6 +174,15 @@ def apply_mutation(
             visible = [flag_public(flag) for flag in flags if flag.kind != FlagKind.feedback.value]
             db.commit()
             return MutationResult(mutation_id=mutation.mutation_id, status="applied", flags=visible)
+        except DataError as error:
+            # The database refuses a value that passed validation (a NUL in a
+            # text on PostgreSQL, say): no retry can change that, so this
+            # mutation alone is rejected and the rest of the push goes on.
+            db.rollback()
+            log.warning("mutation refused by the database (%s)", type(error).__name__)
+            return _reject(
+                db, actor=actor, device_id=device_id, mutation=mutation, problems=[UNSTORABLE]
+            )
         except (IntegrityError, DBAPIError) as error:
             # Another push of the same device or entry won the race (or a deadlock
             # was broken): start the mutation again from the top.

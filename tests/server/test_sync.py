@@ -310,3 +310,51 @@ def test_pull_without_a_cutoff_says_so(world: World) -> None:
     body = world.pull()
     assert body["pay_cutoff_day"] is None
     assert body["contact_id"] == world.contact_id
+
+
+def test_a_garbage_mutation_between_two_good_ones_is_rejected_alone(
+    world: World, database_url: str
+) -> None:
+    first = entry_payload(decision_ids=[world.decision_id], start="08:00", end="09:00")
+    # A NUL passes validation, but PostgreSQL cannot store it in a text (DataError).
+    garbage = entry_payload(decision_ids=[world.decision_id], note="Kari\x00 sa nei")
+    last = entry_payload(decision_ids=[world.decision_id], start="14:00", end="15:00")
+    envelope = {
+        "device_id": "rotete",
+        "mutations": [
+            {"mutation_id": 1, "type": "entry.upsert", "data": first},
+            {"mutation_id": 2, "type": "entry.upsert", "data": garbage},
+            {"mutation_id": 3, "type": "entry.upsert", "data": last},
+        ],
+    }
+    for _ in range(2):  # the second push gets the remembered answers
+        response = world.client.post("/api/v1/sync/push", json=envelope, headers=world.contact)
+        assert response.status_code == 200, response.text
+        results = response.json()["results"]
+        assert [r["mutation_id"] for r in results] == [1, 2, 3]
+        assert results[0]["status"] in ("applied", "duplicate")
+        assert results[2]["status"] in ("applied", "duplicate")
+        if database_url.startswith("postgresql"):
+            assert results[1]["status"] == "rejected"
+            [error] = results[1]["errors"]
+            assert error["code"] == "unstorable"
+            assert "Kari" not in response.text
+    stored = {e["id"] for e in world.pull()["entries"]}
+    assert {first["id"], last["id"]} <= stored
+
+
+@pytest.mark.parametrize("mutation_id", [0, 2**63, 10**30])
+def test_a_mutation_id_out_of_range_is_a_422_not_a_500(world: World, mutation_id: int) -> None:
+    envelope = {
+        "device_id": "d",
+        "mutations": [
+            {
+                "mutation_id": mutation_id,
+                "type": "entry.upsert",
+                "data": entry_payload(decision_ids=[world.decision_id]),
+            }
+        ],
+    }
+    response = world.client.post("/api/v1/sync/push", json=envelope, headers=world.contact)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
