@@ -63,7 +63,10 @@ class AuthToken(Base):
 
 
 class LoginFailure(Base):
-    """A failed login, counted for throttling by username and by address."""
+    """A failed login, counted for throttling by username and by address.
+
+    `username` holds `services.auth.failure_key` of what was typed, never the text.
+    """
 
     __tablename__ = "login_failures"
     __table_args__ = (

@@ -38,6 +38,15 @@ def token_digest(settings: Settings, token: str) -> str:
     return hmac.new(settings.secret_key.encode(), token.encode(), hashlib.sha256).hexdigest()
 
 
+def failure_key(settings: Settings, username: str) -> str:
+    """What a failed login is counted under: a keyed hash of the typed username.
+
+    The typed text may be a mistyped password or someone's name; the raw text
+    is never stored.
+    """
+    return token_digest(settings, f"login-failure:{username.strip().lower()}")
+
+
 def create_user(
     db: Session,
     *,
@@ -94,12 +103,12 @@ def _retry_after(settings: Settings, failures: list[datetime], now: datetime, li
     return 0
 
 
-def _throttle(db: Session, settings: Settings, username: str, address: str, now: datetime) -> None:
+def _throttle(db: Session, settings: Settings, key: str, address: str, now: datetime) -> None:
     since = now - timedelta(seconds=settings.login_window_seconds)
     pair = list(
         db.scalars(
             select(LoginFailure.at).where(
-                LoginFailure.username == username,
+                LoginFailure.username == key,
                 LoginFailure.address == address,
                 LoginFailure.at > since,
             )
@@ -112,7 +121,7 @@ def _throttle(db: Session, settings: Settings, username: str, address: str, now:
     )
     # A spread-out attack on one account from many addresses is capped too.
     by_user = db.scalar(
-        select(func.count()).where(LoginFailure.username == username, LoginFailure.at > since)
+        select(func.count()).where(LoginFailure.username == key, LoginFailure.at > since)
     )
     waits = [
         _retry_after(settings, pair, now, settings.login_max_failures),
@@ -133,7 +142,8 @@ def login(db: Session, *, settings: Settings, username: str, password: str, addr
     """Check the password and hand out a token; throttled per username and address."""
     now = utcnow()
     username = username.strip().lower()[:200]
-    _throttle(db, settings, username, address, now)
+    key = failure_key(settings, username)
+    _throttle(db, settings, key, address, now)
     user = db.scalar(select(User).where(User.username == username))
     hasher = password_hasher(settings)
     ok = False
@@ -147,13 +157,11 @@ def login(db: Session, *, settings: Settings, username: str, password: str, addr
         with contextlib.suppress(VerificationError, InvalidHashError):
             hasher.verify(_dummy_hash(settings), password)
     if not ok or user is None:
-        db.add(LoginFailure(username=username, address=address, at=now))
+        db.add(LoginFailure(username=key, address=address, at=now))
         db.commit()
         raise UnauthorizedError("Feil brukernavn eller passord.")
     db.execute(
-        delete(LoginFailure).where(
-            LoginFailure.username == username, LoginFailure.address == address
-        )
+        delete(LoginFailure).where(LoginFailure.username == key, LoginFailure.address == address)
     )
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)

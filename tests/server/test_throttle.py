@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from models.schemas import Role
 from server.app import create_app
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, utcnow
+from server.services.auth import failure_key
 from server.tables import LoginFailure
 from tests.server.conftest import PASSWORD, add_user
 
@@ -64,7 +65,8 @@ def test_many_failures_lock_until_the_window_ends(client: TestClient, settings: 
     with make_sessionmaker(engine)() as db:
         for minutes in range(settings.login_max_failures):
             at = utcnow() - timedelta(minutes=10 - minutes * 0.5)
-            db.add(LoginFailure(username="kari", address="testclient", at=at))
+            key = failure_key(settings, "kari")
+            db.add(LoginFailure(username=key, address="testclient", at=at))
         db.commit()
     engine.dispose()
     response = client.post("/api/v1/auth/login", json={"username": "kari", "password": PASSWORD})
@@ -92,3 +94,15 @@ def test_another_address_is_not_slowed_by_a_bot(settings: Settings) -> None:
             _login(bot, f"feil-{n}")
         assert _login(bot, PASSWORD) == 429
         assert _login(person, PASSWORD) == 200
+
+
+def test_a_failed_login_stores_no_typed_username(client: TestClient, settings: Settings) -> None:
+    typed = "Planta Testesen hemmelig-passord"
+    response = client.post("/api/v1/auth/login", json={"username": typed, "password": "x" * 12})
+    assert response.status_code == 401
+    engine = make_engine(settings.sqlalchemy_url)
+    with make_sessionmaker(engine)() as db:
+        stored = list(db.scalars(select(LoginFailure.username)))
+    engine.dispose()
+    assert stored == [failure_key(settings, typed)]
+    assert "planta" not in stored[0].lower()
