@@ -12,7 +12,7 @@ from server.schemas import AuditEventPublic
 from server.services.changes import Changes
 from server.services.common import Actor, audit, audit_read
 from server.services.convert import flag_public
-from server.tables import AuditEvent, FlagRow
+from server.tables import AuditEvent, FlagRow, TimesheetRow
 
 
 def list_flags(
@@ -72,6 +72,26 @@ def list_audit(
     if user_id:
         stmt = stmt.where(AuditEvent.user_id == user_id)
     rows = list(db.scalars(stmt))
+    # The audit log holds no free text; an override's written reason is shown
+    # from the timesheet it was given on.
+    overridden = sorted(
+        {
+            row.object_id
+            for row in rows
+            if row.object_type == "timesheet"
+            and row.action == "approve"
+            and row.object_id
+            and (row.detail or {}).get("override")
+        }
+    )
+    reasons: dict[str, str | None] = {}
+    if overridden:
+        found = db.execute(
+            select(TimesheetRow.id, TimesheetRow.override_reason).where(
+                TimesheetRow.id.in_(overridden)
+            )
+        )
+        reasons = {sheet_id: reason for sheet_id, reason in found}
     return [
         AuditEventPublic(
             id=row.id,
@@ -81,7 +101,11 @@ def list_audit(
             action=row.action,
             object_type=row.object_type,
             object_id=row.object_id,
-            detail=row.detail,
+            detail=(
+                {**row.detail, "override_reason": reasons.get(row.object_id)}
+                if row.object_id in reasons
+                else row.detail
+            ),
         )
         for row in rows
     ]

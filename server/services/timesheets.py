@@ -463,8 +463,9 @@ def approve(
         "approve",
         "timesheet",
         row.id,
+        # The reason is free text (it may name people): it stays on the sheet,
+        # and the audit view reads it from there (services.queue.list_audit).
         override=bool(reasons),
-        override_reason=row.override_reason,
     )
     db.commit()
     return row

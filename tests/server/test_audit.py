@@ -62,3 +62,27 @@ def test_audit_rows_cannot_be_changed_or_deleted(world: World, settings: Setting
             assert conn.execute(text("SELECT count(*) FROM audit_events")).scalar_one() > 0
     finally:
         engine.dispose()
+
+
+def test_an_override_reason_is_kept_on_the_sheet_not_in_the_audit_log(
+    world: World, client: TestClient, settings: Settings
+) -> None:
+    world.upsert()
+    [sheet] = world.get("/api/v1/timesheets")["data"]
+    reason = "Kari Nordmann var på sykehus; bekreftet på telefon."
+    response = client.post(
+        f"/api/v1/timesheets/{sheet['id']}/approve",
+        json={"override_reason": reason},
+        headers=world.coordinator,
+    )
+    assert response.status_code == 200, response.text
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with engine.connect() as conn:
+            stored = [str(d) for d in conn.execute(text("SELECT detail FROM audit_events"))]
+    finally:
+        engine.dispose()
+    assert not any("Kari" in detail for detail in stored)
+    [approval] = [e for e in _events(world) if e["action"] == "approve"]
+    assert approval["object_id"] == sheet["id"]
+    assert approval["detail"] == {"override": True, "override_reason": reason}
