@@ -163,20 +163,6 @@ def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like clas
             back="/kontor/godkjenning",
         )
 
-    def put(key: str) -> Any:
-        def changed(e: ft.Event[ft.TextField]) -> None:
-            form[key] = e.control.value or ""
-
-        return changed
-
-    async def approve(*_: Any) -> None:
-        if await desk.approve(api, note=form["note"], override_reason=form["override_reason"]):
-            form["override_reason"] = ""
-
-    async def reject(*_: Any) -> None:
-        if await desk.reject(api, reason=form["reason"]):
-            form["reason"] = ""
-
     person = desk.names.person(detail["decision_id"])
     status = detail["status"]
     left: list[ft.Control] = [
@@ -190,8 +176,20 @@ def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like clas
     if detail.get("override_reason"):
         left.append(ft.Text(f"Godkjent med overstyring: {detail['override_reason']}"))
     left.append(ft.Text("Økter", size=16, weight=ft.FontWeight.W_600))
+    flagged = {entry_id for f in detail.get("flags") or [] for entry_id in f.get("entry_ids") or []}
     for entry in sorted(detail.get("entries") or [], key=lambda e: (e["date"], e["start"])):
-        left.append(ft.Text(entry_line(entry), size=14))
+        if entry["id"] in flagged:
+            left.append(
+                ft.Row(
+                    [
+                        ft.Icon(ft.Icons.WARNING_AMBER, color=ft.Colors.AMBER_900, size=18),
+                        ft.Text(f"Avvik: {entry_line(entry)}", size=14, expand=True),
+                    ],
+                    spacing=4,
+                )
+            )
+        else:
+            left.append(ft.Text(entry_line(entry), size=14))
         if entry.get("note"):
             left.append(ft.Text(f"Notat: {entry['note']}", size=13, italic=True))
     left.append(ft.Text("Summer", size=16, weight=ft.FontWeight.W_600))
@@ -236,6 +234,45 @@ def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like clas
     else:
         right.append(ft.Text("Ikke signert.", color=ft.Colors.RED_700))
 
+    return office_screen(
+        "Timeliste",
+        [
+            busy(desk.loading),
+            message(desk.error, error=True),
+            message(desk.notice),
+            ft.ResponsiveRow(
+                [
+                    ft.Column(left, col={"xs": 12, "md": 7}, spacing=6),
+                    ft.Column(right, col={"xs": 12, "md": 5}, spacing=6),
+                ]
+            ),
+            SheetActions(desk, api, form, key=f"actions-{detail['id']}"),
+            link("Tilbake til listen", "/kontor/godkjenning"),
+        ],
+        back="/kontor/godkjenning",
+    )
+
+
+@ft.component
+def SheetActions(desk: ApprovalDesk, api: Any, form: dict[str, str]) -> ft.Control:  # noqa: N802 - components are named like classes
+    """Approve (with an override reason when needed) or reject with a reason."""
+    detail = desk.detail or {}
+    status = detail.get("status", "")
+
+    def put(key: str) -> Any:
+        def changed(e: ft.Event[ft.TextField]) -> None:
+            form[key] = e.control.value or ""
+
+        return changed
+
+    async def approve(*_: Any) -> None:
+        if await desk.approve(api, note=form["note"], override_reason=form["override_reason"]):
+            form["override_reason"] = ""
+
+    async def reject(*_: Any) -> None:
+        if await desk.reject(api, reason=form["reason"]):
+            form["reason"] = ""
+
     actions: list[ft.Control] = []
     if status in ("open", "signed", "rejected"):
         reasons = override_reasons(detail)
@@ -275,20 +312,8 @@ def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like clas
                 ),
                 ft.OutlinedButton("Avvis", icon=ft.Icons.UNDO, on_click=reject, height=TOUCH),
             ]
-    return office_screen(
-        "Timeliste",
-        [
-            busy(desk.loading),
-            message(desk.error, error=True),
-            message(desk.notice),
-            ft.ResponsiveRow(
-                [
-                    ft.Column(left, col={"xs": 12, "md": 7}, spacing=6),
-                    ft.Column(right, col={"xs": 12, "md": 5}, spacing=6),
-                ]
-            ),
-            *actions,
-            link("Tilbake til listen", "/kontor/godkjenning"),
-        ],
-        back="/kontor/godkjenning",
-    )
+    return ft.Column(actions, spacing=10)
+
+
+# Re-rendered only when the desk changes, so a reason being typed is not reset.
+SheetActions = ft.memo(SheetActions)

@@ -79,6 +79,10 @@ def FlagCard(queue: FlagQueue, flag: dict[str, Any], api: Any) -> ft.Control:  #
     return ft.Card(content=ft.Container(ft.Column(lines, spacing=6), padding=14))
 
 
+# Re-rendered only when the queue changes, so a note being typed is not reset.
+FlagCard = ft.memo(FlagCard)
+
+
 @ft.component
 def FlagQueueView() -> ft.View:  # noqa: N802 - components are named like classes
     session, api = use_api()

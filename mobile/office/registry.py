@@ -232,6 +232,15 @@ def decision_text(registry: Registry, decision: dict[str, Any]) -> str:
     )
 
 
+# The forms and rows re-render only when the registry itself changes: a
+# re-render while someone types (say, because the app's sync state moved)
+# would send a field's older value back and lose their keystrokes.
+ContactForm = ft.memo(ContactForm)
+ContactRow = ft.memo(ContactRow)
+RecipientForm = ft.memo(RecipientForm)
+DecisionForm = ft.memo(DecisionForm)
+
+
 @ft.component
 def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
     session, api = use_api()
@@ -278,7 +287,7 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
                 )
             )
         controls += [ContactRow(registry, c, api, key=c["id"]) for c in registry.contacts]
-        controls += [ft.Divider(), ContactForm(registry, api)]
+        controls += [ft.Divider(), ContactForm(registry, api, key="contact-form")]
     elif section == "recipients":
         for recipient in registry.recipients:
             guardians = ", ".join(
@@ -297,7 +306,7 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
                 for d in registry.decisions_of(recipient["id"])
             ]
             controls.append(ft.Card(content=ft.Container(ft.Column(lines, spacing=4), padding=12)))
-        controls += [ft.Divider(), RecipientForm(registry, api)]
+        controls += [ft.Divider(), RecipientForm(registry, api, key="recipient-form")]
     else:
         for recipient in registry.recipients:
             for decision in registry.decisions_of(recipient["id"]):
@@ -307,5 +316,5 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
                         subtitle=ft.Text(decision_text(registry, decision)),
                     )
                 )
-        controls += [ft.Divider(), DecisionForm(registry, api)]
+        controls += [ft.Divider(), DecisionForm(registry, api, key="decision-form")]
     return office_screen("Registrering", controls)
