@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,14 +18,39 @@ class Changes:
     rows: list[Any] = field(default_factory=list)
     usage: dict[str, DecisionRow] = field(default_factory=dict)
     tombstones: list[tuple[str, str, str]] = field(default_factory=list)
+    seq: int | None = None
+    now: datetime | None = None
+
+    def reserve(self, db: Session) -> None:
+        """On SQLite, take the sequence number now, so touched rows are written once.
+
+        The transaction already holds SQLite's write lock (BEGIN IMMEDIATE), so
+        taking the number early serializes nothing more; a row touched before
+        it is flushed then goes out with its `seq` in the same INSERT or
+        UPDATE instead of a second UPDATE at `stamp`. PostgreSQL keeps taking
+        it last: there the number's row lock serializes commits.
+        """
+        if self.seq is None and db.get_bind().dialect.name == "sqlite":
+            self.seq = next_seq(db)
+            self.now = utcnow()
+
+    def _mark(self, row: Any) -> None:
+        if self.seq is not None:
+            row.seq = self.seq
+            if hasattr(row, "updated_at"):
+                row.updated_at = self.now
 
     def touch(self, *rows: Any) -> None:
         """Rows a device may need to pull again."""
         self.rows.extend(rows)
+        for row in rows:
+            self._mark(row)
 
     def touch_usage(self, decision: DecisionRow) -> None:
         """A decision whose usage moved (an entry on it changed)."""
         self.usage[decision.id] = decision
+        if self.seq is not None:
+            decision.usage_seq = self.seq
 
     def tombstone(self, *, contact_id: str, kind: str, object_id: str) -> None:
         """Something a contact's device should drop."""
@@ -32,10 +58,12 @@ class Changes:
 
     def stamp(self, db: Session) -> int | None:
         """Give every touched row this transaction's sequence number (taken last)."""
-        if not (self.rows or self.usage or self.tombstones):
+        if self.seq is not None:
+            seq, now = self.seq, self.now
+        elif not (self.rows or self.usage or self.tombstones):
             return None
-        seq = next_seq(db)
-        now = utcnow()
+        else:
+            seq, now = next_seq(db), utcnow()
         for row in self.rows:
             row.seq = seq
             if hasattr(row, "updated_at"):

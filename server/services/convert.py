@@ -55,9 +55,44 @@ def decision_model(row: DecisionRow, contact_ids: list[str]) -> Decision:
     )
 
 
-def decision_models(db: Session, rows: Iterable[DecisionRow]) -> dict[str, Decision]:
+class AssignmentCache:
+    """The contacts of decisions, remembered for one push by the decision's `seq`.
+
+    Every change of a decision's contacts touches the decision (a new `seq`),
+    and the rows handed in were just read under lock, so a remembered list
+    is used only while it is still the current one.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[int, list[str]]] = {}
+
+    def lookup(self, row: DecisionRow) -> list[str] | None:
+        known = self._known.get(row.id)
+        return list(known[1]) if known is not None and known[0] == row.seq else None
+
+    def remember(self, row: DecisionRow, contact_ids: list[str]) -> None:
+        self._known[row.id] = (row.seq, list(contact_ids))
+
+
+def decision_models(
+    db: Session, rows: Iterable[DecisionRow], cache: AssignmentCache | None = None
+) -> dict[str, Decision]:
     rows = list(rows)
-    contacts = contact_ids_of(db, (row.id for row in rows))
+    contacts: dict[str, list[str]] = {}
+    missing = []
+    for row in rows:
+        known = cache.lookup(row) if cache is not None else None
+        if known is None:
+            missing.append(row.id)
+        else:
+            contacts[row.id] = known
+    if missing:
+        read = contact_ids_of(db, missing)
+        for row in rows:
+            if row.id in missing:
+                contacts[row.id] = read.get(row.id, [])
+                if cache is not None:
+                    cache.remember(row, contacts[row.id])
     return {row.id: decision_model(row, contacts.get(row.id, [])) for row in rows}
 
 

@@ -21,7 +21,7 @@ from server.schemas import entry_data_fields
 from server.services import timesheets
 from server.services.changes import Changes
 from server.services.common import Actor, audit
-from server.services.convert import decision_models, stored_entry
+from server.services.convert import AssignmentCache, decision_models, stored_entry
 from server.services.flags import entry_findings, raise_flag, reconcile
 from server.services.locks import lock_decisions, reread_after_lock
 from server.tables import ContactRow, EntryDecision, EntryRow, FlagRow
@@ -86,8 +86,12 @@ def upsert_entry(
     data: EntryData,
     device_id: str | None,
     today: date | None = None,
+    assignments: AssignmentCache | None = None,
 ) -> Applied:
-    """Create or change the contact's entry `data.id`."""
+    """Create or change the contact's entry `data.id`.
+
+    `assignments`: decisions' contacts already read in this push (see AssignmentCache).
+    """
     contact_id = actor.contact_id
     if contact_id is None:
         raise ForbiddenError("Bare støttekontakter kan føre timer.")
@@ -98,7 +102,7 @@ def upsert_entry(
     if reread_after_lock(db):
         existing = db.get(EntryRow, data.id, populate_existing=True)
         _owner_check(existing, contact_id)
-    decisions = decision_models(db, locked.values())
+    decisions = decision_models(db, locked.values(), assignments)
     _refuse(
         entry_problems(
             data,
@@ -140,6 +144,8 @@ def upsert_entry(
     timesheets.refuse_locked([*before, *targets])
 
     changes = Changes()
+    changes.reserve(db)
+    brand_new = existing is None
     if existing is None:
         existing = EntryRow(id=data.id, contact_id=contact_id, **fields)
         db.add(existing)
@@ -148,8 +154,10 @@ def upsert_entry(
             setattr(existing, name, value)
     existing.deleted = False
     existing.device_id = device_id
-    db.execute(delete(EntryDecision).where(EntryDecision.entry_id == data.id))
-    db.flush()
+    changes.touch(existing)
+    if live:
+        # Only a live entry has index rows (deleting one removes them).
+        db.execute(delete(EntryDecision).where(EntryDecision.entry_id == data.id))
     db.flush()
     db.execute(
         insert(EntryDecision),
@@ -167,7 +175,12 @@ def upsert_entry(
     timesheets.relink(db, changes, entry=existing, keys=keys, before=before, known=targets)
 
     checked, findings = entry_findings(
-        db, entry_id=data.id, old=old, new=stored_entry(existing), decisions=decisions
+        db,
+        entry_id=data.id,
+        old=old,
+        new=stored_entry(existing),
+        decisions=decisions,
+        brand_new=brand_new,
     )
     found = reconcile(db, changes, checked=checked, findings=findings)
     politiattest = _politiattest(db, changes, contact_id)
@@ -175,7 +188,6 @@ def upsert_entry(
         found.append(politiattest)
     for decision in locked.values():
         changes.touch_usage(decision)
-    changes.touch(existing)
     changes.stamp(db)
     audit(db, actor, "upsert" if old else "create", "entry", data.id, device_id=device_id)
     return Applied(data.id, _collect_flags(changes, found))
@@ -202,8 +214,10 @@ def delete_entry(
     timesheets.refuse_locked(before)
     old = stored_entry(existing)
     changes = Changes()
+    changes.reserve(db)
     existing.deleted = True
     existing.device_id = device_id
+    changes.touch(existing)
     db.execute(delete(EntryDecision).where(EntryDecision.entry_id == entry_id))
     db.flush()
     timesheets.relink(db, changes, entry=existing, keys=[], before=before)
@@ -214,7 +228,6 @@ def delete_entry(
     found = reconcile(db, changes, checked=checked, findings=findings)
     for decision in locked.values():
         changes.touch_usage(decision)
-    changes.touch(existing)
     changes.stamp(db)
     audit(db, actor, "delete", "entry", entry_id, device_id=device_id)
     return Applied(entry_id, _collect_flags(changes, found))

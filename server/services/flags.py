@@ -148,8 +148,12 @@ def entry_findings(
     old: TimeEntry | None,
     new: TimeEntry | None,
     decisions: dict[str, Decision],
+    brand_new: bool = False,
 ) -> tuple[set[str], list[Finding]]:
-    """Every scope the change of one entry can affect, and what they yield now."""
+    """Every scope the change of one entry can affect, and what they yield now.
+
+    `brand_new`: no entry with this id was ever stored, so no flag can list it.
+    """
     checked: set[str] = set()
     findings: list[Finding] = []
     days_by_decision: dict[str, set[date]] = {}
@@ -171,13 +175,18 @@ def entry_findings(
     current = new or old
     owner = current.contact_id if current is not None else None
     named = sorted(days_by_decision)
-    for row in db.scalars(
-        select(FlagRow).where(
-            FlagRow.status == FlagStatus.open.value,
-            FlagRow.kind.in_([k.value for k in RULE_KINDS]),
-            FlagRow.decision_id.in_(named) | (FlagRow.contact_id == owner),
+    listing = (
+        ()
+        if brand_new
+        else db.scalars(
+            select(FlagRow).where(
+                FlagRow.status == FlagStatus.open.value,
+                FlagRow.kind.in_([k.value for k in RULE_KINDS]),
+                FlagRow.decision_id.in_(named) | (FlagRow.contact_id == owner),
+            )
         )
-    ):
+    )
+    for row in listing:
         if entry_id in row.entry_ids:
             checked.add(row.scope)
 

@@ -39,7 +39,7 @@ from server.schemas import (
 from server.services import timesheets
 from server.services.changes import Changes
 from server.services.common import Actor
-from server.services.convert import contact_ids_of, flag_public
+from server.services.convert import AssignmentCache, contact_ids_of, flag_public
 from server.services.entries import delete_entry, upsert_entry
 from server.services.office import decision_public, recipient_for_contact, usage_of
 from server.tables import (
@@ -69,12 +69,23 @@ def _parse(model: type[Any], data: dict[str, Any]) -> Any:
 
 
 def _dispatch(
-    db: Session, *, settings: Settings, actor: Actor, device_id: str, mutation: Mutation
+    db: Session,
+    *,
+    settings: Settings,
+    actor: Actor,
+    device_id: str,
+    mutation: Mutation,
+    assignments: AssignmentCache | None,
 ) -> list[FlagRow]:
     if mutation.type == "entry.upsert":
         entry = _parse(EntryData, mutation.data)
         return upsert_entry(
-            db, settings=settings, actor=actor, data=entry, device_id=device_id
+            db,
+            settings=settings,
+            actor=actor,
+            data=entry,
+            device_id=device_id,
+            assignments=assignments,
         ).flags
     if mutation.type == "entry.delete":
         target = _parse(EntryDelete, mutation.data)
@@ -139,9 +150,19 @@ def _reject(
 
 
 def apply_mutation(
-    db: Session, *, settings: Settings, actor: Actor, device_id: str, mutation: Mutation
+    db: Session,
+    *,
+    settings: Settings,
+    actor: Actor,
+    device_id: str,
+    mutation: Mutation,
+    assignments: AssignmentCache | None = None,
 ) -> MutationResult:
-    """Apply one mutation in its own transaction (retried on a lost race)."""
+    """Apply one mutation in its own transaction (retried on a lost race).
+
+    `assignments` carries decisions' contacts from one mutation of a push to
+    the next (checked against each decision's `seq`).
+    """
     for attempt in range(RETRIES):
         try:
             seen = _seen(db, actor, device_id, mutation)
@@ -150,7 +171,12 @@ def apply_mutation(
                 return seen
             try:
                 flags = _dispatch(
-                    db, settings=settings, actor=actor, device_id=device_id, mutation=mutation
+                    db,
+                    settings=settings,
+                    actor=actor,
+                    device_id=device_id,
+                    mutation=mutation,
+                    assignments=assignments,
                 )
             except DomainError as error:
                 db.rollback()
@@ -194,10 +220,16 @@ def apply_mutation(
 
 
 def push(db: Session, *, settings: Settings, actor: Actor, request: PushRequest) -> PushResponse:
+    assignments = AssignmentCache()
     return PushResponse(
         results=[
             apply_mutation(
-                db, settings=settings, actor=actor, device_id=request.device_id, mutation=mutation
+                db,
+                settings=settings,
+                actor=actor,
+                device_id=request.device_id,
+                mutation=mutation,
+                assignments=assignments,
             )
             for mutation in request.mutations
         ]
