@@ -211,6 +211,9 @@ class ArchiveEntry:
     minutes: int
     km: Decimal
     expenses: Decimal
+    # False for a session on the sheet that another batch pays: a group session
+    # waiting for the other sheets of its group, or one paid in an earlier batch.
+    in_batch: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +236,8 @@ class ArchiveSheet:
     entries: Sequence[ArchiveEntry]
     signature: ArchiveSignature | None
     approved_at: datetime | None = None
-    override_reason: str | None = None
+    # Whether, never why: the coordinator's free-text reason may name someone.
+    overridden: bool = False
     group_id: str | None = None
 
     @property
@@ -247,6 +251,10 @@ class ArchiveSheet:
     @property
     def expenses(self) -> Decimal:
         return sum((entry.expenses for entry in self.entries), Decimal(0))
+
+    @property
+    def paid(self) -> Sequence[ArchiveEntry]:
+        return [entry for entry in self.entries if entry.in_batch]
 
 
 SIGNER_ROLE_TEXT = {"recipient": "tjenestemottaker", "guardian": "foresatt/verge", "other": "annen"}
@@ -310,31 +318,7 @@ def pdf_bytes(
         pdf.cell(0, 6, f"Lønnsbunt: {batch_id}", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(3)
 
-        widths = (30, 22, 22, 30, 30, 40)
-        heads = ("Dato", "Fra", "Til", "Timer", "Km", "Utlegg")
-        pdf.set_font("helvetica", "B", 10)
-        for width, head in zip(widths, heads, strict=True):
-            pdf.cell(width, 7, head, border=1)
-        pdf.ln()
-        pdf.set_font("helvetica", "", 10)
-        for entry in sorted(sheet.entries, key=lambda e: (e.day, e.start)):
-            values = (
-                date_text(entry.day),
-                entry.start,
-                entry.end,
-                hours_text(entry.minutes),
-                decimal_text(entry.km, 1),
-                _kr(entry.expenses),
-            )
-            for width, value in zip(widths, values, strict=True):
-                pdf.cell(width, 6, value, border=1)
-            pdf.ln()
-        pdf.set_font("helvetica", "B", 10)
-        pdf.cell(74, 7, "Sum", border=1)
-        pdf.cell(30, 7, hours_text(sheet.minutes), border=1)
-        pdf.cell(30, 7, decimal_text(sheet.km, 1), border=1)
-        pdf.cell(40, 7, _kr(sheet.expenses), border=1)
-        pdf.ln(10)
+        _entry_table(pdf, sheet)
 
         pdf.set_font("helvetica", "", 10)
         if sheet.signature is None:
@@ -368,17 +352,69 @@ def pdf_bytes(
                 new_x="LMARGIN",
                 new_y="NEXT",
             )
-        if sheet.override_reason:
-            pdf.multi_cell(
-                0,
-                6,
-                f"Godkjent med overstyring: {sheet.override_reason}",
-                new_x="LMARGIN",
-                new_y="NEXT",
-            )
+        if sheet.overridden:
+            pdf.cell(0, 6, "Godkjent med overstyring.", new_x="LMARGIN", new_y="NEXT")
 
     _summary_page(pdf, lines, batch_id=batch_id)
     return bytes(pdf.output())
+
+
+NOT_IN_BATCH = "ikke med i denne bunten"
+_WIDTHS = (24, 14, 14, 24, 18, 28, 68)
+
+
+def _sum_row(pdf: Any, label: str, entries: Sequence[ArchiveEntry]) -> None:
+    minutes = sum(entry.minutes for entry in entries)
+    km = sum((entry.km for entry in entries), Decimal(0))
+    expenses = sum((entry.expenses for entry in entries), Decimal(0))
+    pdf.cell(sum(_WIDTHS[:3]), 7, label, border=1)
+    pdf.cell(_WIDTHS[3], 7, hours_text(minutes), border=1)
+    pdf.cell(_WIDTHS[4], 7, decimal_text(km, 1), border=1)
+    pdf.cell(_WIDTHS[5], 7, _kr(expenses), border=1)
+    pdf.cell(_WIDTHS[6], 7, "", border=1)
+    pdf.ln()
+
+
+def _entry_table(pdf: Any, sheet: ArchiveSheet) -> None:
+    """The whole signed sheet, since the signature covers all of it.
+
+    A sheet can list sessions another batch pays, so the sessions of this batch
+    are summed beside the sheet's sum: that is what the pay lines add up to.
+    """
+    heads = ("Dato", "Fra", "Til", "Timer", "Km", "Utlegg", "Merknad")
+    pdf.set_font("helvetica", "B", 10)
+    for width, head in zip(_WIDTHS, heads, strict=True):
+        pdf.cell(width, 7, head, border=1)
+    pdf.ln()
+    pdf.set_font("helvetica", "", 10)
+    for entry in sorted(sheet.entries, key=lambda e: (e.day, e.start)):
+        values = (
+            date_text(entry.day),
+            entry.start,
+            entry.end,
+            hours_text(entry.minutes),
+            decimal_text(entry.km, 1),
+            _kr(entry.expenses),
+            "" if entry.in_batch else NOT_IN_BATCH,
+        )
+        for width, value in zip(_WIDTHS, values, strict=True):
+            pdf.cell(width, 6, value, border=1)
+        pdf.ln()
+    pdf.set_font("helvetica", "B", 10)
+    _sum_row(pdf, "Sum timeliste", sheet.entries)
+    _sum_row(pdf, "Med i denne bunten", sheet.paid)
+    if len(sheet.paid) != len(sheet.entries):
+        pdf.set_font("helvetica", "", 8)
+        pdf.multi_cell(
+            0,
+            5,
+            "Økter med merknaden over står på den signerte timelisten, men betales i en "
+            "annen lønnsbunt (en gruppeøkt betales når alle timelistene i gruppen er "
+            "godkjent).",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+    pdf.ln(4)
 
 
 def _summary_page(pdf: Any, lines: Sequence[PayLine], *, batch_id: str) -> None:

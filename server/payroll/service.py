@@ -487,11 +487,15 @@ def _archive_sheets(db: Session, batch_id: str) -> list[exports.ArchiveSheet]:
     }
     entries_by_sheet: dict[str, list[exports.ArchiveEntry]] = defaultdict(list)
     query = (
-        select(TimesheetEntry.timesheet_id, EntryRow)
+        select(TimesheetEntry.timesheet_id, EntryRow, PayrollBatchEntry.entry_id)
         .join(EntryRow, EntryRow.id == TimesheetEntry.entry_id)
+        .outerjoin(
+            PayrollBatchEntry,
+            (PayrollBatchEntry.entry_id == EntryRow.id) & (PayrollBatchEntry.batch_id == batch_id),
+        )
         .where(TimesheetEntry.timesheet_id.in_([s.id for s in sheets]), EntryRow.deleted.is_(False))
     )
-    for sheet_id, entry in db.execute(query):
+    for sheet_id, entry, paid_here in db.execute(query):
         entries_by_sheet[sheet_id].append(
             exports.ArchiveEntry(
                 day=entry.date,
@@ -500,6 +504,7 @@ def _archive_sheets(db: Session, batch_id: str) -> list[exports.ArchiveSheet]:
                 minutes=entry.minutes,
                 km=entry.total_km,
                 expenses=entry.total_expenses,
+                in_batch=paid_here is not None,
             )
         )
     result = []
@@ -524,7 +529,7 @@ def _archive_sheets(db: Session, batch_id: str) -> list[exports.ArchiveSheet]:
                     ],
                 ),
                 approved_at=sheet.approved_at,
-                override_reason=sheet.override_reason,
+                overridden=bool(sheet.override_reason),
                 group_id=group_id,
             )
         )

@@ -422,3 +422,65 @@ def test_the_entry_key_refuses_a_second_payment_on_both_engines(
             service._record_paid(db.connection(), first.id, [entry])
     finally:
         engine.dispose()
+
+
+def test_pdf_prints_an_override_but_never_its_reason(
+    client: TestClient, payroll: dict[str, str], town: Municipality
+) -> None:
+    kari = town.contact("1001")
+    vedtak = town.decision(town.recipient("2025/123"), [kari])
+    entry = town.entry(kari, [vedtak], date(2026, 3, 2), minutes=60)
+    (sheet,) = town.sheets_of(entry)
+    # A free-text reason can name someone; it stays in the sheet and audit view.
+    town.approve(sheet, override="Signert på papir av Ola Nordmann")
+    batch = make_batch(client, payroll)
+    reader = PdfReader(io.BytesIO(download(client, payroll, batch["id"], "pdf")))
+    text_all = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Godkjent med overstyring" in text_all
+    for secret in ("Ola", "Nordmann", "papir"):
+        assert secret not in text_all, secret
+
+
+def test_pdf_marks_sheet_entries_left_for_a_later_batch(
+    client: TestClient, payroll: dict[str, str], town: Municipality
+) -> None:
+    kari = town.contact("1001")
+    a = town.decision(town.recipient("2025/1"), [kari], group_id="G-1")
+    b = town.decision(town.recipient("2025/2"), [kari], group_id="G-1")
+    group = town.entry(kari, [a, b], date(2026, 3, 10), minutes=60, km="12.0")
+    town.entry(kari, [a], date(2026, 3, 11), minutes=30)
+    sheet_a, sheet_b = town.sheets_of(group)
+    town.sign(sheet_a)
+    town.approve(sheet_a)
+    first = make_batch(client, payroll)
+    assert first["entry_count"] == 1  # the group session waits for sheet b
+
+    content = download(client, payroll, first["id"], "pdf")
+    reader = PdfReader(io.BytesIO(content))
+    sheet_text = reader.pages[0].extract_text()
+    # The whole signed sheet is printed: both sessions, 1 h 30 min in all ...
+    assert "10.03.2026" in sheet_text
+    assert "11.03.2026" in sheet_text
+    assert "1 t 30 min" in sheet_text
+    # ... the group session marked as not paid here, and the batch's part summed.
+    marked = [line for line in sheet_text.splitlines() if "ikke med i denne bunten" in line]
+    assert len(marked) == 1
+    assert "10.03.2026" in marked[0]
+    paid = [line for line in sheet_text.splitlines() if line.startswith("Med i denne bunten")]
+    assert len(paid) == 1
+    assert "30 min" in paid[0]
+    assert "1 t 30 min" not in paid[0]
+    assert "12,0" not in paid[0]
+    assert download(client, payroll, first["id"], "pdf") == content
+
+    town.sign(sheet_b)
+    town.approve(sheet_b)
+    second = make_batch(client, payroll)
+    later = "\n".join(
+        page.extract_text()
+        for page in PdfReader(io.BytesIO(download(client, payroll, second["id"], "pdf"))).pages
+    )
+    # Sheet a again: now its own session (paid in the first batch) is the marked one.
+    assert later.count("ikke med i denne bunten") == 1
+    # The first batch's file is unchanged by the second batch.
+    assert download(client, payroll, first["id"], "pdf") == content

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import zipfile
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -162,7 +163,7 @@ def _sheet(signed=True):
         ],
         signature=signature if signed else None,
         approved_at=datetime(2026, 2, 1, 8, 0, tzinfo=UTC),
-        override_reason=None if signed else "Signert på papir, arkivert i saken.",
+        overridden=not signed,
     )
 
 
@@ -187,3 +188,23 @@ def test_pdf_bytes_do_not_depend_on_the_clock(lines):
     first = pdf_bytes([_sheet()], lines, batch_id="b1", created_at=CREATED)
     assert first == pdf_bytes([_sheet()], lines, batch_id="b1", created_at=CREATED)
     assert b"D:20260203091542" in first
+
+
+def test_pdf_marks_entries_another_batch_pays_and_sums_this_batchs_part(lines):
+    sheet = _sheet()
+    waiting = ArchiveEntry(
+        date(2026, 1, 14), "12:00", "14:00", 120, Decimal("5.0"), Decimal(0), in_batch=False
+    )
+    sheet = replace(sheet, entries=[*sheet.entries, waiting])
+
+    text = (
+        PdfReader(io.BytesIO(pdf_bytes([sheet], lines, batch_id="b1", created_at=CREATED)))
+        .pages[0]
+        .extract_text()
+    )
+    rows = text.splitlines()
+    assert [row for row in rows if "ikke med i denne bunten" in row] == [
+        next(row for row in rows if row.startswith("14.01.2026"))
+    ]
+    assert any(row.startswith("Sum timeliste 6 t 10 min 28,4") for row in rows), rows
+    assert any(row.startswith("Med i denne bunten 4 t 10 min 23,4") for row in rows), rows
