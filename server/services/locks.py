@@ -12,10 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server.tables import DecisionRow
+
+# Built once: every entry change runs it.
+_READ = (
+    select(DecisionRow)
+    .where(DecisionRow.id.in_(bindparam("ids", expanding=True)))
+    .order_by(DecisionRow.id)
+    .execution_options(populate_existing=True)
+)
+_LOCK = _READ.with_for_update()
 
 
 def lock_decisions(db: Session, decision_ids: Iterable[str]) -> dict[str, DecisionRow]:
@@ -23,15 +32,8 @@ def lock_decisions(db: Session, decision_ids: Iterable[str]) -> dict[str, Decisi
     ids = sorted(set(decision_ids))
     if not ids:
         return {}
-    stmt = (
-        select(DecisionRow)
-        .where(DecisionRow.id.in_(ids))
-        .order_by(DecisionRow.id)
-        .execution_options(populate_existing=True)
-    )
-    if db.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return {row.id: row for row in db.scalars(stmt)}
+    stmt = _LOCK if db.get_bind().dialect.name == "postgresql" else _READ
+    return {row.id: row for row in db.scalars(stmt, {"ids": ids})}
 
 
 def reread_after_lock(db: Session) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date
 from decimal import Decimal
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -55,14 +55,16 @@ def pay_period(settings: Settings, day: date) -> str:
     return pay_period_of(day, settings.pay_cutoff_day)
 
 
+_FIND = select(TimesheetRow).where(
+    TimesheetRow.contact_id == bindparam("contact_id"),
+    TimesheetRow.decision_id == bindparam("decision_id"),
+    TimesheetRow.period == bindparam("period"),
+)
+
+
 def find(db: Session, *, contact_id: str, decision_id: str, period: str) -> TimesheetRow | None:
-    return db.scalar(
-        select(TimesheetRow).where(
-            TimesheetRow.contact_id == contact_id,
-            TimesheetRow.decision_id == decision_id,
-            TimesheetRow.period == period,
-        )
-    )
+    params = {"contact_id": contact_id, "decision_id": decision_id, "period": period}
+    return db.scalar(_FIND, params)
 
 
 def get_or_create(
@@ -157,22 +159,26 @@ def fresh_hashes(db: Session, rows: Iterable[TimesheetRow]) -> None:
         set_committed_value(row, "content_hash", value)
 
 
+# Built once (it runs for every entry change); see flags._MINUTES_ON.
+_TOTALS = (
+    select(
+        func.count(EntryRow.id),
+        func.sum(EntryRow.minutes),
+        func.sum(EntryRow.total_km),
+        func.sum(EntryRow.total_expenses),
+    )
+    .join(TimesheetEntry, TimesheetEntry.entry_id == EntryRow.id)
+    .where(TimesheetEntry.timesheet_id == bindparam("timesheet_id"))
+)
+
+
 def refresh(db: Session, changes: Changes, row: TimesheetRow, *, entry_id: str) -> None:
     """Recompute totals (and mark the hash stale) after `entry_id` changed on the sheet.
 
     A signed sheet loses its signature and reopens with `changed_after_signing`;
     a rejected one reopens, since a correction is what rejection asked for.
     """
-    count, minutes, km, expenses = db.execute(
-        select(
-            func.count(EntryRow.id),
-            func.sum(EntryRow.minutes),
-            func.sum(EntryRow.total_km),
-            func.sum(EntryRow.total_expenses),
-        )
-        .join(TimesheetEntry, TimesheetEntry.entry_id == EntryRow.id)
-        .where(TimesheetEntry.timesheet_id == row.id)
-    ).one()
+    count, minutes, km, expenses = db.execute(_TOTALS, {"timesheet_id": row.id}).one()
     if not count and row.status == TimesheetStatus.open.value:
         has_signatures = db.scalar(
             select(func.count())
