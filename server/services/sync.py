@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from models.messages import validation_problems
 from models.rules import Problem
-from models.schemas import EntryData, FlagKind, SignatureCreate
+from models.schemas import EntryData, FlagKind, FlagPublic, SignatureCreate
 from server.config import Settings
 from server.db import utcnow
 from server.errors import DomainError, InvalidError
@@ -123,6 +123,42 @@ def _seen(db: Session, actor: Actor, device_id: str, mutation: Mutation) -> Muta
     return MutationResult(mutation_id=mutation.mutation_id, status="duplicate")
 
 
+# What a contact reads of a flag that also concerns someone else's entries:
+# the other contact's times are theirs (the coordinator sees the full text).
+_SHARED_DETAIL = {
+    FlagKind.double_coverage.value: (
+        "En annen støttekontakt har ført tid som overlapper med denne økten på samme "
+        "vedtak. Koordinator følger det opp."
+    ),
+}
+
+
+def flags_for_contact(db: Session, contact_id: str, rows: list[FlagRow]) -> list[FlagPublic]:
+    """Flags as a contact may see them: only their own entries, no one else's times."""
+    listed = sorted({entry_id for row in rows for entry_id in row.entry_ids})
+    own: set[str] = set()
+    if listed:
+        own = set(
+            db.scalars(
+                select(EntryRow.id).where(
+                    EntryRow.id.in_(listed), EntryRow.contact_id == contact_id
+                )
+            )
+        )
+    result = []
+    for row in rows:
+        public = flag_public(row)
+        if any(entry_id not in own for entry_id in row.entry_ids):
+            public = public.model_copy(
+                update={
+                    "entry_ids": [e for e in row.entry_ids if e in own],
+                    "detail": _SHARED_DETAIL.get(row.kind, row.detail),
+                }
+            )
+        result.append(public)
+    return result
+
+
 UNSTORABLE = Problem(
     "data",
     "Endringen inneholder tegn eller verdier som ikke kan lagres. Rett opp og lagre på nytt.",
@@ -197,7 +233,11 @@ def apply_mutation(
                     created_at=utcnow(),
                 )
             )
-            visible = [flag_public(flag) for flag in flags if flag.kind != FlagKind.feedback.value]
+            visible = flags_for_contact(
+                db,
+                actor.contact_id or "",
+                [flag for flag in flags if flag.kind != FlagKind.feedback.value],
+            )
             db.commit()
             return MutationResult(mutation_id=mutation.mutation_id, status="applied", flags=visible)
         except DataError as error:
@@ -354,7 +394,7 @@ def pull(
             timesheets.entry_public(row, with_notes=True) for row in entry_rows if not row.deleted
         ],
         timesheets=timesheets.summaries(db, sheet_rows),
-        flags=[flag_public(row) for row in flag_rows],
+        flags=flags_for_contact(db, contact_id, flag_rows),
         usage=[usage_of(db, row, contacts.get(row.id, [])) for row in usage_rows],
         deleted=Deleted(
             entries=[row.id for row in entry_rows if row.deleted],

@@ -210,3 +210,30 @@ def test_shortening_the_vedtak_resolves_overuse_of_periods_it_no_longer_covers(
     assert open_kinds == ["outside_decision"]
     [resolved] = _flags(world, status="resolved", kind="overuse")
     assert resolved["resolution_note"] == "Løst automatisk: vedtaket er endret."
+
+
+def test_a_contact_sees_no_other_contacts_entries_or_times_in_flags(
+    world: World, client: TestClient
+) -> None:
+    other_id, other = world.add_contact()
+    client.patch(
+        f"/api/v1/decisions/{world.decision_id}",
+        json={"contact_ids": [world.contact_id, other_id]},
+        headers=world.coordinator,
+    )
+    mine = world.upsert(start="10:00", end="12:00")
+    theirs = world.upsert(headers=other, start="11:07", end="12:00")
+    [pushed] = theirs["flags"]
+    assert pushed["entry_ids"] == [theirs["entry"]["id"]]
+    for headers, own, foreign in (
+        (world.contact, mine, theirs),
+        (other, theirs, mine),
+    ):
+        [flag] = [f for f in world.pull(headers=headers)["flags"] if f["status"] == "open"]
+        assert flag["kind"] == "double_coverage"
+        assert flag["entry_ids"] == [own["entry"]["id"]]
+        assert foreign["entry"]["id"] not in str(flag)
+        assert "11:07" not in flag["detail"]
+    [office_view] = _flags(world, kind="double_coverage", status="open")
+    assert "11:07" in office_view["detail"]
+    assert len(office_view["entry_ids"]) == 2
