@@ -243,11 +243,13 @@ class EntryDelete(BaseModel):
 
 class Deleted(Out):
     """Ids the device should drop: deleted entries, decisions no longer assigned,
-    timesheets that no longer exist."""
+    timesheets that no longer exist, recipients the contact no longer serves."""
 
     entries: list[str] = Field(default_factory=list)
     decisions: list[str] = Field(default_factory=list)
     timesheets: list[str] = Field(default_factory=list)
+    # Recipients of unassigned decisions whom no other assigned decision names.
+    recipients: list[str] = Field(default_factory=list)
 
 
 class PullResponse(Out):

@@ -381,6 +381,20 @@ def pull(
         )
     )
     visible_decisions = set(db.scalars(assigned))
+    unassigned = sorted(
+        {
+            t.object_id
+            for t in tombstones
+            if t.kind == "decision" and t.object_id not in visible_decisions
+        }
+    )
+    gone_recipients: list[str] = []
+    if unassigned:
+        still_served = set(db.scalars(assigned_recipients))
+        gone_recipients = sorted(
+            set(db.scalars(select(DecisionRow.recipient_id).where(DecisionRow.id.in_(unassigned))))
+            - still_served
+        )
     timesheets.fresh_hashes(db, sheet_rows)
     db.commit()
     return PullResponse(
@@ -398,13 +412,8 @@ def pull(
         usage=[usage_of(db, row, contacts.get(row.id, [])) for row in usage_rows],
         deleted=Deleted(
             entries=[row.id for row in entry_rows if row.deleted],
-            decisions=sorted(
-                {
-                    t.object_id
-                    for t in tombstones
-                    if t.kind == "decision" and t.object_id not in visible_decisions
-                }
-            ),
+            decisions=unassigned,
             timesheets=sorted({t.object_id for t in tombstones if t.kind == "timesheet"}),
+            recipients=gone_recipients,
         ),
     )

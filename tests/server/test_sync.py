@@ -358,3 +358,27 @@ def test_a_mutation_id_out_of_range_is_a_422_not_a_500(world: World, mutation_id
     response = world.client.post("/api/v1/sync/push", json=envelope, headers=world.contact)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_unassignment_drops_the_recipient_unless_another_vedtak_names_them(
+    world: World,
+) -> None:
+    from tests.factories import recipient_payload
+
+    second = world.post("/api/v1/recipients", recipient_payload(), world.coordinator)["id"]
+    kept = world.add_decision(recipient_id=second)
+    also = world.add_decision(recipient_id=second)
+    cursor = world.pull()["cursor"]
+    other_id, _ = world.add_contact()
+    for decision_id in (world.decision_id, kept):
+        response = world.client.patch(
+            f"/api/v1/decisions/{decision_id}",
+            json={"contact_ids": [other_id]},
+            headers=world.coordinator,
+        )
+        assert response.status_code == 200, response.text
+    after = world.pull(cursor)
+    assert sorted(after["deleted"]["decisions"]) == sorted([world.decision_id, kept])
+    # The first recipient is no longer served; the second still is (through `also`).
+    assert after["deleted"]["recipients"] == [world.recipient_id]
+    assert [d["id"] for d in world.pull()["decisions"]] == [also]
