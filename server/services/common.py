@@ -34,13 +34,17 @@ def next_seq(db: Session) -> int:
     Call it once per transaction, as late as convenient: it serializes commits,
     which is what keeps pull cursors gap-free.
     """
-    value = db.execute(
-        update(ChangeSequence)
-        .where(ChangeSequence.id == 1)
-        .values(value=ChangeSequence.value + 1)
-        .returning(ChangeSequence.value)
-    ).scalar_one()
-    return int(value)
+    return int(db.execute(_NEXT_SEQ).scalar_one())
+
+
+# Built once: every change runs these.
+_NEXT_SEQ = (
+    update(ChangeSequence)
+    .where(ChangeSequence.id == 1)
+    .values(value=ChangeSequence.value + 1)
+    .returning(ChangeSequence.value)
+)
+_AUDIT = insert(AuditEvent)
 
 
 def audit(
@@ -54,15 +58,16 @@ def audit(
     """Append an audit event. `detail` holds ids and field names, never names of people."""
     # A plain INSERT: the event is never read back in the same transaction.
     db.execute(
-        insert(AuditEvent).values(
-            at=utcnow(),
-            user_id=actor.user_id if actor else None,
-            role=actor.role.value if actor else None,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            detail=detail,
-        )
+        _AUDIT,
+        {
+            "at": utcnow(),
+            "user_id": actor.user_id if actor else None,
+            "role": actor.role.value if actor else None,
+            "action": action,
+            "object_type": object_type,
+            "object_id": object_id,
+            "detail": detail,
+        },
     )
 
 

@@ -159,6 +159,8 @@ def flags_for_contact(db: Session, contact_id: str, rows: list[FlagRow]) -> list
     return result
 
 
+_RECEIPT = insert(DeviceMutation)
+
 UNSTORABLE = Problem(
     "data",
     "Endringen inneholder tegn eller verdier som ikke kan lagres. Rett opp og lagre på nytt.",
@@ -224,14 +226,15 @@ def apply_mutation(
                     problems=error.problems or [Problem("data", error.detail)],
                 )
             db.execute(
-                insert(DeviceMutation).values(
-                    user_id=actor.user_id,
-                    device_id=device_id,
-                    mutation_id=mutation.mutation_id,
-                    type=mutation.type,
-                    status="applied",
-                    created_at=utcnow(),
-                )
+                _RECEIPT,
+                {
+                    "user_id": actor.user_id,
+                    "device_id": device_id,
+                    "mutation_id": mutation.mutation_id,
+                    "type": mutation.type,
+                    "status": "applied",
+                    "created_at": utcnow(),
+                },
             )
             visible = flags_for_contact(
                 db,
