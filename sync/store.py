@@ -1005,7 +1005,9 @@ class DeviceStore:
                 for period in item.get("periods", ())
             }
         deleted = payload.get("deleted") or {}
-        for name in ("decisions", "timesheets"):
+        # A recipient the contact no longer serves leaves the phone with its
+        # display name and case number: least data on the device.
+        for name in ("decisions", "recipients", "timesheets"):
             table = self._table(data, name)
             for gone in deleted.get(name) or ():
                 table.pop(str(gone), None)

@@ -352,3 +352,18 @@ def test_a_store_restored_from_a_backup_never_reuses_a_mutation_id(tmp_path: Pat
         store.save_entry(make_entry(), today=TODAY)
         newest = store.outbox()[-1].mutation_id
     assert newest > max(issued)
+
+
+def test_a_recipient_no_longer_served_leaves_the_phone(tmp_path: Path) -> None:
+    with seeded_store(tmp_path / "s.json") as store:
+        assert set(store.recipients()) == {"r1"}
+        store.apply_pull(
+            pull_payload(
+                cursor=2,
+                decisions=[],
+                recipients=[],
+                deleted={"entries": [], "decisions": ["d1"], "recipients": ["r1"]},
+            )
+        )
+        assert store.recipients() == {}
+        assert store.decisions() == []
