@@ -42,6 +42,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "not_valid_today": ("Vedtaket gjelder ikke i dag", "The decision is not valid today"),
     "group": ("gruppe", "group"),
     "log_session": ("Før økt", "Log session"),
+    "log_session_for": ("Før økt for {name}", "Log session for {name}"),
     "new_session": ("Ny økt", "New session"),
     "recent": ("Siste økter", "Recent sessions"),
     "no_entries": ("Ingen økter ført ennå.", "No sessions logged yet."),

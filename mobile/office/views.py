@@ -18,7 +18,7 @@ from mobile.office.dashboard import DashboardView
 from mobile.office.flags import FlagQueueView
 from mobile.office.payroll import PayrollView, PaySettingsView
 from mobile.office.registry import RegistryView
-from mobile.views.common import TOUCH, go, placeholder, screen
+from mobile.views.common import TOUCH, go, icon_button, placeholder, screen
 
 ROLE_TEXT = {"coordinator": "Koordinator", "payroll": "Lønn", "admin": "Administrator"}
 
@@ -81,9 +81,7 @@ def OfficeHome() -> ft.View:  # noqa: N802 - components are named like classes
             ft.Text(ROLE_TEXT.get(session.role, session.role), size=15),
             *tiles,
         ],
-        actions=[
-            ft.IconButton(ft.Icons.SETTINGS, tooltip="Innstillinger", on_click=go("/innstillinger"))
-        ],
+        actions=[icon_button(ft.Icons.SETTINGS, "Innstillinger", go("/innstillinger"))],
     )
 
 

@@ -36,6 +36,20 @@ def go(route: str) -> Callable[..., Any]:
     return handler
 
 
+def icon_button(
+    icon: ft.IconData, label: str, on_click: Callable[..., Any] | None, **kw: Any
+) -> ft.IconButton:
+    """An icon-only button with an accessible name.
+
+    Flutter puts a tooltip on a wrapper node, so the button itself is nameless
+    to a screen reader; the icon's semantics label names the button node. The
+    tooltip stays for mouse users.
+    """
+    return ft.IconButton(
+        ft.Icon(icon, semantics_label=label), tooltip=label, on_click=on_click, **kw
+    )
+
+
 def screen(
     title: str,
     controls: Sequence[ft.Control],
@@ -47,13 +61,7 @@ def screen(
 ) -> ft.View:
     """A phone screen: an app bar with the title, then a scrolling column."""
     leading = (
-        ft.IconButton(
-            ft.Icons.ARROW_BACK,
-            tooltip=tr("back", lang),
-            on_click=go(back),
-        )
-        if back is not None
-        else None
+        icon_button(ft.Icons.ARROW_BACK, tr("back", lang), go(back)) if back is not None else None
     )
     return ft.View(
         route=ft.use_view_path() or "/",

@@ -12,7 +12,16 @@ from mobile import fmt
 from mobile.context import use_app, use_controller
 from mobile.i18n import ACTIVITY_CATALOGUE, EXPENSE_CATEGORIES, tr
 from mobile.state import EntryDraft, ExpenseDraft, Target, TripDraft, targets, typed, yesterday
-from mobile.views.common import TOUCH, big_button, chip, error_text, placeholder, screen, use_ready
+from mobile.views.common import (
+    TOUCH,
+    big_button,
+    chip,
+    error_text,
+    icon_button,
+    placeholder,
+    screen,
+    use_ready,
+)
 
 
 def _setter(obj: Any, name: str) -> Callable[[ft.Event[ft.TextField]], None]:
@@ -396,10 +405,10 @@ def TripRow(trip: TripDraft, index: int, draft: EntryDraft, lang: str, locked: b
                             expand=True,
                             disabled=locked,
                         ),
-                        ft.IconButton(
+                        icon_button(
                             ft.Icons.CLOSE,
-                            tooltip=tr("remove_trip", lang, n=number),
-                            on_click=lambda: draft.remove_trip(index),
+                            tr("remove_trip", lang, n=number),
+                            lambda: draft.remove_trip(index),
                             disabled=locked,
                         ),
                     ],
@@ -455,10 +464,10 @@ def ExpenseRow(
                             expand=True,
                             disabled=locked,
                         ),
-                        ft.IconButton(
+                        icon_button(
                             ft.Icons.CLOSE,
-                            tooltip=tr("remove_expense", lang, n=number),
-                            on_click=lambda: draft.remove_expense(index),
+                            tr("remove_expense", lang, n=number),
+                            lambda: draft.remove_expense(index),
                             disabled=locked,
                         ),
                     ],

@@ -8,7 +8,7 @@ import flet as ft
 from mobile.context import use_app
 from mobile.i18n import tr
 from mobile.state import PersonCard, entry_summary, person_cards
-from mobile.views.common import METER_COLORS, TOUCH, SyncChip, go, screen
+from mobile.views.common import METER_COLORS, TOUCH, SyncChip, go, icon_button, screen
 from sync.store import EntryState, LocalEntry
 
 STATE_ICONS = {
@@ -68,19 +68,26 @@ def person_card(card: PersonCard, lang: str) -> ft.Control:
     lines.append(
         ft.Row(
             [
+                # Short visible words; the accessible name says whose card it is,
+                # since a screen reader lists every card's buttons together. (A
+                # tooltip would not name the button, and it leaks into the card.)
                 ft.FilledTonalButton(
-                    tr("log_session", lang),
+                    ft.Text(
+                        tr("log_session", lang),
+                        semantics_label=tr("log_session_for", lang, name=card.name),
+                    ),
                     icon=ft.Icons.ADD,
                     on_click=go(f"/okt/for/{target_slug('d:' + card.decision_id)}"),
                     height=TOUCH - 4,
-                    tooltip=f"{tr('log_session', lang)}: {card.name}",
                 ),
                 ft.TextButton(
-                    tr("timesheet", lang),
+                    ft.Text(
+                        tr("timesheet", lang),
+                        semantics_label=tr("open_month", lang, name=card.name),
+                    ),
                     icon=ft.Icons.CALENDAR_MONTH,
                     on_click=go(f"/person/{card.decision_id}"),
                     height=TOUCH - 4,
-                    tooltip=tr("open_month", lang, name=card.name),
                 ),
             ],
             wrap=True,
@@ -144,15 +151,13 @@ def HomeView() -> ft.View:
         lang=lang,
         actions=[
             SyncChip(),
-            ft.IconButton(
+            icon_button(
                 ft.Icons.MAIL_OUTLINE if not count else ft.Icons.MARK_EMAIL_UNREAD,
-                tooltip=messages_label,
-                on_click=go("/meldinger"),
+                messages_label,
+                go("/meldinger"),
                 badge=str(count) if count else None,
             ),
-            ft.IconButton(
-                ft.Icons.SETTINGS, tooltip=tr("settings", lang), on_click=go("/innstillinger")
-            ),
+            icon_button(ft.Icons.SETTINGS, tr("settings", lang), go("/innstillinger")),
         ],
         fab=ft.FloatingActionButton(
             content=tr("new_session", lang),

@@ -9,7 +9,15 @@ from mobile import fmt
 from mobile.context import use_app
 from mobile.i18n import activity_label, tr
 from mobile.state import MonthSheet, current_period, month_sheet, shift_period
-from mobile.views.common import TOUCH, big_button, go, placeholder, screen, use_ready
+from mobile.views.common import (
+    TOUCH,
+    big_button,
+    go,
+    icon_button,
+    placeholder,
+    screen,
+    use_ready,
+)
 from models.schemas import TimesheetStatus
 
 STATUS_KEYS = {
@@ -74,10 +82,10 @@ def MonthView() -> ft.View:
     controls: list[ft.Control] = [
         ft.Row(
             [
-                ft.IconButton(
+                icon_button(
                     ft.Icons.CHEVRON_LEFT,
-                    tooltip=tr("prev_month", lang),
-                    on_click=go(f"/person/{decision_id}/maaned/{shift_period(period, -1)}"),
+                    tr("prev_month", lang),
+                    go(f"/person/{decision_id}/maaned/{shift_period(period, -1)}"),
                     icon_size=30,
                 ),
                 ft.Text(
@@ -87,10 +95,10 @@ def MonthView() -> ft.View:
                     expand=True,
                     text_align=ft.TextAlign.CENTER,
                 ),
-                ft.IconButton(
+                icon_button(
                     ft.Icons.CHEVRON_RIGHT,
-                    tooltip=tr("next_month", lang),
-                    on_click=go(f"/person/{decision_id}/maaned/{shift_period(period, 1)}"),
+                    tr("next_month", lang),
+                    go(f"/person/{decision_id}/maaned/{shift_period(period, 1)}"),
                     icon_size=30,
                 ),
             ]

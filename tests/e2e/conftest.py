@@ -246,10 +246,12 @@ class Phone:
         assert box.input_value() == value, f"{label!r} holds {box.input_value()!r}"
 
     def click(self, label: str, exact: bool = True) -> None:
-        """Tap a button by its name; icon buttons carry their name (tooltip) as a label."""
-        button = (
-            self.button(label, exact=exact).or_(self.page.get_by_label(label, exact=exact)).first
-        )
+        """Tap a button by its role and accessible name, as a screen reader finds it.
+
+        No fallback to a tooltip or a wrapper's label: a button that cannot be
+        found this way is nameless to a screen reader, and that is a bug.
+        """
+        button = self.button(label, exact=exact).first
         button.wait_for(timeout=STEP_TIMEOUT_MS)
         button.click()
 

@@ -140,7 +140,7 @@ def test_sign_a_month_locks_the_sheet_and_reaches_the_server(
     phone.login(seeded.username)
     log_session(phone, "Ola N.", "10:00", "12:00")
     phone.wait_text("sendt")
-    phone.click("Timeliste")
+    phone.click("Timeliste for Ola N.")
     phone.wait_text("La mottaker signere")
     phone.wait_text(r"Timer: 2 t")
     phone.screenshot("10-month")
@@ -230,7 +230,7 @@ def test_small_phone_360x640_shows_every_control(phone: Phone, live_server: Live
     phone.login(seeded.username)
     phone.wait_text("Synkronisert")
     for label in ("Synkronisert", "Meldinger", "Innstillinger", "Ny økt"):
-        box = phone.element(label).bounding_box()
+        box = phone.button(label).bounding_box()
         assert box is not None, label
         assert box["x"] >= 0
         assert box["x"] + box["width"] <= 360, label
@@ -239,3 +239,39 @@ def test_small_phone_360x640_shows_every_control(phone: Phone, live_server: Live
     phone.click("Ny økt")
     phone.wait_text("Hvem gjaldt økten")
     phone.screenshot("19-entry-360x640")
+
+
+def test_every_button_has_a_name_a_screen_reader_can_say(
+    phone: Phone, live_server: LiveServer
+) -> None:
+    seeded = seed(
+        live_server, people={"Ola Nordmann": ("10", "month"), "Per Hansen": ("2", "week")}
+    )
+    phone.open()
+    phone.login(seeded.username)
+    phone.wait_text("Synkronisert")
+    # Icon-only buttons are named by their label, not only by a tooltip.
+    for name in ("Meldinger", "Innstillinger", "Ny økt"):
+        assert phone.button(name).count() == 1, name
+    # Each card's buttons say whose card they are (the painted words stay short).
+    for person in ("Ola N.", "Per H."):
+        for name in (f"Før økt for {person}", f"Timeliste for {person}"):
+            assert phone.button(name).count() == 1, name
+    assert phone.button("Før økt").count() == 0
+    assert phone.button("Timeliste").count() == 0
+    assert phone.page.get_by_role("button", name="", exact=True).count() == 0
+
+    phone.click("Timeliste for Per H.")
+    phone.wait_text("Timeliste: Per H.")
+    for name in ("Tilbake", "Forrige måned", "Neste måned"):
+        assert phone.button(name).count() == 1, name
+    phone.click("Tilbake")
+    phone.click("Ny økt")
+    phone.wait_text("Hvem gjaldt økten")
+    phone.click("Legg til kjøring")
+    phone.click("Legg til utlegg")
+    for name in ("Fjern kjøring 1", "Fjern utlegg 1"):
+        phone.button(name).wait_for()
+    assert phone.page.get_by_role("button", name="", exact=True).count() == 0
+    phone.click("Fjern kjøring 1")
+    phone.wait_for(lambda: phone.button("Fjern kjøring 1").count() == 0, "the trip removed")

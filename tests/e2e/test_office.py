@@ -215,8 +215,8 @@ def test_coordinator_approves_one_sheet_and_rejects_another(
         sign_in(contact, seeded.username)
         contact.wait_text("Mine tjenestemottakere")
         # The rejected sheet is a message: the envelope counts it once the app has synced.
-        # The envelope is an icon button whose tooltip carries its name.
-        envelope = contact.page.locator('[aria-label="Meldinger (1)"]').first
+        # The envelope is an icon button named by its label, with the count.
+        envelope = contact.button("Meldinger (1)").first
         try:
             envelope.wait_for(timeout=40_000)
         except Exception:
