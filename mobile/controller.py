@@ -92,6 +92,7 @@ class Controller:
         self.device: Device | None = None
         self._unsubscribe: list[Callable[[], None]] = []
         self._browser_key: str | None = None
+        self._login_form: LoginForm | None = None
         self.token: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -134,7 +135,15 @@ class Controller:
         return data_folder(self._browser_key)
 
     def login_form(self) -> LoginForm:
-        return LoginForm(server_url=self.default_server)
+        """The session's one sign-in form.
+
+        Typing is recorded without a re-render, so a form made afresh when the
+        sign-in screen is mounted again would be empty while the fields still
+        show what was typed. Keeping one form per session keeps the two equal.
+        """
+        if self._login_form is None:
+            self._login_form = LoginForm(server_url=self.default_server)
+        return self._login_form
 
     async def login(self, form: LoginForm) -> bool:
         """Sign in with the form; on failure `form.error` says why in plain words."""

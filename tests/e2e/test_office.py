@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -304,7 +305,8 @@ def test_coordinator_registers_a_contact_and_sees_flags_and_usage(
     tap(phone, "Registrering")
     phone.wait_text("Ny støttekontakt")
     phone.wait_text(r"ansattnr\.")  # the list has loaded: the form will not move under us
-    n = os.getpid()
+    # Unique per attempt: a retried test must not meet its own earlier contact.
+    n = f"{os.getpid()}{time.monotonic_ns() % 100_000}"
     # Name last: on a loaded machine Flutter has been seen to deliver a burst
     # of keys to the field focused before, so the first field is typed again.
     for label, value in (
