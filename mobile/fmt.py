@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from models.clock import OSLO
-from models.text import MONTHS
+from models.text import MONTHS, hours_text
 from models.text import date_text as nb_date_text
 from models.text import period_text as nb_period_text
 
@@ -56,8 +56,10 @@ def hours(minutes: int, lang: str = "nb") -> str:
 
 def duration(minutes: int, lang: str = "nb") -> str:
     """A session's length as the paper timesheet writes it: '2 t 30 min' (en: '2 h 30 min')."""
+    if lang == "nb":
+        return hours_text(abs(minutes))  # the wording models/ gives flags and the server
     whole, rest = divmod(abs(minutes), 60)
-    unit = "t" if lang == "nb" else "h"
+    unit = "h"
     if whole and rest:
         return f"{whole} {unit} {rest} min"
     if whole:

@@ -22,17 +22,11 @@ from mobile.office.state import (
     override_reasons,
     sheet_totals,
 )
-from mobile.views.common import TOUCH, placeholder
+from mobile.views.common import TOUCH, ink, placeholder, stroke_shapes
 
 PAD_WIDTH = 320
 PAD_HEIGHT = 150
-INK = ft.Paint(
-    color=ft.Colors.BLUE_900,
-    stroke_width=2.5,
-    style=ft.PaintingStyle.STROKE,
-    stroke_cap=ft.StrokeCap.ROUND,
-    stroke_join=ft.StrokeJoin.ROUND,
-)
+INK = ink(2.5)
 STATUS_FILTERS = (
     ("signed", "Signert, venter"),
     ("open", "Ikke signert"),
@@ -52,16 +46,11 @@ def signature_shapes(strokes: list[list[dict[str, float]]]) -> list[cv.Shape]:
     span_x = max(max(x for x, _ in points) - low_x, 1.0)
     span_y = max(max(y for _, y in points) - low_y, 1.0)
     scale = min((PAD_WIDTH - 20) / span_x, (PAD_HEIGHT - 20) / span_y)
-    shapes: list[cv.Shape] = []
-    for stroke in strokes:
-        scaled = [(10 + (p["x"] - low_x) * scale, 10 + (p["y"] - low_y) * scale) for p in stroke]
-        if len(scaled) == 1:
-            shapes.append(cv.Circle(scaled[0][0], scaled[0][1], 1.5, paint=INK))
-            continue
-        elements: list[Any] = [cv.Path.MoveTo(*scaled[0])]
-        elements += [cv.Path.LineTo(x, y) for x, y in scaled[1:]]
-        shapes.append(cv.Path(elements, paint=INK))
-    return shapes
+    scaled = [
+        [(10 + (p["x"] - low_x) * scale, 10 + (p["y"] - low_y) * scale) for p in stroke]
+        for stroke in strokes
+    ]
+    return stroke_shapes(scaled, INK)
 
 
 @ft.component

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import flet as ft
+import flet.canvas as cv
 
 from mobile.context import use_app, use_controller
 from mobile.i18n import tr
@@ -192,3 +193,33 @@ __all__ = [
     "use_controller",
     "use_ready",
 ]
+
+
+def ink(width: float) -> ft.Paint:
+    """The pen a signature is drawn (and shown again) with."""
+    return ft.Paint(
+        color=ft.Colors.BLUE_900,
+        stroke_width=width,
+        style=ft.PaintingStyle.STROKE,
+        stroke_cap=ft.StrokeCap.ROUND,
+        stroke_join=ft.StrokeJoin.ROUND,
+    )
+
+
+def stroke_shapes(strokes: list[list[tuple[float, float]]], paint: ft.Paint) -> list[cv.Shape]:
+    """Canvas shapes for signature strokes: a dot for a tap, a path for a drag.
+
+    One drawing routine for the signing pad and the office's view of the
+    signature, so the coordinator sees the strokes as the signer drew them.
+    """
+    shapes: list[cv.Shape] = []
+    for stroke in strokes:
+        if not stroke:
+            continue
+        if len(stroke) == 1:
+            shapes.append(cv.Circle(stroke[0][0], stroke[0][1], 1.5, paint=paint))
+            continue
+        elements: list[Any] = [cv.Path.MoveTo(*stroke[0])]
+        elements += [cv.Path.LineTo(x, y) for x, y in stroke[1:]]
+        shapes.append(cv.Path(elements, paint=paint))
+    return shapes

@@ -32,20 +32,16 @@ from mobile.views.common import (
     chip,
     error_text,
     go,
+    ink,
     placeholder,
     screen,
+    stroke_shapes,
     use_ready,
 )
 
 BIG = 20
 PAD_HEIGHT = 200
-INK = ft.Paint(
-    color=ft.Colors.BLUE_900,
-    stroke_width=3,
-    style=ft.PaintingStyle.STROKE,
-    stroke_cap=ft.StrokeCap.ROUND,
-    stroke_join=ft.StrokeJoin.ROUND,
-)
+INK = ink(3)
 
 
 @ft.component
@@ -60,15 +56,7 @@ def SignaturePad(pad: StrokePad, label: str, clear_label: str, error: str | None
         if e.local_position is not None:
             pad.extend_stroke(e.local_position.x, e.local_position.y)
 
-    shapes: list[cv.Shape] = []
-    for stroke in pad.strokes:
-        if len(stroke) == 1:
-            x, y = stroke[0]
-            shapes.append(cv.Circle(x, y, 1.5, paint=INK))
-            continue
-        elements: list[Any] = [cv.Path.MoveTo(stroke[0][0], stroke[0][1])]
-        elements += [cv.Path.LineTo(x, y) for x, y in stroke[1:]]
-        shapes.append(cv.Path(elements, paint=INK))
+    shapes = stroke_shapes([list(stroke) for stroke in pad.strokes], INK)
     return ft.Column(
         [
             ft.Semantics(
