@@ -30,8 +30,11 @@ def test_store_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
         f"{interrupted} kills landed mid-write"
     )
     # The kills must have hit something: saves returned, and some writes were cut short.
-    assert confirmed > ROUNDS
+    # How many saves fit before a kill depends on how busy the machine is, so the
+    # check asks only that both happened, never for a rate.
+    assert confirmed > 0
     assert len(expected) > 0
+    assert interrupted > 0
 
 
 @pytest.mark.slow
