@@ -9,7 +9,17 @@ import flet as ft
 import flet.canvas as cv
 
 from mobile import fmt
-from mobile.office.common import busy, heading, link, message, office_screen, use_api
+from mobile.office.api import OfficeApi
+from mobile.office.common import (
+    busy,
+    empty,
+    heading,
+    link,
+    message,
+    office_screen,
+    use_api,
+    use_load,
+)
 from mobile.office.state import (
     FLAG_KIND_TEXT,
     SIGNER_ROLE_TEXT,
@@ -58,11 +68,7 @@ def ApprovalListView() -> ft.View:  # noqa: N802 - components are named like cla
     session, api = use_api()
     desk, _ = ft.use_state(ApprovalDesk)
 
-    async def load() -> None:
-        if api is not None:
-            await desk.load(api)
-
-    ft.use_effect(load, [])
+    use_load(api, desk.load)
     if session is None or api is None:
         return placeholder()
 
@@ -90,8 +96,8 @@ def ApprovalListView() -> ft.View:  # noqa: N802 - components are named like cla
                 on_click=_opener(sheet["id"]),
             )
         )
-    if not rows and not desk.loading:
-        rows.append(ft.Text("Ingen timelister her.", size=16))
+    if not rows:
+        rows.append(empty(desk, "Ingen timelister her."))
     return office_screen(
         "Godkjenning",
         [
@@ -115,7 +121,7 @@ def ApprovalListView() -> ft.View:  # noqa: N802 - components are named like cla
                 ],
                 wrap=True,
             ),
-            busy(desk.loading),
+            busy(desk.loading, desk.loaded or bool(desk.error)),
             message(desk.error, error=True),
             *rows,
         ],
@@ -137,18 +143,17 @@ def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like clas
     timesheet_id = params.get("timesheet_id", "")
     form, _ = ft.use_state(lambda: {"note": "", "override_reason": "", "reason": ""})
 
-    async def load() -> None:
-        if api is not None:
-            await desk.open(api, timesheet_id)
+    async def load(client: OfficeApi) -> None:
+        await desk.open(client, timesheet_id)
 
-    ft.use_effect(load, [timesheet_id])
+    use_load(api, load, timesheet_id)
     if session is None or api is None:
         return placeholder()
     detail = desk.detail
     if detail is None:
         return office_screen(
             "Timeliste",
-            [busy(desk.loading), message(desk.error, error=True)],
+            [busy(desk.loading, bool(desk.error)), message(desk.error, error=True)],
             back="/kontor/godkjenning",
         )
 

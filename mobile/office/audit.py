@@ -7,7 +7,14 @@ from datetime import datetime
 import flet as ft
 
 from mobile import fmt
-from mobile.office.common import busy, heading, message, office_screen, use_api
+from mobile.office.common import (
+    busy,
+    heading,
+    message,
+    office_screen,
+    use_api,
+    use_load,
+)
 from mobile.office.state import OBJECT_TEXT, AuditLog, audit_text
 from mobile.views.common import placeholder
 
@@ -25,11 +32,7 @@ def AuditView() -> ft.View:  # noqa: N802 - components are named like classes
     session, api = use_api()
     log, _ = ft.use_state(AuditLog)
 
-    async def load() -> None:
-        if api is not None:
-            await log.load(api)
-
-    ft.use_effect(load, [])
+    use_load(api, log.load)
     if session is None or api is None:
         return placeholder()
 
@@ -62,7 +65,7 @@ def AuditView() -> ft.View:  # noqa: N802 - components are named like classes
                 on_select=choose,
                 width=260,
             ),
-            busy(log.loading),
+            busy(log.loading, log.loaded or bool(log.error)),
             message(log.error, error=True),
             *rows,
         ],

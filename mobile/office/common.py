@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 import flet as ft
@@ -30,6 +30,25 @@ def use_api() -> tuple[OfficeSession | None, OfficeApi | None]:
 
     ft.on_unmounted(close)
     return session, api
+
+
+def use_load(
+    api: OfficeApi | None,
+    load: Callable[[OfficeApi], Awaitable[None]],
+    *extra: Any,
+) -> None:
+    """Load the screen's data as soon as there is a signed-in client, and again if it changes.
+
+    Opened as the first page (a bookmark), a screen renders before the app has
+    restored the sign-in: an effect run only on mount would find no client and
+    never load, and the screen would show its empty state as if it were true.
+    """
+
+    async def run() -> None:
+        if api is not None:
+            await load(api)
+
+    ft.use_effect(run, [api, *extra])
 
 
 def office_screen(title: str, controls: Sequence[ft.Control], *, back: str = HOME) -> ft.View:
@@ -111,5 +130,18 @@ def link(text: str, route: str) -> ft.Control:
     return ft.TextButton(text, on_click=go(route), height=TOUCH - 8)
 
 
-def busy(loading: bool) -> ft.Control:
+def busy(loading: bool, loaded: bool = True) -> ft.Control:
+    """A progress bar while loading; before the first load has ended, also words saying so."""
+    if not loaded:
+        return ft.Row(
+            [ft.ProgressRing(width=20, height=20), ft.Text("Henter data fra serveren …", size=15)],
+            spacing=10,
+        )
     return ft.ProgressBar() if loading else ft.Container(height=4)
+
+
+def empty(desk: Any, text: str) -> ft.Control:
+    """The empty state, shown only when a load has ended without an error: never a guess."""
+    if desk.loaded and not desk.loading and not desk.error:
+        return ft.Text(text, size=16)
+    return ft.Container(height=0)

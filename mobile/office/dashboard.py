@@ -8,7 +8,14 @@ from typing import Any
 import flet as ft
 import flet_charts as fch
 
-from mobile.office.common import busy, heading, message, office_screen, use_api
+from mobile.office.common import (
+    busy,
+    heading,
+    message,
+    office_screen,
+    use_api,
+    use_load,
+)
 from mobile.office.state import Dashboard, chart_periods, overuse_rows, underuse_rows
 from mobile.views.common import placeholder
 from models.clock import today_in_oslo
@@ -77,11 +84,7 @@ def DashboardView() -> ft.View:  # noqa: N802 - components are named like classe
     session, api = use_api()
     board, _ = ft.use_state(Dashboard)
 
-    async def load() -> None:
-        if api is not None:
-            await board.load(api)
-
-    ft.use_effect(load, [])
+    use_load(api, board.load)
     if session is None or api is None:
         return placeholder()
     today = today_in_oslo()
@@ -94,7 +97,7 @@ def DashboardView() -> ft.View:  # noqa: N802 - components are named like classe
 
     controls: list[ft.Control] = [
         heading("Forbruk mot vedtak"),
-        busy(board.loading),
+        busy(board.loading, board.loaded or bool(board.error)),
         message(board.error, error=True),
         ft.Dropdown(
             label="Vedtak",

@@ -6,7 +6,16 @@ from typing import Any
 
 import flet as ft
 
-from mobile.office.common import busy, heading, link, message, office_screen, use_api
+from mobile.office.common import (
+    busy,
+    empty,
+    heading,
+    link,
+    message,
+    office_screen,
+    use_api,
+    use_load,
+)
 from mobile.office.state import FLAG_KIND_TEXT, FlagQueue
 from mobile.views.common import TOUCH, placeholder
 
@@ -88,11 +97,7 @@ def FlagQueueView() -> ft.View:  # noqa: N802 - components are named like classe
     session, api = use_api()
     queue, _ = ft.use_state(FlagQueue)
 
-    async def load() -> None:
-        if api is not None:
-            await queue.load(api)
-
-    ft.use_effect(load, [])
+    use_load(api, queue.load)
     if session is None or api is None:
         return placeholder()
 
@@ -113,13 +118,13 @@ def FlagQueueView() -> ft.View:  # noqa: N802 - components are named like classe
             on_change=regroup,
         ),
         ft.Checkbox(label="Vis også løste", value=queue.show_resolved, on_change=toggle_resolved),
-        busy(queue.loading),
+        busy(queue.loading, queue.loaded or bool(queue.error)),
         message(queue.error, error=True),
         message(queue.notice),
     ]
     groups = queue.groups()
-    if not groups and not queue.loading:
-        controls.append(ft.Text("Ingen åpne avvik. Alt ser bra ut.", size=16))
+    if not groups:
+        controls.append(empty(queue, "Ingen åpne avvik. Alt ser bra ut."))
     for title, flags in groups:
         controls.append(ft.Text(f"{title} ({len(flags)})", size=18, weight=ft.FontWeight.W_600))
         controls += [FlagCard(queue, flag, api, key=flag["id"]) for flag in flags]

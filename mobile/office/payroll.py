@@ -7,7 +7,17 @@ from typing import Any
 
 import flet as ft
 
-from mobile.office.common import busy, heading, link, message, office_screen, use_api
+from mobile.office.api import OfficeApi
+from mobile.office.common import (
+    busy,
+    empty,
+    heading,
+    link,
+    message,
+    office_screen,
+    use_api,
+    use_load,
+)
 from mobile.office.state import EXPORT_FORMATS, PayrollDesk, batch_text
 from mobile.views.common import TOUCH, placeholder
 
@@ -24,11 +34,7 @@ def PayrollView() -> ft.View:  # noqa: N802 - components are named like classes
     session, api = use_api()
     desk, _ = ft.use_state(PayrollDesk)
 
-    async def load() -> None:
-        if api is not None:
-            await desk.load(api)
-
-    ft.use_effect(load, [])
+    use_load(api, desk.load)
     if session is None or api is None:
         return placeholder()
 
@@ -68,12 +74,12 @@ def PayrollView() -> ft.View:  # noqa: N802 - components are named like classes
             ],
             wrap=True,
         ),
-        busy(desk.loading),
+        busy(desk.loading, desk.loaded or bool(desk.error)),
         message(desk.error, error=True),
         message(desk.notice),
     ]
-    if not desk.batches and not desk.loading:
-        controls.append(ft.Text("Ingen lønnsbunter ennå."))
+    if not desk.batches:
+        controls.append(empty(desk, "Ingen lønnsbunter ennå."))
     for batch in desk.batches:
         controls.append(
             ft.Card(
@@ -180,13 +186,12 @@ def PaySettingsView() -> ft.View:  # noqa: N802 - components are named like clas
     desk, _ = ft.use_state(PayrollDesk)
     form, set_form = ft.use_state(dict)
 
-    async def load() -> None:
-        if api is not None:
-            await desk.load_settings(api)
-            if desk.settings:
-                set_form(settings_form(desk.settings))
+    async def load(client: OfficeApi) -> None:
+        await desk.load_settings(client)
+        if desk.settings:
+            set_form(settings_form(desk.settings))
 
-    ft.use_effect(load, [])
+    use_load(api, load)
     if session is None or api is None:
         return placeholder()
 

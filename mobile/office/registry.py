@@ -8,7 +8,18 @@ from typing import Any
 import flet as ft
 
 from mobile import fmt
-from mobile.office.common import busy, choice, field, heading, message, office_screen, use_api
+from mobile.office.api import OfficeApi
+from mobile.office.common import (
+    busy,
+    choice,
+    empty,
+    field,
+    heading,
+    message,
+    office_screen,
+    use_api,
+    use_load,
+)
 from mobile.office.state import (
     CONTRACT_TEXT,
     KIND_TEXT,
@@ -248,11 +259,10 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
     section, set_section = ft.use_state("contacts")
     coordinator = session is not None and session.role == "coordinator"
 
-    async def load() -> None:
-        if api is not None:
-            await registry.load(api, with_recipients=coordinator)
+    async def load(client: OfficeApi) -> None:
+        await registry.load(client, with_recipients=coordinator)
 
-    ft.use_effect(load, [])
+    use_load(api, load, coordinator)
     if session is None or api is None:
         return placeholder()
 
@@ -274,7 +284,7 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
             prefix_icon=ft.Icons.SEARCH,
             on_submit=search,
         ),
-        busy(registry.loading),
+        busy(registry.loading, registry.loaded or bool(registry.error)),
         message(registry.error, error=True),
         message(registry.notice),
     ]
@@ -286,6 +296,8 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
                     f"{missing} støttekontakt(er) mangler politiattest.", color=ft.Colors.RED_700
                 )
             )
+        if not registry.contacts:
+            controls.append(empty(registry, "Ingen støttekontakter funnet."))
         controls += [ContactRow(registry, c, api, key=c["id"]) for c in registry.contacts]
         controls += [ft.Divider(), ContactForm(registry, api, key="contact-form")]
     elif section == "recipients":

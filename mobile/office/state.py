@@ -140,6 +140,7 @@ class FlagQueue:
     group_by: str = "kind"  # kind | decision | contact
     show_resolved: bool = False
     loading: bool = False
+    loaded: bool = False  # a load has ended well: only then is an empty list true
     error: str | None = None
     notice: str | None = None
 
@@ -151,6 +152,7 @@ class FlagQueue:
             self.flags = await api.flags(status=status)
             self.sheets = await api.timesheets()
             self.error = None
+            self.loaded = True
         except ApiError as error:
             self.error = _message(error)
         finally:
@@ -276,6 +278,7 @@ class ApprovalDesk:
     period: str = ""
     detail: Json | None = None
     loading: bool = False
+    loaded: bool = False  # a load has ended well: only then is an empty list true
     error: str | None = None
     notice: str | None = None
     field_errors: dict[str, str] = field(default_factory=dict)
@@ -286,6 +289,7 @@ class ApprovalDesk:
             self.names = await load_names(api)
             self.sheets = await api.timesheets(status=self.status, period=self.period)
             self.error = None
+            self.loaded = True
         except ApiError as error:
             self.error = _message(error)
         finally:
@@ -456,6 +460,7 @@ class Registry:
     decisions: list[Json] = field(default_factory=list)
     query: str = ""
     loading: bool = False
+    loaded: bool = False  # a load has ended well: only then is an empty list true
     error: str | None = None
     notice: str | None = None
     field_errors: dict[str, str] = field(default_factory=dict)
@@ -469,6 +474,7 @@ class Registry:
                 self.recipients = await api.recipients(q)
                 self.decisions = await api.decisions()
             self.error = None
+            self.loaded = True
         except ApiError as error:
             self.error = _message(error)
         finally:
@@ -606,6 +612,7 @@ class Dashboard:
     usage: dict[str, Json] = field(default_factory=dict)
     selected: str = ""
     loading: bool = False
+    loaded: bool = False  # a load has ended well: only then is an empty list true
     error: str | None = None
 
     async def load(self, api: OfficeApi) -> None:
@@ -619,6 +626,7 @@ class Dashboard:
             if self.selected not in usage:
                 self.selected = next(iter(sorted(usage, key=self.names.person)), "")
             self.error = None
+            self.loaded = True
         except ApiError as error:
             self.error = _message(error)
         finally:
@@ -655,6 +663,7 @@ class PayrollDesk:
     batches: list[Json] = field(default_factory=list)
     period: str = ""
     loading: bool = False
+    loaded: bool = False  # a load has ended well: only then is an empty list true
     error: str | None = None
     notice: str | None = None
     file_name: str = ""
@@ -666,6 +675,7 @@ class PayrollDesk:
         try:
             self.batches = await api.batches()
             self.error = None
+            self.loaded = True
         except ApiError as error:
             self.error = _message(error)
         finally:
@@ -787,6 +797,7 @@ class AuditLog:
     events: list[Json] = field(default_factory=list)
     object_type: str = ""
     loading: bool = False
+    loaded: bool = False  # a load has ended well: only then is an empty list true
     error: str | None = None
 
     async def load(self, api: OfficeApi) -> None:
@@ -805,6 +816,7 @@ class AuditLog:
                 after = int(page[-1]["id"])
             self.events = list(reversed(kept))
             self.error = None
+            self.loaded = True
         except ApiError as error:
             self.error = _message(error)
         finally:

@@ -1,0 +1,102 @@
+"""The office opened straight at a screen: a bookmark, a link in an e-mail.
+
+Each screen must show that it is loading, then the data — never an empty
+state ("Ingen åpne avvik", "Ingen timelister her.") before the data has come.
+The coordinator signs in once (stay signed in), then each screen is opened as
+the first page of a new tab, which starts the app afresh.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Phone, seed
+from tests.e2e.test_office import ContactDevice, sign_in
+from tests.support.live_server import LiveServer
+
+pytestmark = pytest.mark.e2e
+
+EMPTY_STATES = re.compile(r"Ingen åpne avvik|Ingen timelister her|Ingen støttekontakter")
+
+
+def watch_until(phone: Phone, wanted: str, timeout_ms: int = 30_000) -> list[str]:
+    """Read the screen until `wanted` shows; every distinct screen text seen on the way."""
+    seen: list[str] = []
+    regex = re.compile(wanted)
+
+    def check() -> bool:
+        shown = phone.text()
+        if not seen or seen[-1] != shown:
+            seen.append(shown)
+        return bool(regex.search(shown))
+
+    try:
+        phone.wait_for(check, repr(wanted), timeout_ms=timeout_ms)
+    except AssertionError:
+        raise AssertionError(
+            f"never saw {wanted!r}; the screens were:\n" + "\n---\n".join(seen)
+        ) from None
+    return seen
+
+
+def open_fresh(browser_context: Any, base_url: str, path: str) -> Phone:
+    """A new tab in the same browser (its stay-signed-in preferences), opened at `path`."""
+    tab = Phone(browser_context.new_page(), base_url)
+    tab.open(path)
+    return tab
+
+
+def test_office_deep_links_load_before_they_say_empty(
+    live_server: LiveServer, phone: Phone
+) -> None:
+    # An open flag (3 h on a 2 h vedtak) and a signed sheet waiting for approval.
+    seeded = seed(live_server, people={"Dina Dyplenke": ("2", "month")})
+    device = ContactDevice(live_server, seeded)
+    decision_id = seeded.decisions["Dina Dyplenke"]
+    device.log(decision_id, "10:00", "13:00")
+    device.sign(decision_id)
+
+    phone.open()
+    sign_in(phone, "koord")
+    phone.wait_text("Godkjenning")
+    context = phone.page.context
+    phone.page.close()
+
+    checks: list[tuple[str, str, Callable[[str], bool]]] = [
+        ("/kontor/avvik", r"Overforbruk", lambda s: "Dina Dyplenke" in s),
+        ("/kontor/godkjenning", r"Dina Dyplenke", lambda s: "Signert" in s),
+        ("/kontor/registrering", r"Kontakt \d+", lambda s: True),
+    ]
+    for path, wanted, also in checks:
+        tab = open_fresh(context, phone.base_url, path)
+        seen = watch_until(tab, wanted)
+        empty = [s for s in seen if EMPTY_STATES.search(s)]
+        assert not empty, f"{path} said it was empty before its data came:\n{empty[0]}"
+        assert also(seen[-1]), seen[-1]
+        tab.screenshot("office-first-page-" + path.rsplit("/", 1)[-1])
+        tab.page.set_viewport_size({"width": 1366, "height": 900})
+        tab.page.wait_for_timeout(1000)  # only for the picture: Flutter lays out anew
+        tab.screenshot("office-first-page-wide-" + path.rsplit("/", 1)[-1])
+        tab.page.close()
+
+
+def test_office_first_page_says_so_when_the_server_cannot_be_reached(
+    live_server: LiveServer, phone: Phone
+) -> None:
+    phone.open()
+    sign_in(phone, "koord")
+    phone.wait_text("Godkjenning")
+    context = phone.page.context
+    phone.page.close()
+    live_server.stop()
+    try:
+        tab = open_fresh(context, phone.base_url, "/kontor/avvik")
+        seen = watch_until(tab, r"Kunne ikke hente|kontakt med (tjenesten|serveren)")
+        assert not [s for s in seen if EMPTY_STATES.search(s)], seen
+        tab.screenshot("office-first-page-offline")
+    finally:
+        live_server.start()
