@@ -7,6 +7,13 @@ the export writers; nothing here knows about tables or files.
 Rounding happens once per pay line, never per entry: a line's amount is its
 exact quantity times its rate, rounded half up to the øre. Hours are summed in
 whole minutes first, so 20 + 40 minutes pay exactly one hour.
+
+Pay codes follow the contact's contract type and the tax rules (SPEC §4 "Pay
+codes by contract type", "Km allowance split for tax"): an employee's hours go
+under a code the payroll system treats as holiday-pay basis, a contractor's
+under a fee code; the km allowance is paid as a tax-free line and a taxable
+line whose amounts add up to km × rate exactly; a passenger add-on, when set,
+is a tax-free line of its own.
 """
 
 from __future__ import annotations
@@ -54,9 +61,36 @@ def hourly_amount(minutes: int, rate: Decimal) -> Decimal:
 
 
 class PayKind(StrEnum):
+    """What a pay line pays; each kind a settings key has its own pay code.
+
+    The order is the order of lines in the files. `hours` and `km` are the
+    single hour and km lines of batches made before the split; frozen lines
+    keep them, new batches never make them.
+    """
+
+    employee_hours = "employee_hours"  # feriepengegrunnlag in the payroll system
+    contractor_fee = "contractor_fee"  # honorar, no holiday pay
     hours = "hours"
+    km_tax_free = "km_tax_free"
+    km_taxable = "km_taxable"  # reported as pay in the a-melding
     km = "km"
+    passenger = "passenger"  # tax-free add-on per km per passenger
     expenses = "expenses"
+
+
+LEGACY_KINDS = frozenset({PayKind.hours, PayKind.km})
+HOUR_KINDS = frozenset({PayKind.employee_hours, PayKind.contractor_fee, PayKind.hours})
+# The km driven is on the tax-free line (and on old single km lines); the
+# taxable line repeats the same km, so counting it too would double the total.
+KM_KINDS = frozenset({PayKind.km_tax_free, PayKind.km})
+SETTING_KINDS = tuple(kind for kind in PayKind if kind not in LEGACY_KINDS)
+
+
+class ContractType(StrEnum):
+    """Mirrors the contact's `contract_type`: it picks the hour pay code."""
+
+    contractor = "contractor"
+    employee = "employee"
 
 
 class ExpenseCoverMode(StrEnum):
@@ -113,12 +147,28 @@ def _default_km_rates() -> list[KmRate]:
     ]
 
 
+def _default_tax_free_km_rates() -> list[KmRate]:
+    # Skattefri del av bilgodtgjørelsen: kr 3,50 in 2025 and in 2026.
+    return [
+        KmRate(valid_from=date(2025, 1, 1), rate=Decimal("3.50")),
+        KmRate(valid_from=date(2026, 1, 1), rate=Decimal("3.50")),
+    ]
+
+
 def _default_pay_codes() -> dict[PayKind, PayCode]:
+    # Placeholders a municipality replaces with its own lønnsarter; the fee
+    # code keeps the old single hour code, since most contacts are contractors.
     return {
-        PayKind.hours: PayCode(code="1100"),
-        PayKind.km: PayCode(code="7100"),
+        PayKind.employee_hours: PayCode(code="1000"),
+        PayKind.contractor_fee: PayCode(code="1100"),
+        PayKind.km_tax_free: PayCode(code="7100"),
+        PayKind.km_taxable: PayCode(code="7110"),
+        PayKind.passenger: PayCode(code="7120"),
         PayKind.expenses: PayCode(code="7200"),
     }
+
+
+RateList = Annotated[list[KmRate], Field(max_length=50)]
 
 
 def _default_dimensions() -> list[str]:
@@ -136,6 +186,12 @@ class PaySettings(Schema):
     pay_codes: dict[PayKind, PayCode] = Field(default_factory=_default_pay_codes)
     default_hourly_rate: Nok = Decimal("250.00")
     km_rates: list[KmRate] = Field(default_factory=_default_km_rates, min_length=1, max_length=50)
+    # The tax-free part of the km rate, by date; the rest of the rate is taxable.
+    km_tax_free_rates: list[KmRate] = Field(
+        default_factory=_default_tax_free_km_rates, min_length=1, max_length=50
+    )
+    # Kr per km per passenger, by date; none (or 0) means the add-on is off.
+    passenger_rates: RateList = Field(default_factory=list)
     expense_cover: ExpenseCover = Field(default_factory=ExpenseCover)
     dimensions: list[DimensionText] = Field(
         default_factory=_default_dimensions, max_length=DIMENSIONS
@@ -143,13 +199,31 @@ class PaySettings(Schema):
 
     @model_validator(mode="after")
     def _coherent(self) -> PaySettings:
-        missing = [kind.value for kind in PayKind if kind not in self.pay_codes]
+        missing = [kind.value for kind in SETTING_KINDS if kind not in self.pay_codes]
         if missing:
             raise ValueError(f"Lønnsart mangler for: {', '.join(missing)}.")
-        days = [rate.valid_from for rate in self.km_rates]
-        if len(set(days)) != len(days):
-            raise ValueError("To kilometersatser gjelder fra samme dato.")
+        old = [kind.value for kind in LEGACY_KINDS if kind in self.pay_codes]
+        if old:
+            raise ValueError(
+                f"Lønnsarten {', '.join(sorted(old))} er erstattet: timer har egne lønnsarter "
+                "for ansatte og oppdragstakere, og kjøring en skattefri og en skattepliktig."
+            )
+        codes = [self.pay_codes[kind].code for kind in SETTING_KINDS]
+        if len(set(codes)) != len(codes):
+            # The payroll system tells holiday-pay basis and taxable pay apart
+            # by code alone, so a shared code would merge what must stay apart.
+            raise ValueError("Hver lønnsart kan bare brukes til én type linje.")
+        for name, rates in (
+            ("kilometersatser", self.km_rates),
+            ("skattefrie kilometersatser", self.km_tax_free_rates),
+            ("passasjertillegg", self.passenger_rates),
+        ):
+            days = [rate.valid_from for rate in rates]
+            if len(set(days)) != len(days):
+                raise ValueError(f"To {name} gjelder fra samme dato.")
         self.km_rates = sorted(self.km_rates, key=lambda rate: rate.valid_from)
+        self.km_tax_free_rates = sorted(self.km_tax_free_rates, key=lambda rate: rate.valid_from)
+        self.passenger_rates = sorted(self.passenger_rates, key=lambda rate: rate.valid_from)
         return self
 
 
@@ -162,15 +236,57 @@ class NoKmRateError(ValueError):
     """No km rate covers the date: paying a guess would be worse than stopping."""
 
 
-def km_rate_on(day: date, rates: Sequence[KmRate]) -> Decimal:
-    """The km rate in force on `day`: the latest one whose `valid_from` ≤ `day`."""
+def _rate_on(day: date, rates: Sequence[KmRate]) -> Decimal | None:
     found: Decimal | None = None
     for rate in sorted(rates, key=lambda r: r.valid_from):
         if rate.valid_from <= day:
             found = rate.rate
+    return found
+
+
+def km_rate_on(day: date, rates: Sequence[KmRate]) -> Decimal:
+    """The km rate in force on `day`: the latest one whose `valid_from` ≤ `day`."""
+    found = _rate_on(day, rates)
     if found is None:
         raise NoKmRateError(f"Ingen kilometersats gjelder {day:%d.%m.%Y}.")
     return found
+
+
+def tax_free_km_rate_on(day: date, settings: PaySettings) -> Decimal:
+    """The tax-free part of the km rate on `day`, never more than the rate itself.
+
+    When the municipality pays less than the tax-free limit, all of it is tax-free.
+    """
+    found = _rate_on(day, settings.km_tax_free_rates)
+    if found is None:
+        raise NoKmRateError(f"Ingen skattefri kilometersats gjelder {day:%d.%m.%Y}.")
+    return min(found, km_rate_on(day, settings.km_rates))
+
+
+def passenger_rate_on(day: date, settings: PaySettings) -> Decimal:
+    """The passenger add-on per km per passenger on `day`; 0 when none is set (off)."""
+    return _rate_on(day, settings.passenger_rates) or Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class KmSplit:
+    """One km amount split for tax: the parts add up to `total` exactly."""
+
+    total: Decimal
+    tax_free: Decimal
+    taxable: Decimal
+
+
+def split_km(km: Decimal, rate: Decimal, tax_free_rate: Decimal) -> KmSplit:
+    """Split km × rate into a tax-free and a taxable amount, to the øre.
+
+    The whole is rounded once and the tax-free part once; the taxable part is
+    what remains, so the two lines add up to km × rate whatever the rounding
+    (it may differ by an øre from km × the taxable rate on its own).
+    """
+    total = to_ore(km * rate)
+    tax_free = to_ore(km * min(tax_free_rate, rate))
+    return KmSplit(total=total, tax_free=tax_free, taxable=total - tax_free)
 
 
 # --- pay lines -----------------------------------------------------------------------
@@ -193,6 +309,9 @@ class PayItem:
     km: Decimal
     expenses: Decimal
     hourly_rate: Decimal
+    contract_type: ContractType = ContractType.contractor
+    # Σ km × passengers over the entry's trips, for the passenger add-on.
+    passenger_km: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,47 +402,70 @@ def pay_lines(
     `expenses_already_paid` maps (employee_no, period) to what earlier batches
     repaid; only the monthly cap needs it. Expense lines with nothing to pay
     are left out. A line's rate is part of its identity: a pay period that
-    spans New Year pays its km on two lines, one per rate.
+    spans a rate change pays its km on lines per rate (a tax-free and a
+    taxable line per km rate and tax-free rate in force).
     """
-    minutes: dict[tuple[str, str, str, Decimal], int] = defaultdict(int)
-    km: dict[tuple[str, str, str, Decimal], Decimal] = defaultdict(Decimal)
+    minutes: dict[tuple[str, str, str, ContractType, Decimal], int] = defaultdict(int)
+    km: dict[tuple[str, str, str, Decimal, Decimal], Decimal] = defaultdict(Decimal)
+    riders: dict[tuple[str, str, str, Decimal], Decimal] = defaultdict(Decimal)
     logged: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
-    km_rates: dict[date, Decimal] = {}  # a batch has many entries per day
+    day_rates: dict[date, tuple[Decimal, Decimal]] = {}  # a batch has many entries per day
     for item in items:
         key = (item.employee_no, item.case_no, item.period)
         if item.minutes:
-            minutes[(*key, item.hourly_rate)] += item.minutes
+            minutes[(*key, item.contract_type, item.hourly_rate)] += item.minutes
         if item.km:
-            rate = km_rates.get(item.day)
-            if rate is None:
-                rate = km_rates[item.day] = km_rate_on(item.day, settings.km_rates)
-            km[(*key, rate)] += item.km
+            rates = day_rates.get(item.day)
+            if rates is None:
+                rates = day_rates[item.day] = (
+                    km_rate_on(item.day, settings.km_rates),
+                    tax_free_km_rate_on(item.day, settings),
+                )
+            km[(*key, *rates)] += item.km
+        if item.passenger_km:
+            rider_rate = passenger_rate_on(item.day, settings)
+            if rider_rate:
+                riders[(*key, rider_rate)] += item.passenger_km
         if item.expenses:
             logged[key] += item.expenses
 
     lines: list[PayLine] = []
-    for (employee_no, case_no, period, rate), total in minutes.items():
+    for (employee_no, case_no, period, contract, rate), total in minutes.items():
         key = (employee_no, case_no, period)
+        kind = (
+            PayKind.employee_hours if contract is ContractType.employee else PayKind.contractor_fee
+        )
+        lines.append(
+            _line(settings, key, kind, hours_from_minutes(total), rate, hourly_amount(total, rate))
+        )
+    for (employee_no, case_no, period, rate, free_rate), distance in km.items():
+        key = (employee_no, case_no, period)
+        distance = distance.quantize(TENTH)
+        split = split_km(distance, rate, free_rate)
+        lines.append(_line(settings, key, PayKind.km_tax_free, distance, free_rate, split.tax_free))
+        if rate > free_rate:
+            lines.append(
+                _line(settings, key, PayKind.km_taxable, distance, rate - free_rate, split.taxable)
+            )
+    for (employee_no, case_no, period, rider_rate), distance in riders.items():
+        key = (employee_no, case_no, period)
+        distance = distance.quantize(TENTH)
         lines.append(
             _line(
                 settings,
                 key,
-                PayKind.hours,
-                hours_from_minutes(total),
-                rate,
-                hourly_amount(total, rate),
+                PayKind.passenger,
+                distance,
+                rider_rate,
+                to_ore(distance * rider_rate),
             )
         )
-    for (employee_no, case_no, period, rate), distance in km.items():
-        key = (employee_no, case_no, period)
-        distance = distance.quantize(TENTH)
-        lines.append(_line(settings, key, PayKind.km, distance, rate, to_ore(distance * rate)))
 
     cover = settings.expense_cover
     if cover.mode is ExpenseCoverMode.per_hour:
         assert cover.per_hour is not None  # the settings validator guarantees it
         hours_by_key: dict[tuple[str, str, str], int] = defaultdict(int)
-        for (employee_no, case_no, period, _rate), total in minutes.items():
+        for (employee_no, case_no, period, _contract, _rate), total in minutes.items():
             hours_by_key[(employee_no, case_no, period)] += total
         for key, total in hours_by_key.items():
             lines.append(
@@ -381,16 +523,17 @@ def totals(lines: Iterable[PayLine]) -> Totals:
     """Hours and km worked, expenses repaid, and the total amount of the lines.
 
     `expenses` is the amount repaid (what the expense lines pay), whatever
-    the cover rule; `hours` counts only hour lines.
+    the cover rule; `hours` counts only hour lines, `km` the km driven once
+    (not again for its taxable line or the passenger add-on).
     """
     hours = km = expenses = amount = Decimal(0)
     for line in lines:
         amount += line.amount
-        if line.kind is PayKind.hours:
+        if line.kind in HOUR_KINDS:
             hours += line.quantity
-        elif line.kind is PayKind.km:
+        elif line.kind in KM_KINDS:
             km += line.quantity
-        else:
+        elif line.kind is PayKind.expenses:
             expenses += line.amount
     return Totals(
         hours=to_ore(hours), km=km.quantize(TENTH), expenses=to_ore(expenses), amount=to_ore(amount)

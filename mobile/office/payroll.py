@@ -121,12 +121,21 @@ def PayrollView() -> ft.View:  # noqa: N802 - components are named like classes
     return office_screen("Lønn", controls)
 
 
+CODE_FIELDS = (
+    ("employee_hours", "Lønnsart for timer, ansatte (feriepengegrunnlag)"),
+    ("contractor_fee", "Lønnsart for honorar, oppdragstakere"),
+    ("km_tax_free", "Lønnsart for kjøring, skattefri del"),
+    ("km_taxable", "Lønnsart for kjøring, skattepliktig del"),
+    ("passenger", "Lønnsart for passasjertillegg (skattefritt)"),
+    ("expenses", "Lønnsart for utlegg"),
+)
+RATE_FIELDS = ("km_rates", "km_tax_free_rates", "passenger_rates")
 SETTING_FIELDS = (
     ("default_hourly_rate", "Standard timesats (kr)"),
-    ("code_hours", "Lønnsart for timer"),
-    ("code_km", "Lønnsart for kjøring"),
-    ("code_expenses", "Lønnsart for utlegg"),
+    *((f"code_{key}", label) for key, label in CODE_FIELDS),
     ("km_rates", "Kilometersatser (én per linje: åååå-mm-dd=sats)"),
+    ("km_tax_free_rates", "Skattefri del av kilometersatsen (åååå-mm-dd=sats)"),
+    ("passenger_rates", "Passasjertillegg per km per passasjer (åååå-mm-dd=sats, tomt = av)"),
     ("cover_amount", "Beløp for utleggsregel (kr per time eller tak per måned)"),
     ("dimensions", "Dim1–Dim6 (skilt med ;, {case_no} = saksnummer)"),
 )
@@ -137,16 +146,26 @@ COVER_MODES = (
 )
 
 
+def _rates_text(rates: list[dict[str, Any]]) -> str:
+    return "\n".join(f"{r['valid_from']}={r['rate']}" for r in rates)
+
+
+def _rates(text: str) -> list[dict[str, str]]:
+    rates = []
+    for line in text.splitlines():
+        if "=" in line:
+            day, rate = line.split("=", 1)
+            rates.append({"valid_from": day.strip(), "rate": rate.strip().replace(",", ".")})
+    return rates
+
+
 def settings_form(settings: dict[str, Any]) -> dict[str, str]:
     cover = settings.get("expense_cover") or {}
+    codes = settings["pay_codes"]
     return {
         "default_hourly_rate": str(settings.get("default_hourly_rate", "")),
-        "code_hours": settings["pay_codes"]["hours"]["code"],
-        "code_km": settings["pay_codes"]["km"]["code"],
-        "code_expenses": settings["pay_codes"]["expenses"]["code"],
-        "km_rates": "\n".join(
-            f"{r['valid_from']}={r['rate']}" for r in settings.get("km_rates", [])
-        ),
+        **{f"code_{key}": codes[key]["code"] for key, _label in CODE_FIELDS},
+        **{key: _rates_text(settings.get(key, [])) for key in RATE_FIELDS},
         "cover_mode": cover.get("mode", "as_logged"),
         "cover_amount": str(cover.get("per_hour") or cover.get("monthly_cap") or ""),
         "dimensions": ";".join(settings.get("dimensions") or []),
@@ -154,21 +173,16 @@ def settings_form(settings: dict[str, Any]) -> dict[str, str]:
 
 
 def settings_payload(form: dict[str, str], base: dict[str, Any]) -> dict[str, Any]:
-    rates = []
-    for line in form["km_rates"].splitlines():
-        if "=" in line:
-            day, rate = line.split("=", 1)
-            rates.append({"valid_from": day.strip(), "rate": rate.strip().replace(",", ".")})
     mode = form.get("cover_mode") or "as_logged"
     amount = form["cover_amount"].strip().replace(",", ".") or None
-    codes = {kind: dict(base["pay_codes"][kind]) for kind in ("hours", "km", "expenses")}
-    for kind in codes:
-        codes[kind]["code"] = form[f"code_{kind}"].strip()
+    codes = {key: dict(base["pay_codes"][key]) for key, _label in CODE_FIELDS}
+    for key in codes:
+        codes[key]["code"] = form[f"code_{key}"].strip()
     return {
         **base,
         "pay_codes": codes,
         "default_hourly_rate": form["default_hourly_rate"].strip().replace(",", "."),
-        "km_rates": rates,
+        **{key: _rates(form[key]) for key in RATE_FIELDS},
         "expense_cover": {
             "mode": mode,
             "per_hour": amount if mode == "per_hour" else None,
@@ -217,8 +231,8 @@ def PaySettingsView() -> ft.View:  # noqa: N802 - components are named like clas
                     label=label,
                     value=form.get(key, ""),
                     on_change=put(key),
-                    multiline=key == "km_rates",
-                    min_lines=2 if key == "km_rates" else None,
+                    multiline=key in RATE_FIELDS,
+                    min_lines=2 if key in RATE_FIELDS else None,
                     read_only=session.role != "admin",
                 )
             )

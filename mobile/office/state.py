@@ -729,7 +729,9 @@ class PayrollDesk:
         try:
             self.settings = await api.save_pay_settings(settings)
         except ApiError as error:
-            self.error = _message(error)
+            # A settings form has many fields: say which rule was broken, not only that one was.
+            reasons = [str(e.get("message", "")) for e in error.errors if e.get("message")]
+            self.error = " ".join([_message(error), *reasons])
             return False
         self.error = None
         self.notice = "Lønnsinnstillingene er lagret."

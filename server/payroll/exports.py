@@ -45,7 +45,16 @@ VISMA_COLUMNS = (
     "Dim5",
     "Dim6",
 )
-KIND_TEXT = {PayKind.hours: "Timer", PayKind.km: "Kjøring (km)", PayKind.expenses: "Utlegg"}
+KIND_TEXT = {
+    PayKind.employee_hours: "Timer, ansatt (feriepengegrunnlag)",
+    PayKind.contractor_fee: "Honorar, oppdragstaker",
+    PayKind.hours: "Timer",
+    PayKind.km_tax_free: "Kjøring, skattefri del (km)",
+    PayKind.km_taxable: "Kjøring, skattepliktig del (km)",
+    PayKind.km: "Kjøring (km)",
+    PayKind.passenger: "Passasjertillegg (km)",
+    PayKind.expenses: "Utlegg",
+}
 
 
 def _number(value: Decimal) -> str:
@@ -424,8 +433,33 @@ def _summary_page(pdf: Any, lines: Sequence[PayLine], *, batch_id: str) -> None:
     pdf.set_font("helvetica", "", 10)
     for employee_no, sums in totals_by_contact(lines).items():
         pdf.cell(0, 6, _totals_text(f"Ansattnr {employee_no}", sums), new_x="LMARGIN", new_y="NEXT")
+    _code_table(pdf, lines)
     pdf.set_font("helvetica", "B", 10)
     pdf.cell(0, 8, _totals_text("Sum bunt", totals(lines)), new_x="LMARGIN", new_y="NEXT")
+
+
+def _code_table(pdf: Any, lines: Sequence[PayLine]) -> None:
+    """Sums per pay code: what the payroll system books as holiday-pay basis,
+    fee, tax-free and taxable km, passenger add-on and expenses."""
+    sums: dict[tuple[int, str, PayKind], tuple[Decimal, Decimal]] = {}
+    order = list(PayKind)
+    for line in lines:
+        key = (order.index(line.kind), line.pay_code, line.kind)
+        quantity, amount = sums.get(key, (Decimal(0), Decimal(0)))
+        sums[key] = (quantity + line.quantity, amount + line.amount)
+    pdf.ln(3)
+    pdf.set_font("helvetica", "B", 10)
+    widths = (22, 80, 30, 40)
+    for width, head in zip(widths, ("Lønnsart", "Type", "Antall", "Beløp"), strict=True):
+        pdf.cell(width, 7, head, border=1)
+    pdf.ln()
+    pdf.set_font("helvetica", "", 10)
+    for (_index, code, kind), (quantity, amount) in sorted(sums.items()):
+        values = (code, KIND_TEXT[kind], decimal_text(quantity), _kr(amount))
+        for width, value in zip(widths, values, strict=True):
+            pdf.cell(width, 6, value, border=1)
+        pdf.ln()
+    pdf.ln(3)
 
 
 def _totals_text(label: str, sums: Totals) -> str:

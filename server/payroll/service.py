@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -40,6 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.payroll import (
+    ContractType,
     NoKmRateError,
     PayItem,
     PayKind,
@@ -152,9 +153,14 @@ def _payable(db: Session, period: str | None, settings: PaySettings) -> Payable:
     sheets names it.
     """
     contacts = {
-        cid: (employee_no, hourly_rate_for(rate, settings))
-        for cid, employee_no, rate in db.execute(
-            select(ContactRow.id, ContactRow.employee_no, ContactRow.hourly_rate)
+        cid: (employee_no, hourly_rate_for(rate, settings), ContractType(contract))
+        for cid, employee_no, rate, contract in db.execute(
+            select(
+                ContactRow.id,
+                ContactRow.employee_no,
+                ContactRow.hourly_rate,
+                ContactRow.contract_type,
+            )
         )
     }
     cases = {
@@ -217,7 +223,7 @@ def _payable(db: Session, period: str | None, settings: PaySettings) -> Payable:
             continue
         names = row[2]
         needed[entry_id] = 1 if "," not in names else len(json.loads(names))
-        employee_no, rate = contacts[row[1]]
+        employee_no, rate, contract = contacts[row[1]]
         found[entry_id] = PayItem(
             entry_id=entry_id,
             employee_no=employee_no,
@@ -228,6 +234,7 @@ def _payable(db: Session, period: str | None, settings: PaySettings) -> Payable:
             km=Decimal(row[5]).scaleb(-km_places) if row[5] else zero_km,
             expenses=Decimal(row[6]).scaleb(-spent_places) if row[6] else zero_spent,
             hourly_rate=rate,
+            contract_type=contract,
         )
     # A group entry waits until the sheet of every decision it names is approved.
     paid = {
@@ -241,10 +248,35 @@ def _payable(db: Session, period: str | None, settings: PaySettings) -> Payable:
     waiting: set[str] = set()
     for entry_id, sheet_id in approved_links:
         (touched if entry_id in paid else waiting).add(sheet_id)
-    return Payable(
-        items=[item for entry_id, item in found.items() if entry_id in paid],
-        sheets_done=sorted(touched - waiting),
-    )
+    items = [item for entry_id, item in found.items() if entry_id in paid]
+    if any(rate.rate for rate in settings.passenger_rates):
+        items = _with_passengers(db, items)
+    return Payable(items=items, sheets_done=sorted(touched - waiting))
+
+
+def _with_passengers(db: Session, items: list[PayItem]) -> list[PayItem]:
+    """Add each driving entry's passenger km (Σ km × passengers of its trips).
+
+    Read only when a passenger add-on is set: the trips are JSON, and most
+    municipalities leave the add-on off.
+    """
+    driving = [item.entry_id for item in items if item.km]
+    riders: dict[str, Decimal] = {}
+    for start in range(0, len(driving), INSERT_CHUNK):
+        chunk = driving[start : start + INSERT_CHUNK]
+        for entry_id, trips in db.execute(
+            select(EntryRow.id, EntryRow.trips).where(EntryRow.id.in_(chunk))
+        ):
+            carried = sum(
+                (Decimal(str(t["km"])) * int(t.get("passengers") or 0) for t in trips),
+                Decimal(0),
+            )
+            if carried:
+                riders[entry_id] = carried
+    return [
+        replace(item, passenger_km=riders[item.entry_id]) if item.entry_id in riders else item
+        for item in items
+    ]
 
 
 @dataclass(frozen=True, slots=True)

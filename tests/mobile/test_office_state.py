@@ -447,9 +447,20 @@ def test_pay_settings_form_round_trips_and_only_admin_saves(server: LiveServer) 
         assert desk.settings is not None
         form = settings_form(desk.settings)
         assert form["km_rates"] == "2025-01-01=5.00\n2026-01-01=5.30"
+        assert form["km_tax_free_rates"] == "2025-01-01=3.50\n2026-01-01=3.50"
+        assert form["passenger_rates"] == ""
+        assert form["code_employee_hours"] != form["code_contractor_fee"]
         form["default_hourly_rate"] = "255,55"
+        form["passenger_rates"] = "2026-01-01=0,75"
+        form["code_employee_hours"] = "1005"
         assert await desk.save_settings(admin, settings_payload(form, desk.settings))
         assert desk.settings["default_hourly_rate"] == "255.55"
+        assert desk.settings["passenger_rates"] == [{"valid_from": "2026-01-01", "rate": "0.75"}]
+        assert desk.settings["pay_codes"]["employee_hours"]["code"] == "1005"
+        form["code_km_taxable"] = form["code_km_tax_free"]
+        assert not await desk.save_settings(admin, settings_payload(form, desk.settings))
+        assert "bare brukes til én" in (desk.error or "")
+        form["code_km_taxable"] = "7110"
         form["cover_mode"] = "monthly_cap"
         form["cover_amount"] = ""
         assert not await desk.save_settings(admin, settings_payload(form, desk.settings))

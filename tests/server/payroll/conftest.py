@@ -50,7 +50,7 @@ class Municipality:
             id=uid(),
             name=kw.get("name", f"Kontakt {employee_no}"),
             employee_no=employee_no,
-            contract_type="contractor",
+            contract_type=kw.get("contract_type", "contractor"),
             politiattest_date=date(2024, 5, 1),
             hourly_rate=Decimal(rate) if rate is not None else None,
         )
@@ -93,6 +93,7 @@ class Municipality:
         km: str = "0",
         expenses: str = "0",
         note: str | None = "Kino med Ola, han likte filmen",
+        passengers: int = 0,
     ) -> str:
         start_minutes = 10 * 60
         end = start_minutes + minutes
@@ -108,7 +109,11 @@ class Municipality:
             total_expenses=Decimal(expenses),
             activities=["Kino", "Svømming"],
             note=note,
-            trips=[{"km": km, "from": "Hjemme", "to": "Kino", "purpose": ""}] if km != "0" else [],
+            trips=[
+                {"km": km, "from": "Hjemme", "to": "Kino", "purpose": "", "passengers": passengers}
+            ]
+            if km != "0"
+            else [],
             expenses=[{"amount": expenses, "category": "Billett", "description": ""}]
             if expenses != "0"
             else [],

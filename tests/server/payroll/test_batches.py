@@ -7,6 +7,7 @@ import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -132,7 +133,8 @@ def test_group_entry_is_paid_once_and_only_when_every_sheet_is_approved(
     # One row per pay code under the group id: three participants, paid once.
     assert [(r["case_no"], r["pay_code"], r["quantity"], r["amount"]) for r in rows] == [
         ("G-7", "1100", "3.00", "750.00"),
-        ("G-7", "7100", "12.00", "63.60"),
+        ("G-7", "7100", "12.00", "42.00"),
+        ("G-7", "7110", "12.00", "21.60"),
     ]
     assert {town.status(sheet) for sheet in sheets} == {"exported"}
     assert client.post(BATCHES, headers=payroll).status_code == 409
@@ -161,7 +163,7 @@ def test_group_entry_waits_while_the_other_sheets_are_paid(
     assert alone != group
 
 
-def test_km_rate_follows_the_date_across_new_year_2026(
+def test_km_rates_follow_the_date_across_new_year_2026_split_for_tax(
     client: TestClient, payroll: dict[str, str], town: Municipality
 ) -> None:
     kari = town.contact("1001")
@@ -173,11 +175,18 @@ def test_km_rate_follows_the_date_across_new_year_2026(
     batch = make_batch(client, payroll)
     rows = csv_rows(download(client, payroll, batch["id"], "csv"))
     km = [
-        (r["period"], r["quantity"], r["rate"], r["amount"])
+        (r["period"], r["pay_code"], r["quantity"], r["rate"], r["amount"])
         for r in rows
-        if r["pay_code"] == "7100"
+        if r["pay_code"] in ("7100", "7110")
     ]
-    assert km == [("2025-12", "33.30", "5.00", "166.50"), ("2026-01", "33.30", "5.30", "176.49")]
+    # Tax-free 3,50 and the rest taxable; each pair adds up to km × rate.
+    assert km == [
+        ("2025-12", "7100", "33.30", "3.50", "116.55"),
+        ("2025-12", "7110", "33.30", "1.50", "49.95"),
+        ("2026-01", "7100", "33.30", "3.50", "116.55"),
+        ("2026-01", "7110", "33.30", "1.80", "59.94"),
+    ]
+    assert Decimal("116.55") + Decimal("59.94") == Decimal("176.49")  # 33,3 × 5,30
     assert batch["totals"]["km"] == "66.6"
 
 
@@ -211,7 +220,7 @@ def test_every_format_downloads_as_the_same_bytes_even_after_settings_change(
 
     changed = client.get(SETTINGS, headers=payroll).json()
     changed["default_hourly_rate"] = "999.00"
-    changed["pay_codes"]["hours"]["code"] = "9999"
+    changed["pay_codes"]["contractor_fee"]["code"] = "9999"
     response = client.put(SETTINGS, json=changed, headers=office["admin"])
     assert response.status_code == 200, response.text
 
@@ -366,7 +375,8 @@ def test_visma_download_follows_the_column_layout(
     assert 'filename="lonnsbunt-1.visma.txt"' in response.headers["content-disposition"]
     assert response.content.decode("cp1252").split("\r\n") == [
         '0;0;1001;1100;0.00;1.25;250.00;312.50;;;"";"";"";"";"";"2025/123"',
-        '0;0;1001;7100;0.00;8.50;5.30;45.05;;;"";"";"";"";"";"2025/123"',
+        '0;0;1001;7100;0.00;8.50;3.50;29.75;;;"";"";"";"";"";"2025/123"',
+        '0;0;1001;7110;0.00;8.50;1.80;15.30;;;"";"";"";"";"";"2025/123"',
         "",
     ]
 

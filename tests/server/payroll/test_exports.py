@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from models.payroll import PayItem, PaySettings, pay_lines, totals
+from models.payroll import ContractType, PayItem, PaySettings, pay_lines, totals
 from server.payroll.exports import (
     CSV_COLUMNS,
     VISMA_COLUMNS,
@@ -35,15 +35,19 @@ def lines():
     settings = PaySettings.model_validate(
         {
             "pay_codes": {
-                "hours": {"code": "1100", "account": "5010", "contra_account": "2930"},
-                "km": {"code": "7100"},
+                "employee_hours": {"code": "1000", "account": "5000"},
+                "contractor_fee": {"code": "1100", "account": "5010", "contra_account": "2930"},
+                "km_tax_free": {"code": "7100"},
+                "km_taxable": {"code": "7110"},
+                "passenger": {"code": "7120"},
                 "expenses": {"code": "7200"},
             },
+            "passenger_rates": [{"valid_from": "2026-01-01", "rate": "1.00"}],
             "dimensions": ["1300", "2340", "", "", "{period}", "{case_no}"],
         }
     )
 
-    def item(entry_id, employee_no, case_no, day, minutes, km="0", expenses="0"):
+    def item(entry_id, employee_no, case_no, day, minutes, km="0", expenses="0", **kw):
         return PayItem(
             entry_id=entry_id,
             employee_no=employee_no,
@@ -54,6 +58,7 @@ def lines():
             km=Decimal(km),
             expenses=Decimal(expenses),
             hourly_rate=Decimal("262.50"),
+            **kw,
         )
 
     return pay_lines(
@@ -61,7 +66,16 @@ def lines():
             item("a", "1001", "2025/123", date(2026, 1, 5), 150, km="23.4"),
             item("b", "1001", "2025/123", date(2026, 1, 12), 100, expenses="129.90"),
             item("c", "1001", "G-1", date(2026, 1, 14), 120),
-            item("d", "1002", "2025/777", date(2026, 1, 20), 45, km="3.0"),
+            item(
+                "d",
+                "1002",
+                "2025/777",
+                date(2026, 1, 20),
+                45,
+                km="3.0",
+                contract_type=ContractType.employee,
+                passenger_km=Decimal("6.0"),
+            ),
         ],
         settings,
     )
@@ -72,9 +86,18 @@ def test_csv_has_the_contract_columns_and_exact_amounts(lines):
     rows = list(csv.reader(io.StringIO(text)))
     assert tuple(rows[0]) == CSV_COLUMNS
     assert rows[1] == ["1001", "2025/123", "2026-01", "1100", "4.17", "262.50", "1093.75"]
-    assert rows[2] == ["1001", "2025/123", "2026-01", "7100", "23.40", "5.30", "124.02"]
-    assert rows[3] == ["1001", "2025/123", "2026-01", "7200", "1.00", "129.90", "129.90"]
-    assert rows[4] == ["1001", "G-1", "2026-01", "1100", "2.00", "262.50", "525.00"]
+    # 23,4 km × 5,30 = 124,02, paid as 81,90 tax-free + 42,12 taxable.
+    assert rows[2] == ["1001", "2025/123", "2026-01", "7100", "23.40", "3.50", "81.90"]
+    assert rows[3] == ["1001", "2025/123", "2026-01", "7110", "23.40", "1.80", "42.12"]
+    assert rows[4] == ["1001", "2025/123", "2026-01", "7200", "1.00", "129.90", "129.90"]
+    assert rows[5] == ["1001", "G-1", "2026-01", "1100", "2.00", "262.50", "525.00"]
+    # An employee's hours under the holiday-pay basis code; the passenger add-on apart.
+    assert rows[6:] == [
+        ["1002", "2025/777", "2026-01", "1000", "0.75", "262.50", "196.88"],
+        ["1002", "2025/777", "2026-01", "7100", "3.00", "3.50", "10.50"],
+        ["1002", "2025/777", "2026-01", "7110", "3.00", "1.80", "5.40"],
+        ["1002", "2025/777", "2026-01", "7120", "6.00", "1.00", "6.00"],
+    ]
     assert sum(Decimal(row[6]) for row in rows[1:]) == totals(lines).amount
     assert len(rows) == len(lines) + 1
 
@@ -133,8 +156,15 @@ def test_xlsx_has_pay_lines_and_totals_per_contact(lines):
         row[0]: row for row in book["Summer per kontakt"].iter_rows(min_row=2, values_only=True)
     }
     assert Decimal(str(sums["1001"][4])) == Decimal("1872.67")
-    assert Decimal(str(sums["1002"][4])) == Decimal("212.78")
-    assert Decimal(str(sums["Sum"][4])) == totals(lines).amount == Decimal("2085.45")
+    assert Decimal(str(sums["1002"][4])) == Decimal("218.78")
+    assert Decimal(str(sums["Sum"][4])) == totals(lines).amount == Decimal("2091.45")
+    assert Decimal(str(sums["1002"][2])) == Decimal("3.0")  # km driven, counted once
+    kinds = {row[3]: row[4] for row in pay[1:]}
+    assert kinds["1000"] == "Timer, ansatt (feriepengegrunnlag)"
+    assert kinds["1100"] == "Honorar, oppdragstaker"
+    assert kinds["7100"] == "Kjøring, skattefri del (km)"
+    assert kinds["7110"] == "Kjøring, skattepliktig del (km)"
+    assert kinds["7120"] == "Passasjertillegg (km)"
 
 
 def test_xlsx_bytes_do_not_depend_on_the_clock(lines):
@@ -180,8 +210,10 @@ def test_pdf_prints_each_sheet_with_totals_and_signature(lines):
     assert "foresatt/verge" in first
     assert "Godkjent med overstyring" in reader.pages[1].extract_text()
     summary = reader.pages[2].extract_text()
-    assert "totalt 2085,45 kr" in summary
+    assert "totalt 2091,45 kr" in summary
     assert "Ansattnr 1002" in summary
+    assert "7110 Kjøring, skattepliktig del (km) 26,40 47,52 kr" in summary
+    assert "1000 Timer, ansatt (feriepengegrunnlag) 0,75 196,88 kr" in summary
 
 
 def test_pdf_bytes_do_not_depend_on_the_clock(lines):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 from typing import Any
 
 from tests.factories import recent_day, sign_payload
@@ -73,7 +74,8 @@ def test_signed_and_approved_group_session_is_paid_once_under_its_group(world: W
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8"))))
     assert [(r["case_no"], r["pay_code"], r["quantity"], r["amount"]) for r in rows] == [
         ("G-42", "1100", "2.50", "625.00"),
-        ("G-42", "7100", "14.00", rate_amount(day, "14.0")),
+        ("G-42", "7100", "14.00", "49.00"),
+        ("G-42", "7110", "14.00", f"{Decimal(rate_amount(day, '14.0')) - Decimal('49.00'):f}"),
     ]
     assert world.client.post(BATCHES, headers=payroll).status_code == 409
 
@@ -89,7 +91,5 @@ def test_signed_and_approved_group_session_is_paid_once_under_its_group(world: W
 
 
 def rate_amount(day: Any, km: str) -> str:
-    from decimal import Decimal
-
     rate = Decimal("5.30") if day.year >= 2026 else Decimal("5.00")
     return f"{(Decimal(km) * rate).quantize(Decimal('0.01')):f}"
