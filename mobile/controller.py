@@ -25,6 +25,7 @@ from mobile.state import (
     LoginForm,
     MonthSheet,
     SignatureDraft,
+    entry_warnings,
     over_quota_text,
     targets,
 )
@@ -69,7 +70,8 @@ class SaveResult:
     """What came of pressing 'Lagre'."""
 
     saved: bool
-    over_quota: str | None = None  # the warning to confirm before saving anyway
+    over_quota: str | None = None  # the warnings to confirm before saving anyway
+    title: str | None = None  # the confirmation's title when it is not only the quota
 
 
 class Controller:
@@ -289,9 +291,22 @@ class Controller:
         if entry is None:
             draft.errors = errors
             return SaveResult(saved=False)
+        # Asked before the quota: over 12 hours, or overlapping another session.
+        warnings = [] if anyway else entry_warnings(self.state.snapshot, entry, lang)
         draft.busy = True
         try:
-            problems, over, snapshot = await device.save_checked(entry, anyway=anyway)
+            if warnings:
+                problems = await device.check(entry)
+                over = [] if problems else await device.over_quota(entry)
+                if not problems:
+                    if over:
+                        warnings.append(over_quota_text(self.state.snapshot, over, lang))
+                    return SaveResult(
+                        saved=False, over_quota="\n\n".join(warnings), title=tr("check_title", lang)
+                    )
+                snapshot = None
+            else:
+                problems, over, snapshot = await device.save_checked(entry, anyway=anyway)
         except InvalidEntryError as error:
             draft.show_problems(error.problems)
             return SaveResult(saved=False)

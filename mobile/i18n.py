@@ -125,6 +125,22 @@ _TEXT: dict[str, tuple[str, str]] = {
         "{over} over the decision. You can save anyway; the municipality is told.",
     ),
     "save_anyway": ("Lagre likevel", "Save anyway"),
+    "next_day": ("neste dag", "next day"),
+    "when_next_day": (
+        "{start} til {end} neste dag · {length}",
+        "{start} to {end} next day · {length}",
+    ),
+    "check_title": ("Stemmer dette?", "Is this right?"),
+    "long_body": (
+        "Økten varer {length} (fra {start} til {end}{next}). Stemmer det?",
+        "The session lasts {length} (from {start} to {end}{next}). Is that right?",
+    ),
+    "overlap_body": (
+        "Overlapper en annen økt du har ført: {others}. Du kan ikke være to steder samtidig; "
+        "lagrer du likevel, får kommunen beskjed.",
+        "Overlaps another session you logged: {others}. You cannot be in two places at once; "
+        "if you save anyway, the municipality is told.",
+    ),
     "pick_person": ("Velg hvem økten gjaldt.", "Choose who the session was with."),
     "bad_date": ("Skriv datoen som dd.mm.åååå.", "Write the date as dd/mm/yyyy."),
     "bad_clock": (

@@ -21,7 +21,14 @@ from pydantic import ValidationError
 
 from mobile import fmt
 from mobile.i18n import DEFAULT_LANGUAGE, tr
-from models.clock import OSLO, today_in_oslo
+from models.clock import (
+    LONG_SESSION_MINUTES,
+    OSLO,
+    duration_minutes,
+    ends_next_day,
+    today_in_oslo,
+)
+from models.flags import spans_overlap
 from models.messages import validation_problems
 from models.payperiod import pay_period_of
 from models.quota import PeriodUsage
@@ -383,6 +390,33 @@ def _clock_now(now: datetime | None = None) -> str:
 
 @ft.observable
 @dataclass
+class WhenHint:
+    """The line under 'Fra'/'Til' that says a session ends the next day, as it is typed.
+
+    Its own observable, so that typing re-renders only this line and never
+    sends the text fields' values back while the user types.
+    """
+
+    text: str = ""
+
+    def follow(self, day_text: str, start_text: str, end_text: str, lang: str) -> None:
+        text = when_text(day_text, start_text, end_text, lang)
+        if text != self.text:
+            self.text = text
+
+
+def when_text(day_text: str, start_text: str, end_text: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """'16:00 til 15:00 neste dag · 23 t' when the end is on the next day, else ''."""
+    start, end = fmt.parse_clock(start_text), fmt.parse_clock(end_text)
+    if start is None or end is None or start == end or not ends_next_day(start, end):
+        return ""
+    day = fmt.parse_day(day_text) or today_in_oslo()
+    length = fmt.duration(duration_minutes(day, start, end), lang)
+    return tr("when_next_day", lang, start=start, end=end, length=length)
+
+
+@ft.observable
+@dataclass
 class EntryDraft:
     """The 'log a session' form as the contact fills it in, as text."""
 
@@ -400,6 +434,7 @@ class EntryDraft:
     expenses: list[ExpenseDraft] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     busy: bool = False
+    when: WhenHint = field(default_factory=WhenHint)
 
     # building ----------------------------------------------------------------------
 
@@ -606,6 +641,38 @@ def over_quota_text(
     return "\n\n".join(lines)
 
 
+def entry_warnings(snapshot: Snapshot, entry: EntryData, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    """What to ask about before saving (SPEC §4 "Time"): over 12 hours, or an overlap
+    with another of the contact's own sessions (the rule of models.flags)."""
+    warnings = []
+    if entry.minutes > LONG_SESSION_MINUTES:
+        next_day = f" {tr('next_day', lang)}" if ends_next_day(entry.start, entry.end) else ""
+        warnings.append(
+            tr(
+                "long_body",
+                lang,
+                length=fmt.duration(entry.minutes, lang),
+                start=entry.start,
+                end=entry.end,
+                next=next_day,
+            )
+        )
+    others = [
+        item.entry
+        for item in snapshot.entries
+        if item.id != entry.id and abs((item.entry.date - entry.date).days) <= 1
+    ]
+    overlapping = [other for other in others if spans_overlap(entry, other)]
+    if overlapping:
+        described = ", ".join(
+            f"{', '.join(snapshot.name_of(d) for d in other.decision_ids)} "
+            f"{fmt.day(other.date, lang)} {other.start}–{other.end}"
+            for other in sorted(overlapping, key=lambda e: (e.date, e.start, e.id))
+        )
+        warnings.append(tr("overlap_body", lang, others=described))
+    return warnings
+
+
 # --- the month's timesheet ----------------------------------------------------------------
 
 
@@ -802,8 +869,9 @@ class SignatureDraft:
 
 def entry_summary(entry: EntryData, lang: str = DEFAULT_LANGUAGE) -> str:
     """One line for a list: '03.03.2026 14:00–16:30 · 2 t 30 min · Tur, Kafé'."""
+    next_day = f" {tr('next_day', lang)}" if ends_next_day(entry.start, entry.end) else ""
     parts = [
-        f"{fmt.day(entry.date, lang)} {entry.start}–{entry.end}",
+        f"{fmt.day(entry.date, lang)} {entry.start}–{entry.end}{next_day}",
         fmt.duration(entry.minutes, lang),
     ]
     if entry.activities:

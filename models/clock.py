@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from models.types import MINUTES_PER_DAY, parse_clock
 
 OSLO = ZoneInfo("Europe/Oslo")
+# SPEC §4 "Time": an entry this long is probably a typo; the app asks before saving it.
+LONG_SESSION_MINUTES = 12 * 60
 
 
 def local_instant(day: date, clock: str) -> datetime:
@@ -34,8 +36,13 @@ def entry_span(day: date, start: str, end: str) -> tuple[datetime, datetime]:
     session from 22:00 to 01:00 is.
     """
     begins = local_instant(day, start)
-    end_day = day if end > start else day + timedelta(days=1)
+    end_day = day + timedelta(days=1) if ends_next_day(start, end) else day
     return begins, local_instant(end_day, end)
+
+
+def ends_next_day(start: str, end: str) -> bool:
+    """True when a session from `start` to `end` (HH:MM) ends on the day after it began."""
+    return end <= start
 
 
 def duration_minutes(day: date, start: str, end: str) -> int:

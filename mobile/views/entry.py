@@ -11,7 +11,16 @@ import flet as ft
 from mobile import fmt
 from mobile.context import use_app, use_controller
 from mobile.i18n import ACTIVITY_CATALOGUE, EXPENSE_CATEGORIES, tr
-from mobile.state import EntryDraft, ExpenseDraft, Target, TripDraft, targets, typed, yesterday
+from mobile.state import (
+    EntryDraft,
+    ExpenseDraft,
+    Target,
+    TripDraft,
+    WhenHint,
+    targets,
+    typed,
+    yesterday,
+)
 from mobile.views.common import (
     TOUCH,
     big_button,
@@ -29,6 +38,28 @@ def _setter(obj: Any, name: str) -> Callable[[ft.Event[ft.TextField]], None]:
         typed(obj, name, e.control.value or "")
 
     return handler
+
+
+def _time_setter(
+    draft: EntryDraft, name: str, lang: str
+) -> Callable[[ft.Event[ft.TextField]], None]:
+    """Records the time as typed, and updates the 'neste dag' line (only that line re-renders)."""
+
+    def handler(e: ft.Event[ft.TextField]) -> None:
+        typed(draft, name, e.control.value or "")
+        draft.when.follow(draft.date_text, draft.start_text, draft.end_text, lang)
+
+    return handler
+
+
+@ft.component
+def WhenLine(when: WhenHint) -> ft.Control:
+    if not when.text:
+        return ft.Container(height=0)
+    return ft.Row(
+        [ft.Icon(ft.Icons.NIGHTLIGHT_ROUND, size=18), ft.Text(when.text, size=15, expand=True)],
+        spacing=8,
+    )
 
 
 def _field(
@@ -111,16 +142,16 @@ def EntrySheet(entry_id: str | None, target_key: str | None, lang: str) -> ft.Vi
         if result.saved:
             await page.push_route("/")
         elif result.over_quota:
-            page.show_dialog(_over_dialog(result.over_quota))
+            page.show_dialog(_over_dialog(result.over_quota, result.title))
 
-    def _over_dialog(text: str) -> ft.AlertDialog:
+    def _over_dialog(text: str, title: str | None) -> ft.AlertDialog:
         async def confirm(*_: Any) -> None:
             page.pop_dialog()
             await save(anyway=True)
 
         return ft.AlertDialog(
             modal=True,
-            title=ft.Text(tr("over_title", lang)),
+            title=ft.Text(title or tr("over_title", lang)),
             content=ft.Text(text, size=16),
             actions=[
                 ft.TextButton(tr("cancel", lang), on_click=lambda: page.pop_dialog()),
@@ -226,7 +257,7 @@ def EntrySheet(entry_id: str | None, target_key: str | None, lang: str) -> ft.Vi
                 _field(
                     tr("start", lang),
                     draft.start_text,
-                    _setter(draft, "start_text"),
+                    _time_setter(draft, "start_text", lang),
                     error=errors.get("start"),
                     hint=tr("clock_hint", lang),
                     keyboard=ft.KeyboardType.DATETIME,
@@ -236,7 +267,7 @@ def EntrySheet(entry_id: str | None, target_key: str | None, lang: str) -> ft.Vi
                 _field(
                     tr("end", lang),
                     draft.end_text,
-                    _setter(draft, "end_text"),
+                    _time_setter(draft, "end_text", lang),
                     error=errors.get("end"),
                     hint=tr("clock_hint", lang),
                     keyboard=ft.KeyboardType.DATETIME,
@@ -247,6 +278,9 @@ def EntrySheet(entry_id: str | None, target_key: str | None, lang: str) -> ft.Vi
             vertical_alignment=ft.CrossAxisAlignment.START,
         )
     )
+    # Follows changes the app made itself (an entry opened for editing, the timer).
+    draft.when.follow(draft.date_text, draft.start_text, draft.end_text, lang)
+    controls.append(WhenLine(draft.when))
     controls.append(error_text(errors.get("time")))
     if existing is None:
         running = app.timer_started is not None
