@@ -45,6 +45,16 @@ class QuotaPeriod:
         return first <= day <= last
 
 
+def remaining_minutes(quota_minutes: int, used: int) -> int:
+    """What is left of a quota (never below 0)."""
+    return max(0, quota_minutes - used)
+
+
+def over_minutes(quota_minutes: int, used: int) -> int:
+    """How far use went over a quota (0 within it)."""
+    return max(0, used - quota_minutes)
+
+
 @dataclass(frozen=True, slots=True)
 class PeriodUsage:
     """Used against awarded minutes in one quota period."""
@@ -54,11 +64,11 @@ class PeriodUsage:
 
     @property
     def remaining_minutes(self) -> int:
-        return max(0, self.period.quota_minutes - self.used_minutes)
+        return remaining_minutes(self.period.quota_minutes, self.used_minutes)
 
     @property
     def over_minutes(self) -> int:
-        return max(0, self.used_minutes - self.period.quota_minutes)
+        return over_minutes(self.period.quota_minutes, self.used_minutes)
 
 
 def calendar_period(per: QuotaPer, day: date, terms: DecisionTerms) -> tuple[str, date, date]:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.flags import outside_decision
-from models.quota import minutes_to_hours, usage_by_period
+from models.quota import usage_by_period
 from models.rules import Problem
 from models.schemas import (
     ContactCreate,
@@ -419,18 +419,7 @@ def usage_of(db: Session, row: DecisionRow, contact_ids: list[str]) -> UsagePubl
     periods = usage_by_period(row.id, decision, entries)
     return UsagePublic(
         decision_id=row.id,
-        periods=[
-            PeriodUsagePublic(
-                key=usage.period.key,
-                start=usage.period.start,
-                end=usage.period.end,
-                quota_hours=minutes_to_hours(usage.period.quota_minutes),
-                used_hours=minutes_to_hours(usage.used_minutes),
-                remaining_hours=minutes_to_hours(usage.remaining_minutes),
-                over_hours=minutes_to_hours(usage.over_minutes),
-            )
-            for usage in periods
-        ],
+        periods=[PeriodUsagePublic.of(usage) for usage in periods],
     )
 
 
