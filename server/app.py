@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from server import errors
+from server import errors, middleware
 from server.config import Settings, get_settings
 from server.db import make_engine, make_sessionmaker
 from server.payroll import routes as payroll_routes
@@ -24,11 +25,21 @@ class TimelisteApp(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         return errors.ContainErrors(super().build_middleware_stack())
 
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = errors.declare_problems(super().openapi())
+        return self.openapi_schema
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A ready app bound to the settings' database (whose schema must be current)."""
     settings = settings or get_settings()
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(
+        settings.sqlalchemy_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,6 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     errors.install(app)
+    # Added last = outermost: the headers go on every answer, the 413 included.
+    app.add_middleware(middleware.LimitBody)
+    app.add_middleware(middleware.SecurityHeaders)
 
     app.include_router(health.router)
     app.include_router(auth.router)

@@ -32,6 +32,8 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         proxy_headers=True,
+        # No "server: uvicorn" banner: it only helps someone matching exploits to versions.
+        server_header=False,
         log_level="info",
         # Access lines carry query strings (a search for a name, say): never log them.
         access_log=False,

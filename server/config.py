@@ -40,11 +40,29 @@ class Settings(BaseSettings):
     argon2_memory_cost: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
 
-    # Login throttling: free mistakes, then doubling waits, then a refusal until the window ends.
+    # Login throttling (SPEC §4 "Access"): per username and address, free
+    # mistakes, then doubling waits, then a refusal until the window ends.
     login_free_failures: int = Field(default=3, ge=1)
     login_max_failures: int = Field(default=10, ge=2)
-    login_address_max_failures: int = Field(default=50, ge=2)
+    # One username from every address together: past this, an address that has
+    # not failed for it is slowed (one try per `login_slow_seconds`), not refused.
+    login_user_max_failures: int = Field(default=50, ge=2)
+    login_slow_seconds: int = Field(default=10, ge=1)
+    # One address: how many different usernames may fail from it (an office
+    # network shares one address; one person's typos must not lock it).
+    login_address_max_usernames: int = Field(default=20, ge=2)
     login_window_seconds: int = Field(default=15 * 60, gt=0)
+    # Password checks (Argon2, memory_cost KiB each) at once per process; a
+    # login waits at most `login_queue_seconds` for a turn, then gets 503.
+    login_concurrent_hashes: int = Field(default=2, ge=1)
+    login_queue_seconds: float = Field(default=3.0, gt=0)
+
+    # Database connections per worker process: pool_size + max_overflow.
+    # workers × (pool_size + max_overflow) must stay under PostgreSQL's
+    # max_connections with room for migrations and backups (docs/deploy.md).
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_pool_timeout: float = Field(default=10.0, gt=0)
 
     @field_validator("database_url")
     @classmethod

@@ -99,11 +99,15 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 5, max_overflow: int = 5, pool_timeout: float = 10.0
+) -> Engine:
     """An engine for SQLite (file or memory) or PostgreSQL (psycopg 3).
 
     `hide_parameters`: a database error's text never carries the row's values
-    (names, notes), wherever it ends up.
+    (names, notes), wherever it ends up. The pool is bounded so that every
+    worker together stays under PostgreSQL's connection limit; a request that
+    finds no connection within `pool_timeout` is answered 503, never 500.
     """
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
@@ -118,7 +122,12 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        hide_parameters=True,
     )
 
 

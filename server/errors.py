@@ -15,6 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,6 +26,7 @@ from models.rules import Problem
 log = logging.getLogger("timeliste.server")
 
 PROBLEM_JSON = "application/problem+json"
+BUSY_RETRY_SECONDS = 5
 
 
 class DomainError(Exception):
@@ -61,6 +64,17 @@ class ConflictError(DomainError):
 class InvalidError(DomainError):
     status = 422
     title = "Ugyldige data"
+
+
+class BusyError(DomainError):
+    """The server is saturated for a moment (login hashing queue, database pool)."""
+
+    status = 503
+    title = "Opptatt"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
 
 
 class ThrottledError(DomainError):
@@ -110,6 +124,7 @@ def problems_from_errors(errors: Sequence[Any], *, strip: tuple[str, ...] = ()) 
 
 
 _STATUS_TITLES = {
+    400: "Ugyldig forespørsel",
     401: "Ikke innlogget",
     403: "Ingen tilgang",
     404: "Finnes ikke",
@@ -124,7 +139,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, ThrottledError) else None
+        headers = (
+            {"Retry-After": str(exc.retry_after)}
+            if isinstance(exc, ThrottledError | BusyError)
+            else None
+        )
         if isinstance(exc, UnauthorizedError):
             headers = {"WWW-Authenticate": "Bearer"}
         return problem_response(
@@ -133,7 +152,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = problems_from_errors(exc.errors(), strip=("body",))
+        errors = exc.errors()
+        if any(item.get("type") == "json_invalid" for item in errors):
+            # The location is a character offset, not a field: name the body.
+            return problem_response(
+                422,
+                "Ugyldige data",
+                "Innholdet er ikke gyldig JSON.",
+                problems=[Problem(field="body", message="Innholdet er ikke gyldig JSON.")],
+            )
+        problems = problems_from_errors(errors, strip=("body",))
         return problem_response(
             422, "Ugyldige data", "Noen felt er ikke fylt ut riktig.", problems=problems
         )
@@ -144,7 +172,26 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404:
             detail = "Adressen finnes ikke."
+        elif exc.status_code == 400:
+            # Starlette's and FastAPI's own 400s speak English.
+            detail = "Forespørselen kunne ikke leses. Send gyldig JSON."
+        elif exc.status_code == 405:
+            detail = "Denne metoden er ikke tillatt her."
         return problem_response(exc.status_code, title, detail, headers=exc.headers)
+
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: Exception) -> JSONResponse:
+        # No free database connection in time, or the database refused one
+        # ("too many clients"): a moment's overload, not a fault in the request.
+        route = getattr(request.scope.get("route"), "path", None) or "(no route)"
+        log.warning("database busy: %s on %s", type(exc).__name__, route)
+        return problem_response(
+            503,
+            "Opptatt",
+            "Tjenesten er opptatt akkurat nå. Prøv igjen om litt.",
+            headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -188,3 +235,72 @@ class ContainErrors:
             if started:
                 return
             await internal_error()(scope, receive, send)
+
+
+# Every error answer an operation can give, for generated clients (SPEC §5).
+_DECLARED = {
+    "400": "Forespørselen kunne ikke leses",
+    "401": "Ikke innlogget, eller innloggingen er utløpt",
+    "403": "Ingen tilgang",
+    "404": "Finnes ikke",
+    "409": "Konflikt med det som er lagret",
+    "413": "For stor forespørsel",
+    "422": "Ugyldige data, med feltene som er feil",
+    "429": "For mange forsøk; se Retry-After",
+    "500": "Intern feil",
+    "503": "Opptatt; se Retry-After",
+}
+
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "An error answer (RFC 9457), in Norwegian.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "code": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def declare_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Declare every error answer, as problem+json, on every operation of an OpenAPI document.
+
+    FastAPI declares only its own 422 (with a schema we never send); the
+    handlers above can answer any of these codes on any route.
+    """
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    schemas["Problem"] = _PROBLEM_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    retry = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for code, description in _DECLARED.items():
+                given = responses.get(code, {}).get("description")
+                if given and given != "Validation Error":
+                    description = given
+                answer: dict[str, Any] = {"description": description, "content": content}
+                if code in ("429", "503"):
+                    answer["headers"] = retry
+                responses[code] = answer
+    return document

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.schemas import Role
+from server.config import Settings
 from server.deps import CurrentUser, DbDep, SettingsDep
 from server.services import auth
 from server.tables import User
@@ -43,17 +44,36 @@ class Me(BaseModel):
     contact_id: str | None
 
 
+def _gate(request: Request, settings: Settings) -> auth.HashGate:
+    gate: auth.HashGate | None = getattr(request.app.state, "hash_gate", None)
+    if gate is None:
+        gate = auth.HashGate(settings.login_concurrent_hashes, settings.login_queue_seconds)
+        request.app.state.hash_gate = gate
+    return gate
+
+
 @router.post(
     "/login",
     responses={
-        401: {"description": "wrong username or password"},
-        429: {"description": "throttled"},
+        401: {"description": "Feil brukernavn eller passord"},
+        429: {"description": "For mange mislykkede forsøk; se Retry-After"},
+        503: {"description": "Mange logger inn akkurat nå; se Retry-After"},
     },
 )
-def login(body: LoginRequest, request: Request, db: DbDep, settings: SettingsDep) -> LoginResponse:
+async def login(body: LoginRequest, request: Request, settings: SettingsDep) -> LoginResponse:
+    """A bearer token for a username and password.
+
+    Async on purpose: a login waiting for its turn at the password hash
+    (`HashGate`) holds neither a worker thread nor a database connection.
+    """
     address = request.client.host if request.client else "unknown"
-    result = auth.login(
-        db, settings=settings, username=body.username, password=body.password, address=address
+    result = await auth.login_async(
+        request.app.state.sessionmaker,
+        _gate(request, settings),
+        settings=settings,
+        username=body.username,
+        password=body.password,
+        address=address,
     )
     return LoginResponse(
         token=result.token,

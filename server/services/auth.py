@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
 import math
 import secrets
+import weakref
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from anyio import to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from models.schemas import Role
 from server.config import Settings
 from server.db import utcnow
-from server.errors import ConflictError, InvalidError, ThrottledError, UnauthorizedError
+from server.errors import BusyError, ConflictError, InvalidError, ThrottledError, UnauthorizedError
 from server.services.common import Actor, audit, new_id
 from server.tables import AuthToken, LoginFailure, User
 
@@ -91,6 +95,24 @@ class Login:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A login attempt that passed the throttle and is already counted as a failure.
+
+    Counting it before the password is checked is what makes the limit exact
+    when guesses arrive in parallel on many workers: the check-and-count is one
+    short transaction under a lock, and the slow hash runs after it, holding
+    no database connection.
+    """
+
+    failure_id: int
+    key: str
+    address: str
+    user_id: str | None
+    password_hash: str | None
+    at: datetime
+
+
 def _retry_after(settings: Settings, failures: list[datetime], now: datetime, limit: int) -> int:
     """Seconds until another attempt is allowed, 0 when one is allowed now."""
     count = len(failures)
@@ -103,34 +125,62 @@ def _retry_after(settings: Settings, failures: list[datetime], now: datetime, li
     return 0
 
 
+def _address_key(address: str) -> str:
+    return f"address:{address}"
+
+
+def _lock_keys(db: Session, keys: list[str]) -> None:
+    """Serialize throttle decisions on these keys across every worker and host.
+
+    PostgreSQL: transaction-scoped advisory locks, taken in one order so two
+    attempts never wait on each other crosswise. SQLite: every transaction
+    already begins IMMEDIATE, holding the database's write lock.
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+        db.execute(select(func.pg_advisory_xact_lock(number)))
+
+
 def _throttle(db: Session, settings: Settings, key: str, address: str, now: datetime) -> None:
+    """Refuse (429 with Retry-After) an attempt the rules of SPEC §4 "Access" do not allow yet."""
     since = now - timedelta(seconds=settings.login_window_seconds)
-    pair = list(
-        db.scalars(
-            select(LoginFailure.at).where(
-                LoginFailure.username == key,
-                LoginFailure.address == address,
-                LoginFailure.at > since,
+    window = timedelta(seconds=settings.login_window_seconds)
+    by_user = list(
+        db.execute(
+            select(LoginFailure.address, LoginFailure.at).where(
+                LoginFailure.username == key, LoginFailure.at > since
             )
         )
     )
-    by_address = list(
-        db.scalars(
-            select(LoginFailure.at).where(LoginFailure.address == address, LoginFailure.at > since)
+    pair = [at for failed_from, at in by_user if failed_from == address]
+    waits = [_retry_after(settings, pair, now, settings.login_max_failures)]
+    # An address's limit counts distinct usernames: one person's typos behind
+    # an office's shared address do not lock out their colleagues.
+    usernames = db.scalar(
+        select(func.count(func.distinct(LoginFailure.username))).where(
+            LoginFailure.address == address, LoginFailure.at > since
         )
     )
-    # A spread-out attack on one account from many addresses is capped too.
-    by_user = db.scalar(
-        select(func.count()).where(LoginFailure.username == key, LoginFailure.at > since)
-    )
-    waits = [
-        _retry_after(settings, pair, now, settings.login_max_failures),
-        _retry_after(settings, by_address, now, settings.login_address_max_failures)
-        if len(by_address) >= settings.login_address_max_failures
-        else 0,
-    ]
-    if (by_user or 0) >= settings.login_address_max_failures:
-        waits.append(settings.login_window_seconds)
+    if (usernames or 0) >= settings.login_address_max_usernames:
+        first = db.scalar(
+            select(func.min(LoginFailure.at)).where(
+                LoginFailure.address == address, LoginFailure.at > since
+            )
+        )
+        assert first is not None
+        waits.append(math.ceil((first + window - now).total_seconds()))
+    # One username guessed from many addresses: addresses that took part are
+    # refused; one that has not failed for it is slowed, so its owner still
+    # gets in (an attacker who knows a username cannot lock its owner out).
+    if len(by_user) >= settings.login_user_max_failures:
+        if pair:
+            waits.append(math.ceil((min(at for _, at in by_user) + window - now).total_seconds()))
+        else:
+            latest = max(at for _, at in by_user)
+            slow = timedelta(seconds=settings.login_slow_seconds)
+            waits.append(math.ceil((latest + slow - now).total_seconds()))
     wait = max(waits)
     if wait > 0:
         raise ThrottledError(
@@ -138,33 +188,78 @@ def _throttle(db: Session, settings: Settings, key: str, address: str, now: date
         )
 
 
-def login(db: Session, *, settings: Settings, username: str, password: str, address: str) -> Login:
-    """Check the password and hand out a token; throttled per username and address."""
+def begin_attempt(db: Session, *, settings: Settings, username: str, address: str) -> Attempt:
+    """Check the throttle and count the attempt as a failure, in one short transaction."""
     now = utcnow()
     username = username.strip().lower()[:200]
     key = failure_key(settings, username)
-    _throttle(db, settings, key, address, now)
-    user = db.scalar(select(User).where(User.username == username))
+    try:
+        _lock_keys(db, [key, _address_key(address)])
+        _throttle(db, settings, key, address, now)
+        failure = LoginFailure(username=key, address=address[:64], at=now)
+        db.add(failure)
+        db.flush()
+        user = db.scalar(select(User).where(User.username == username))
+        known = user is not None and user.active
+        attempt = Attempt(
+            failure_id=failure.id,
+            key=key,
+            address=address[:64],
+            user_id=user.id if known and user is not None else None,
+            password_hash=user.password_hash if known and user is not None else None,
+            at=now,
+        )
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    return attempt
+
+
+def withdraw_attempt(db: Session, attempt: Attempt) -> None:
+    """Uncount an attempt whose password was never checked (the server was too busy)."""
+    db.execute(delete(LoginFailure).where(LoginFailure.id == attempt.failure_id))
+    db.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    ok: bool
+    new_hash: str | None = None
+
+
+def check_password(settings: Settings, attempt: Attempt, password: str) -> Verdict:
+    """The slow part (Argon2id): run it with no database connection held."""
     hasher = password_hasher(settings)
-    ok = False
-    if user is not None and user.active:
-        try:
-            ok = hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
-    else:
+    if attempt.password_hash is None:
         # Spend the same time on unknown users so timing does not reveal usernames.
         with contextlib.suppress(VerificationError, InvalidHashError):
             hasher.verify(_dummy_hash(settings), password)
-    if not ok or user is None:
-        db.add(LoginFailure(username=key, address=address, at=now))
-        db.commit()
+        return Verdict(ok=False)
+    try:
+        hasher.verify(attempt.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return Verdict(ok=False)
+    if hasher.check_needs_rehash(attempt.password_hash):
+        return Verdict(ok=True, new_hash=hasher.hash(password))
+    return Verdict(ok=True)
+
+
+def finish_login(db: Session, *, settings: Settings, attempt: Attempt, verdict: Verdict) -> Login:
+    """Hand out a token for a checked password; a failure stays counted and is refused."""
+    if not verdict.ok or attempt.user_id is None:
+        raise UnauthorizedError("Feil brukernavn eller passord.")
+    user = db.get(User, attempt.user_id)
+    if user is None or not user.active:
         raise UnauthorizedError("Feil brukernavn eller passord.")
     db.execute(
-        delete(LoginFailure).where(LoginFailure.username == key, LoginFailure.address == address)
+        delete(LoginFailure).where(
+            LoginFailure.username == attempt.key, LoginFailure.address == attempt.address
+        )
     )
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
+    if verdict.new_hash is not None and user.password_hash == attempt.password_hash:
+        user.password_hash = verdict.new_hash
+    now = utcnow()
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(minutes=settings.token_ttl_minutes)
     row = AuthToken(
@@ -178,6 +273,17 @@ def login(db: Session, *, settings: Settings, username: str, password: str, addr
     audit(db, _actor(user, row.id), "login", "user", user.id)
     db.commit()
     return Login(token=token, user=user, expires_at=expires_at)
+
+
+def login(db: Session, *, settings: Settings, username: str, password: str, address: str) -> Login:
+    """Check the password and hand out a token, in one thread (the CLI and tests).
+
+    The HTTP route runs the same three steps with the hash outside any
+    database connection and behind `HashGate` (server.routes.auth).
+    """
+    attempt = begin_attempt(db, settings=settings, username=username, address=address)
+    verdict = check_password(settings, attempt, password)
+    return finish_login(db, settings=settings, attempt=attempt, verdict=verdict)
 
 
 _DUMMY: dict[tuple[int, int, int], str] = {}
@@ -218,3 +324,84 @@ def logout(db: Session, *, actor: Actor) -> None:
         row.revoked_at = utcnow()
         audit(db, actor, "logout", "user", actor.user_id)
     db.commit()
+
+
+class HashGate:
+    """At most `limit` password checks at once in this process; the rest wait briefly.
+
+    Each Argon2id check takes `argon2_memory_cost` KiB and a core for a
+    moment: unbounded, a login flood takes the memory and the CPU of the whole
+    service. A login that gets no turn within `wait_seconds` is answered 503
+    with Retry-After. The waiting is asynchronous, so queued logins hold no
+    worker thread and no database connection. One semaphore per event loop
+    (uvicorn has one per worker; test clients may start several).
+    """
+
+    def __init__(self, limit: int, wait_seconds: float) -> None:
+        self.limit = limit
+        self.wait_seconds = wait_seconds
+        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
+        self._semaphores = weakref.WeakKeyDictionary()
+        self.waiting = 0
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            semaphore = self._semaphores[loop] = asyncio.Semaphore(self.limit)
+        return semaphore
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        semaphore = self._semaphore()
+        # A queue longer than a few rounds of checks cannot be served within
+        # the wait anyway: answer at once instead of holding the connection.
+        if self.waiting >= self.limit * 25:
+            raise BusyError(BUSY_MESSAGE, retry_after=math.ceil(self.wait_seconds))
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(semaphore.acquire(), timeout=self.wait_seconds)
+        except TimeoutError:
+            raise BusyError(BUSY_MESSAGE, retry_after=math.ceil(self.wait_seconds)) from None
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            semaphore.release()
+
+
+BUSY_MESSAGE = "Mange logger inn akkurat nå. Vent litt og prøv igjen."
+
+
+async def login_async(
+    sessions: sessionmaker[Session],
+    gate: HashGate,
+    *,
+    settings: Settings,
+    username: str,
+    password: str,
+    address: str,
+) -> Login:
+    """Login for the HTTP route: throttle, then the hash with no connection held, then the token."""
+
+    def begin() -> Attempt:
+        with sessions() as db:
+            return begin_attempt(db, settings=settings, username=username, address=address)
+
+    def withdraw(attempt: Attempt) -> None:
+        with sessions() as db:
+            withdraw_attempt(db, attempt)
+
+    def finish(attempt: Attempt, verdict: Verdict) -> Login:
+        with sessions() as db:
+            return finish_login(db, settings=settings, attempt=attempt, verdict=verdict)
+
+    attempt = await to_thread.run_sync(begin)
+    try:
+        async with gate.turn():
+            verdict = await to_thread.run_sync(check_password, settings, attempt, password)
+    except BusyError:
+        await to_thread.run_sync(withdraw, attempt)
+        raise
+    return await to_thread.run_sync(finish, attempt, verdict)

@@ -11,6 +11,7 @@ from models.schemas import Role
 from server.app import create_app
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, utcnow
+from server.services import auth
 from server.services.auth import failure_key
 from server.tables import LoginFailure
 from tests.server.conftest import PASSWORD, add_user
@@ -106,3 +107,84 @@ def test_a_failed_login_stores_no_typed_username(client: TestClient, settings: S
     engine.dispose()
     assert stored == [failure_key(settings, typed)]
     assert "planta" not in stored[0].lower()
+
+
+def _add_failures(settings: Settings, username: str, addresses: list[str], age: int) -> None:
+    engine = make_engine(settings.sqlalchemy_url)
+    with make_sessionmaker(engine)() as db:
+        for address in addresses:
+            at = utcnow() - timedelta(seconds=age)
+            db.add(LoginFailure(username=failure_key(settings, username), address=address, at=at))
+        db.commit()
+    engine.dispose()
+
+
+def test_a_known_username_cannot_be_locked_for_its_owner(settings: Settings) -> None:
+    """Past the username's limit, a new address is slowed, not refused (SPEC §4 "Access")."""
+    add_user(settings, "kari", Role.coordinator)
+    bots = [f"203.0.113.{n}" for n in range(settings.login_user_max_failures)]
+    _add_failures(settings, "kari", bots, age=settings.login_slow_seconds + 1)
+    app = create_app(settings)
+    with TestClient(app, client=("198.51.100.7", 5000)) as owner:
+        assert _login(owner, PASSWORD) == 200
+    # One of the addresses that guessed stays refused.
+    with TestClient(app, client=(bots[0], 5000)) as bot:
+        response = bot.post("/api/v1/auth/login", json={"username": "kari", "password": PASSWORD})
+        assert response.status_code == 429
+        assert int(response.headers["Retry-After"]) > settings.login_slow_seconds
+
+
+def test_past_the_username_limit_a_new_address_waits_briefly(settings: Settings) -> None:
+    add_user(settings, "kari", Role.coordinator)
+    bots = [f"203.0.113.{n}" for n in range(settings.login_user_max_failures)]
+    _add_failures(settings, "kari", bots, age=1)
+    app = create_app(settings)
+    with TestClient(app, client=("198.51.100.7", 5000)) as owner:
+        response = owner.post("/api/v1/auth/login", json={"username": "kari", "password": PASSWORD})
+        assert response.status_code == 429
+        assert 1 <= int(response.headers["Retry-After"]) <= settings.login_slow_seconds
+
+
+def test_one_persons_typos_do_not_lock_their_office(settings: Settings) -> None:
+    """An address's limit counts distinct usernames, not failures."""
+    add_user(settings, "kari", Role.coordinator)
+    add_user(settings, "ola", Role.payroll)
+    office = "192.0.2.10"
+    _add_failures(settings, "kari", [office] * 60, age=600)
+    app = create_app(settings)
+    with TestClient(app, client=(office, 5000)) as colleague:
+        assert _login(colleague, PASSWORD, username="ola") == 200
+
+
+def test_an_address_spraying_usernames_is_refused(settings: Settings) -> None:
+    add_user(settings, "ola", Role.payroll)
+    spray = "203.0.113.50"
+    for n in range(settings.login_address_max_usernames):
+        _add_failures(settings, f"navn-{n}", [spray], age=60)
+    app = create_app(settings)
+    with TestClient(app, client=(spray, 5000)) as bot:
+        assert _login(bot, PASSWORD, username="ola") == 429
+    with TestClient(app, client=("198.51.100.7", 5000)) as other:
+        assert _login(other, PASSWORD, username="ola") == 200
+
+
+def test_a_check_that_could_not_run_is_not_counted(settings: Settings) -> None:
+    """A login the busy server answers 503 has not had its password checked."""
+    add_user(settings, "kari", Role.coordinator)
+    app = create_app(settings.model_copy(update={"login_queue_seconds": 0.01}))
+    with TestClient(app) as client:
+        gate = auth.HashGate(1, 0.01)
+        app.state.hash_gate = gate
+
+        async def hold() -> None:
+            await gate._semaphore().acquire()
+
+        client.portal.call(hold)  # type: ignore[union-attr]
+        response = client.post("/api/v1/auth/login", json={"username": "kari", "password": "x"})
+        assert response.status_code == 503
+        assert int(response.headers["Retry-After"]) >= 1
+        assert response.headers["content-type"].startswith("application/problem+json")
+    engine = make_engine(settings.sqlalchemy_url)
+    with make_sessionmaker(engine)() as db:
+        assert list(db.scalars(select(LoginFailure.id))) == []
+    engine.dispose()

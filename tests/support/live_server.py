@@ -59,6 +59,7 @@ class LiveServer:
         env: Mapping[str, str] | None = None,
         start: bool = True,
         startup_timeout: float = 30.0,
+        workers: int = 1,
     ) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -67,6 +68,7 @@ class LiveServer:
         self.database_url = database_url or f"sqlite:///{self.folder / 'timeliste.sqlite3'}"
         self.log_path = self.folder / "server.log"
         self.startup_timeout = startup_timeout
+        self.workers = workers
         self._extra_env = dict(env or {})
         self._secret = "live-server-" + secrets.token_hex(24)
         self._process: subprocess.Popen[bytes] | None = None
@@ -133,6 +135,8 @@ class LiveServer:
                     self.host,
                     "--port",
                     str(self.port),
+                    "--workers",
+                    str(self.workers),
                 ],
                 env=self.environment(),
                 cwd=self.folder,
