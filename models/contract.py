@@ -32,6 +32,7 @@ from models.schemas import (
     Point,
     RecipientForContact,
     RecipientPublic,
+    Role,
     SignerRole,
     TimesheetPublic,
     Trip,
@@ -51,6 +52,8 @@ __all__ = [
     "FieldError",
     "FlagPublic",
     "FlagsPublic",
+    "LoginResponse",
+    "Me",
     "Mutation",
     "MutationResult",
     "MutationStatus",
@@ -73,6 +76,28 @@ class Out(BaseModel):
     """Base of answers: fields are written by their wire names."""
 
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+# --- sign-in --------------------------------------------------------------------------
+
+
+class LoginResponse(Out):
+    """A bearer token, whose it is and when it stops working."""
+
+    token: str
+    role: Role
+    expires_at: datetime
+    user_id: str
+    contact_id: str | None
+
+
+class Me(Out):
+    """The signed-in user."""
+
+    user_id: str
+    username: str
+    role: Role
+    contact_id: str | None
 
 
 # --- registers ------------------------------------------------------------------------

@@ -19,10 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
+from models.contract import LoginResponse, Me, PullResponse, PushResponse
 from sync.store import DeviceStore
 
 __all__ = [
@@ -133,13 +135,17 @@ async def login(
         raise LoginError("For mange forsøk. Vent litt og prøv igjen.")
     if response.status_code != 200:
         raise LoginError(f"Innloggingen feilet (feilkode {response.status_code}). Prøv igjen.")
-    body = response.json()
+    try:
+        answer = LoginResponse.model_validate_json(response.content)
+    except ValidationError:
+        # A Wi-Fi login page answers 200 with HTML: we never reached the service.
+        raise LoginError(_NO_CONNECTION) from None
     return Session(
-        token=body["token"],
-        role=body["role"],
-        expires_at=datetime.fromisoformat(body["expires_at"]),
-        user_id=body.get("user_id"),
-        contact_id=body.get("contact_id"),
+        token=answer.token,
+        role=answer.role.value,
+        expires_at=answer.expires_at,
+        user_id=answer.user_id,
+        contact_id=answer.contact_id,
     )
 
 
@@ -152,15 +158,20 @@ _UNREADABLE = (
 )
 
 
-def _json_object(response: httpx.Response) -> dict[str, Any]:
-    """The answer's JSON object; anything else means we did not reach the server."""
+Answer = TypeVar("Answer", bound=BaseModel)
+
+
+def _answer(response: httpx.Response, shape: type[Answer]) -> Answer:
+    """The answer read into its contract model (models.contract).
+
+    An answer that is not the contract's shape did not come from the service
+    (a captive portal, a proxy's page), so it is treated as no answer at all:
+    the changes wait on the phone and the sync is tried again later.
+    """
     try:
-        body = response.json()
-    except ValueError:
+        return shape.model_validate_json(response.content)
+    except ValidationError:
         raise _UnreachableError(_UNREADABLE) from None
-    if not isinstance(body, dict):
-        raise _UnreachableError(_UNREADABLE)
-    return body
 
 
 class _LoginRequiredError(SyncError):
@@ -361,10 +372,9 @@ class SyncClient:
         # Signing hashes the contact's id; a store made without it asks once.
         if await asyncio.to_thread(self._store.contact_id):
             return
-        response = await self._request("GET", ME_PATH)
-        contact_id = _json_object(response).get("contact_id")
-        if contact_id:
-            await asyncio.to_thread(self._store.set_contact_id, str(contact_id))
+        me = _answer(await self._request("GET", ME_PATH), Me)
+        if me.contact_id:
+            await asyncio.to_thread(self._store.set_contact_id, me.contact_id)
 
     async def _push_all(self) -> None:
         device_id = await asyncio.to_thread(self._store.device_id)
@@ -377,19 +387,21 @@ class SyncClient:
                 PUSH_PATH,
                 json={"device_id": device_id, "mutations": [m.as_json() for m in batch]},
             )
-            body = _json_object(response)
-            results = body.get("results")
-            if not isinstance(results, list):
-                raise _UnreachableError(_UNREADABLE)
             sent = {m.mutation_id for m in batch}
-            answered = [r for r in results if r.get("mutation_id") in sent]
+            answered = [
+                result
+                for result in _answer(response, PushResponse).results
+                if result.mutation_id in sent
+            ]
             if not answered:
                 raise _RefusedError("Tjenesten svarte ikke på endringene. Prøv igjen senere.")
-            await asyncio.to_thread(self._store.apply_push_results, answered)
+            # The store records results in their wire form (the JSON it keeps).
+            wire = [result.model_dump(mode="json") for result in answered]
+            await asyncio.to_thread(self._store.apply_push_results, wire)
             log.info(
                 "pushed %d mutations: %d rejected",
                 len(answered),
-                sum(1 for r in answered if r.get("status") == "rejected"),
+                sum(1 for result in answered if result.status == "rejected"),
             )
 
     async def _pull_all(self) -> None:
@@ -398,10 +410,10 @@ class SyncClient:
             params = {"cursor": cursor}
             if self._pull_limit is not None:
                 params["limit"] = self._pull_limit
-            response = await self._request("GET", PULL_PATH, params=params)
-            payload = _json_object(response)
-            await asyncio.to_thread(self._store.apply_pull, payload)
-            if not payload.get("has_more") or int(payload.get("cursor") or 0) <= cursor:
+            page = _answer(await self._request("GET", PULL_PATH, params=params), PullResponse)
+            # The store merges the page in its wire form (the JSON it keeps).
+            await asyncio.to_thread(self._store.apply_pull, page.model_dump(mode="json"))
+            if not page.has_more or page.cursor <= cursor:
                 return
 
     # --- one request, with retries ---------------------------------------------------------

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.contract import LoginResponse, Me
 from models.schemas import Role
 from server.config import Settings
 from server.deps import CurrentUser, DbDep, SettingsDep
@@ -23,25 +22,6 @@ class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=1, max_length=500)
-
-
-class LoginResponse(BaseModel):
-    """A bearer token and when it stops working."""
-
-    token: str
-    role: Role
-    expires_at: datetime
-    user_id: str
-    contact_id: str | None
-
-
-class Me(BaseModel):
-    """The signed-in user."""
-
-    user_id: str
-    username: str
-    role: Role
-    contact_id: str | None
 
 
 def _gate(request: Request, settings: Settings) -> auth.HashGate:

@@ -25,6 +25,8 @@ from models.contract import (
     DecisionsPublic,
     FlagPublic,
     FlagsPublic,
+    LoginResponse,
+    Me,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -38,6 +40,8 @@ from server.app import create_app
 from tests.server.conftest import make_settings
 
 ANSWERS: list[tuple[str, str, type[BaseModel]]] = [
+    ("post", "/api/v1/auth/login", LoginResponse),
+    ("get", "/api/v1/me", Me),
     ("post", "/api/v1/sync/push", PushResponse),
     ("get", "/api/v1/sync/pull", PullResponse),
     ("get", "/api/v1/contacts", ContactsPublic),

@@ -454,6 +454,44 @@ def test_a_wifi_login_page_is_not_mistaken_for_the_server(world: World, store_pa
     asyncio.run(scenario())
 
 
+def test_an_answer_that_is_not_the_contract_moves_nothing(world: World, store_path: Path) -> None:
+    """JSON of the wrong shape (a proxy's, a stale server's) is no answer: the cursor
+    stays, the change waits, and the next real answer is merged as usual."""
+
+    async def scenario() -> None:
+        with FaultyProxy(world.server.base_url) as proxy:
+            client = await signed_in(
+                world, store_path, via=proxy.base_url, max_attempts=1, backoff_base=0.01
+            )
+            store = client.store
+            cursor = store.cursor()
+            wrong = b'{"cursor": 999999, "has_more": false}'
+            proxy.fail(
+                "/api/v1/sync/pull", 1, status=200, body=wrong, content_type="application/json"
+            )
+            assert (await client.sync()).state is SyncState.offline
+            assert store.cursor() == cursor
+            entry = entry_for(world, days_ago=1)
+            store.save_entry(entry)
+            proxy.fail(
+                "/api/v1/sync/push",
+                1,
+                status=200,
+                body=b'{"results": [{"mutation_id": "x"}]}',
+                content_type="application/json",
+            )
+            assert (await client.sync()).state is SyncState.offline
+            assert store.pending_count() == 1
+            assert (await client.sync()).state is SyncState.synced
+            assert store.pending_count() == 0
+            assert entry.id in world.server_entries()
+            assert store.cursor() > cursor
+            await client.aclose()
+            store.close()
+
+    asyncio.run(scenario())
+
+
 def test_two_phones_of_one_contact_end_up_agreeing(world: World, tmp_path: Path) -> None:
     async def scenario() -> None:
         first = await signed_in(world, tmp_path / "a.json")
