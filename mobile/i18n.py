@@ -40,6 +40,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "left": ("{left} igjen", "{left} left"),
     "over_by": ("{over} over vedtaket", "{over} over the decision"),
     "not_valid_today": ("Vedtaket gjelder ikke i dag", "The decision is not valid today"),
+    "expires_on": ("Vedtaket går ut {day}", "The decision ends {day}"),
     "group": ("gruppe", "group"),
     "log_session": ("Før økt", "Log session"),
     "log_session_for": ("Før økt for {name}", "Log session for {name}"),

@@ -29,6 +29,7 @@ from models.clock import (
     today_in_oslo,
 )
 from models.flags import spans_overlap
+from models.lifecycle import EXPIRING_DAYS, expires_soon
 from models.messages import validation_problems
 from models.payperiod import pay_period_of
 from models.quota import PeriodUsage
@@ -181,6 +182,13 @@ class PersonCard:
     kind: DecisionKind
     group_id: str | None
     meter: Meter | None
+    # The vedtak's last day, when it is that close (models.lifecycle), else None.
+    expires_on: date | None = None
+
+    def expiry_text(self, lang: str = DEFAULT_LANGUAGE) -> str | None:
+        if self.expires_on is None:
+            return None
+        return tr("expires_on", lang, day=fmt.day(self.expires_on, lang))
 
     def label(self, lang: str = DEFAULT_LANGUAGE) -> str:
         """What a screen reader says for the card (and what the browser tests find)."""
@@ -192,6 +200,9 @@ class PersonCard:
         else:
             parts.append(self.meter.used_text(lang))
             parts.append(self.meter.left_text(lang))
+        expiry = self.expiry_text(lang)
+        if expiry:
+            parts.append(expiry)
         return ", ".join(parts)
 
 
@@ -209,6 +220,9 @@ def person_cards(snapshot: Snapshot, today: date | None = None) -> list[PersonCa
                 kind=decision.kind,
                 group_id=decision.group_id,
                 meter=current_meter(snapshot.usage.get(decision.id, ()), today),
+                expires_on=decision.valid_to
+                if expires_soon(decision.valid_to, today, EXPIRING_DAYS)
+                else None,
             )
         )
     return sorted(cards, key=lambda card: (card.name.lower(), card.decision_id))

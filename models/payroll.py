@@ -28,7 +28,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from models.schemas import Schema
+from models.schemas import ContractType, Schema
 from models.types import Nok
 
 ORE = Decimal("0.01")
@@ -84,13 +84,6 @@ HOUR_KINDS = frozenset({PayKind.employee_hours, PayKind.contractor_fee, PayKind.
 # taxable line repeats the same km, so counting it too would double the total.
 KM_KINDS = frozenset({PayKind.km_tax_free, PayKind.km})
 SETTING_KINDS = tuple(kind for kind in PayKind if kind not in LEGACY_KINDS)
-
-
-class ContractType(StrEnum):
-    """Mirrors the contact's `contract_type`: it picks the hour pay code."""
-
-    contractor = "contractor"
-    employee = "employee"
 
 
 class ExpenseCoverMode(StrEnum):

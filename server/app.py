@@ -13,7 +13,7 @@ from server import errors, middleware
 from server.config import Settings, get_settings
 from server.db import make_engine, make_sessionmaker
 from server.payroll import routes as payroll_routes
-from server.routes import auth, health, office, queue, sync, timesheets
+from server.routes import auth, health, lifecycle, office, queue, sync, timesheets
 
 API_PREFIX = "/api/v1"
 
@@ -66,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(auth.me_router)
+    # Before office: its /decisions/{decision_id} would take /decisions/expiring.
+    app.include_router(lifecycle.router)
     app.include_router(office.router)
     app.include_router(sync.router)
     app.include_router(timesheets.router)

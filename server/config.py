@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.lifecycle import EXPIRING_DAYS, MAX_EXPIRING_DAYS
 from models.payperiod import MAX_CUTOFF_DAY
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
@@ -34,6 +35,8 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET
     token_ttl_minutes: int = Field(default=12 * 60, gt=0)
     pay_cutoff_day: int | None = Field(default=None, ge=1, le=MAX_CUTOFF_DAY)
+    # A vedtak ending within this many days is listed as expiring (SPEC §4).
+    expiring_decision_days: int = Field(default=EXPIRING_DAYS, ge=0, le=MAX_EXPIRING_DAYS)
 
     # Argon2id cost; tests lower it, production keeps the library's defaults.
     argon2_time_cost: int = Field(default=3, ge=1)

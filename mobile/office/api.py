@@ -188,3 +188,11 @@ class OfficeApi:
 
     async def save_pay_settings(self, data: dict[str, Any]) -> dict[str, Any]:
         return dict(await self._json("PUT", "/payroll/settings", json=data))
+
+    # --- vedtak lifecycle ----------------------------------------------------------
+
+    async def expiring_decisions(self) -> dict[str, Any]:
+        return dict(await self._json("GET", "/decisions/expiring"))
+
+    async def follow_on_decision(self, decision_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        return dict(await self._json("POST", f"/decisions/{decision_id}/follow-on", json=data))

@@ -15,6 +15,7 @@ from mobile.office.approval import ApprovalListView, SheetReviewView
 from mobile.office.audit import AuditView
 from mobile.office.common import heading, use_api
 from mobile.office.dashboard import DashboardView
+from mobile.office.expiring import ExpiringPanel
 from mobile.office.flags import FlagQueueView
 from mobile.office.payroll import PayrollView, PaySettingsView
 from mobile.office.registry import RegistryView
@@ -59,7 +60,7 @@ MENU: dict[str, list[tuple[str, str, str, Any]]] = {
 
 @ft.component
 def OfficeHome() -> ft.View:  # noqa: N802 - components are named like classes
-    session, _api = use_api()
+    session, api = use_api()
     if session is None:
         return placeholder()
     tiles: list[ft.Control] = [
@@ -80,6 +81,7 @@ def OfficeHome() -> ft.View:  # noqa: N802 - components are named like classes
             heading(f"Hei, {session.username}"),
             ft.Text(ROLE_TEXT.get(session.role, session.role), size=15),
             *tiles,
+            *([ExpiringPanel(api)] if session.role == "coordinator" else []),
         ],
         actions=[icon_button(ft.Icons.SETTINGS, "Innstillinger", go("/innstillinger"))],
     )

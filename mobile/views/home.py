@@ -65,6 +65,17 @@ def person_card(card: PersonCard, lang: str) -> ft.Control:
             ),
             ft.Text(_period(meter.period_key, lang), size=13, color=ft.Colors.ON_SURFACE_VARIANT),
         ]
+    expiry = card.expiry_text(lang)
+    if expiry:
+        lines.append(
+            ft.Row(
+                [
+                    ft.Icon(ft.Icons.EVENT_BUSY, size=18, color=ft.Colors.ORANGE_800),
+                    ft.Text(expiry, size=15, weight=ft.FontWeight.W_600),
+                ],
+                spacing=6,
+            )
+        )
     lines.append(
         ft.Row(
             [

@@ -40,7 +40,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.payroll import (
-    ContractType,
     NoKmRateError,
     PayItem,
     PayKind,
@@ -50,6 +49,7 @@ from models.payroll import (
     pay_lines,
     totals,
 )
+from models.schemas import ContractType
 from server.db import utcnow
 from server.errors import ConflictError, NotFoundError
 from server.payroll import exports

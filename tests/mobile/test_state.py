@@ -204,6 +204,20 @@ def test_person_cards_show_the_current_period_and_change_with_entries() -> None:
     assert after["d2"].meter.period_key == "2026-W12"
 
 
+def test_a_card_says_when_its_vedtak_ends_within_thirty_days() -> None:
+    # All four vedtak end 31.12.2026.
+    far = {c.decision_id: c for c in person_cards(snapshot_with([]), TODAY)}
+    assert far["d1"].expires_on is None
+    assert "går ut" not in far["d1"].label()
+    near = {c.decision_id: c for c in person_cards(snapshot_with([]), date(2026, 12, 1))}
+    assert near["d1"].expires_on == date(2026, 12, 31)
+    assert near["d1"].expiry_text() == "Vedtaket går ut 31.12.2026"
+    assert "Vedtaket går ut 31.12.2026" in near["d1"].label()
+    assert near["d1"].expiry_text("en") == "The decision ends 31/12/2026"
+    assert person_cards(snapshot_with([]), date(2026, 11, 30))[0].expires_on is None
+    assert person_cards(snapshot_with([]), date(2027, 1, 1))[0].expires_on is None
+
+
 def test_current_meter_outside_the_vedtak_is_none() -> None:
     usage = usage_by_period("d1", decision("d1", "r1"), [])
     assert current_meter(usage, date(2027, 1, 5)) is None

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from models.payroll import (
-    ContractType,
     ExpenseCover,
     ExpenseCoverMode,
     KmRate,
@@ -32,6 +31,7 @@ from models.payroll import (
     totals,
     totals_by_contact,
 )
+from models.schemas import ContractType
 
 NEW_YEAR_2026 = date(2026, 1, 1)
 

@@ -14,7 +14,8 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from models.payroll import ContractType, PayItem, PaySettings, pay_lines, totals
+from models.payroll import PayItem, PaySettings, pay_lines, totals
+from models.schemas import ContractType
 from server.payroll.exports import (
     CSV_COLUMNS,
     VISMA_COLUMNS,
