@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import secrets
 from collections.abc import Callable
@@ -97,6 +98,11 @@ class Controller:
         self._login_form: LoginForm | None = None
         self.token: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # This session's context (Flet finds the page to update through a context
+        # variable). The device's listeners run in the context of whichever session
+        # started its background loop; a state change made there would re-render
+        # that session's page — after a reopen, a closed one — and never this one.
+        self._context = contextvars.copy_context()
 
     # start and sign-in ------------------------------------------------------------------
 
@@ -194,11 +200,16 @@ class Controller:
             device.start()
 
     def _on_status(self, status: SyncStatus) -> None:
+        # A fresh copy each time: a Context cannot be entered twice at once.
+        self._context.copy().run(self._set_sync, status)
+
+    def _set_sync(self, status: SyncStatus) -> None:
         self.state.sync = status
 
     def _on_change(self) -> None:
-        # Listeners run on the event loop: reload the snapshot without waiting here.
-        task = asyncio.get_running_loop().create_task(self.refresh())
+        # Listeners run on the event loop: reload the snapshot without waiting here,
+        # in this session's own context (see __init__).
+        task = asyncio.get_running_loop().create_task(self.refresh(), context=self._context.copy())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

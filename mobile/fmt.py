@@ -109,6 +109,15 @@ def clock_of(moment: datetime) -> str:
     return f"{moment.astimezone(OSLO):%H:%M}"
 
 
+def last_contact(moment: datetime, lang: str = "nb", now: datetime | None = None) -> str:
+    """When something last happened, short: '17:42' today, '04.12. 17:42' before (Oslo)."""
+    local = moment.astimezone(OSLO)
+    today = (now or datetime.now(OSLO)).astimezone(OSLO).date()
+    if local.date() == today:
+        return f"{local:%H:%M}"
+    return f"{local:%d.%m.} {local:%H:%M}" if lang == "nb" else f"{local:%d/%m} {local:%H:%M}"
+
+
 def parse_day(text: str) -> date | None:
     """dd.mm.åååå (also d.m.åååå, dd/mm/åååå and åååå-mm-dd); None when unreadable."""
     text = text.strip()

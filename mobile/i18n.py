@@ -55,6 +55,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "sync_synced": ("Synkronisert", "Synced"),
     "sync_waiting": ("{n} venter", "{n} waiting"),
     "sync_offline": ("Frakoblet", "Offline"),
+    "sync_offline_since": ("Frakoblet · sist {when}", "Offline · last {when}"),
     "sync_offline_waiting": ("Frakoblet · {n} venter", "Offline · {n} waiting"),
     "sync_attention": ("Må ses på", "Needs attention"),
     "sync_syncing": ("Synkroniserer", "Syncing"),

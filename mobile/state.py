@@ -250,6 +250,10 @@ def sync_chip(status: SyncStatus | None, lang: str = DEFAULT_LANGUAGE) -> Chip:
     if state is SyncState.offline:
         if status.waiting:
             return Chip(tr("sync_offline_waiting", lang, n=status.waiting), "warn")
+        if status.last_synced_at is not None:
+            # Nothing waits: say when the phone last reached the server.
+            when = fmt.last_contact(status.last_synced_at, lang)
+            return Chip(tr("sync_offline_since", lang, when=when), "warn")
         return Chip(tr("sync_offline", lang), "warn")
     if status.waiting:
         return Chip(tr("sync_waiting", lang, n=status.waiting), "busy")
