@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -45,11 +45,11 @@ from models.schemas import (
     TimesheetPublic,
     TimesheetStatus,
 )
+from models.timesheets import CLOSED_TO_CONTACT, sheet_entries, sheet_status
 from sync.client import SyncState, SyncStatus
 from sync.store import EntryState, LocalEntry, LocalSignature
 
 NEAR_SHARE = Decimal("0.8")  # a meter turns amber at 80 % of the quota
-LOCKING = {TimesheetStatus.signed, TimesheetStatus.approved, TimesheetStatus.exported}
 
 
 def typed(obj: object, name: str, value: str) -> None:
@@ -727,7 +727,7 @@ class MonthSheet:
 
     @property
     def locked(self) -> bool:
-        return self.status in LOCKING
+        return self.status in CLOSED_TO_CONTACT
 
     @property
     def can_sign(self) -> bool:
@@ -738,13 +738,25 @@ class MonthSheet:
 
 
 def month_sheet(snapshot: Snapshot, decision_id: str, period: str) -> MonthSheet:
-    rows = [
-        SheetRow(item, item.entry.minutes, item.entry.total_km, item.entry.total_expenses)
-        for item in snapshot.entries
-        if decision_id in item.entry.decision_ids
-        and pay_period_of(item.entry.date, snapshot.cutoff_day) == period
-    ]
-    rows.sort(key=lambda row: (row.entry.entry.date, row.entry.entry.start, row.entry.id))
+    """The sheet as the signer sees and hashes it: the same entries the store checks.
+
+    Which entries (and which version of each) are on it comes from
+    models.timesheets.sheet_entries over `LocalEntry.sheet_version`, exactly as
+    the store's `content_hash`; a row shows the version on the sheet.
+    """
+    by_id = {item.id: item for item in snapshot.entries if item.sheet_version is not None}
+    on_sheet = sheet_entries(
+        (item.sheet_version for item in by_id.values() if item.sheet_version is not None),
+        decision_id,
+        period,
+        snapshot.cutoff_day,
+    )
+    rows = []
+    for version in on_sheet:
+        item = by_id[version.id]
+        if item.entry is not version:
+            item = replace(item, entry=version)
+        rows.append(SheetRow(item, version.minutes, version.total_km, version.total_expenses))
     sheet = snapshot.timesheet(decision_id, period)
     signed_here = any(
         s.signature.decision_id == decision_id
@@ -752,9 +764,7 @@ def month_sheet(snapshot: Snapshot, decision_id: str, period: str) -> MonthSheet
         and s.state is not EntryState.rejected
         for s in snapshot.signatures
     )
-    status = sheet.status if sheet is not None else TimesheetStatus.open
-    if signed_here and status not in LOCKING:
-        status = TimesheetStatus.signed
+    status = sheet_status(sheet.status if sheet is not None else None, signed_here=signed_here)
     return MonthSheet(
         decision_id=decision_id,
         period=period,

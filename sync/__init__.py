@@ -1,7 +1,8 @@
 """The phone's side of sync (SPEC §4 "Sync", §5 push/pull).
 
-- `sync.storage.AtomicJSONStorage`: a TinyDB storage that a crash cannot destroy
-  (temporary file, fsync, atomic rename, folder fsync).
+- `sync.storage`: the seam between the store and its bytes (`StoreBackend`) and
+  the native `FileBackend` (snapshot + append-only journal, one fsync per save,
+  crash-safe compaction); the browser's IndexedDB backend implements the same seam.
 - `sync.store.DeviceStore`: what the phone keeps — pulled data, the contact's
   entries with their local state, and the outbox of mutations.
 - `sync.client.SyncClient`: pushes the outbox and pulls changes over httpx.
@@ -21,6 +22,7 @@ How the app uses it (store methods block on the disk: call them through
 
     over = await asyncio.to_thread(store.over_quota_after, entry)   # warn before saving
     await asyncio.to_thread(store.save_entry, entry)           # on disk when it returns
+    await store.flush()                                        # (browser: IndexedDB committed)
     await client.refresh_status(); asyncio.create_task(client.sync())
 
 Sign-out is `store.wipe()` (the file goes); a 401 only asks for a new login

@@ -6,15 +6,18 @@ local state, and the outbox of mutations waiting for the server. Saving an
 entry changes the entry and appends its mutation in one atomic write, so the
 app can show it at once and a crash can never keep one without the other.
 
-Every method blocks on the disk (fsync); the app calls them through
-`asyncio.to_thread`. One `DeviceStore` per file and process: a second opener
-is refused (`StoreInUseError`) rather than allowed to overwrite the first.
+The state lives in memory (`sync.documents.Documents`); a *backend*
+(`sync.storage`) makes each save durable: natively a journal line and one
+fsync before the method returns, in a browser an IndexedDB transaction that
+`await store.flush()` waits for. Reads never touch the disk. One
+`DeviceStore` per file and process: a second opener is refused
+(`StoreInUseError`) rather than allowed to overwrite the first.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -28,8 +31,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from tinydb import TinyDB
-from tinydb.table import Table
 
 from models.canonical import content_hash
 from models.clock import today_in_oslo
@@ -43,14 +44,12 @@ from models.schemas import (
     RecipientForContact,
     SignatureCreate,
     TimesheetPublic,
-    TimesheetStatus,
 )
-from sync.storage import AtomicJSONStorage
+from models.timesheets import CLOSED_TO_CONTACT, sheet_entries, sheet_status
+from sync.documents import Documents
+from sync.storage import FileBackend, StoreBackend, StoreError, StoreInUseError
 
-try:  # POSIX (Linux, Android, macOS, iOS); Windows desktops go without the cross-process lock
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "Account",
@@ -71,10 +70,6 @@ __all__ = [
 # --- errors ---------------------------------------------------------------------
 
 
-class StoreError(Exception):
-    """Base of the store's errors; `str()` is a sentence in bokmål for the contact."""
-
-
 class LockedError(StoreError):
     """The entry belongs to a timesheet that is signed or approved: it is read-only."""
 
@@ -85,10 +80,6 @@ class InvalidEntryError(StoreError):
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
         super().__init__(" ".join(problem.message for problem in self.problems))
-
-
-class StoreInUseError(StoreError):
-    """Another process has this store open."""
 
 
 # --- what the store hands out ---------------------------------------------------------
@@ -111,10 +102,19 @@ class LocalEntry:
     errors: tuple[Problem, ...] = ()  # the server's reasons, when rejected
     locked: bool = False  # in a signed or approved timesheet: read-only
     flags: tuple[str, ...] = ()  # ids of open flags that name this entry
+    # For a change the server refused: the last version it accepted (None for
+    # a refused new entry). That version, not the refused one, is on the sheet.
+    accepted: EntryData | None = None
 
     @property
     def id(self) -> str:
         return self.entry.id
+
+    @property
+    def sheet_version(self) -> EntryData | None:
+        """The version on its timesheet (models.timesheets.sheet_entries): what the
+        server will hold once the outbox is through; None when on no sheet."""
+        return self.accepted if self.state is EntryState.rejected else self.entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +172,7 @@ def store_path(folder: Path, server_url: str, username: str) -> Path:
 
 # --- table layout -----------------------------------------------------------------------
 #
-# Every table is keyed by a string id (TinyDB's table class below allows it):
+# Every table is keyed by a string id:
 #   meta        "account" → Account fields; "sync" → cursor, next_mutation_id, …
 #   decisions   decision id → Decision
 #   recipients  recipient id → RecipientForContact
@@ -186,18 +186,8 @@ def store_path(folder: Path, server_url: str, username: str) -> Path:
 #   signatures  "decision|period" → {data, state, errors, last_mutation}
 #   outbox      mutation id → {mutation_id, type, data, key}
 
-SCHEMA_VERSION = 1
-_LOCKING_STATUSES = {TimesheetStatus.signed, TimesheetStatus.approved, TimesheetStatus.exported}
+SCHEMA_VERSION = 1  # of the documents; the file format is sync.storage's
 _ENTRY_FIELDS = frozenset(field.alias or name for name, field in EntryData.model_fields.items())
-
-
-class _KeyedTable(Table):
-    # Entries are keyed by their client-made UUID, not by TinyDB's counter.
-    document_id_class = str  # type: ignore[assignment]  # tinydb types it as int only
-
-
-class _DeviceTinyDB(TinyDB):
-    table_class = _KeyedTable
 
 
 Raw = dict[str, Any]
@@ -278,53 +268,29 @@ def _pack(record: Raw, data: Raw | None, server: Raw | None, basis: Raw | None) 
         record["basis"] = basis
 
 
-class _ProcessLock:
-    """An advisory lock on a side file, held while the store is open."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._handle: int | None = None
-
-    def acquire(self) -> None:
-        handle = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if fcntl is not None:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(handle)
-            raise StoreInUseError(
-                "Lageret er i bruk av et annet program. Lukk det og prøv igjen."
-            ) from None
-        self._handle = handle
-
-    def release(self) -> None:
-        if self._handle is not None:
-            os.close(self._handle)  # closing drops the flock
-            self._handle = None
-
-
 # --- the store ------------------------------------------------------------------------
 
 
 class DeviceStore:
     """The phone's durable state for one signed-in account."""
 
-    def __init__(self, path: Path, *, durable: bool = True) -> None:
-        """Open (or create) the store at `path`. `durable=False` is for benchmarks only."""
-        self._path = Path(path)
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(
+        self, where: str | os.PathLike[str] | StoreBackend, *, durable: bool = True
+    ) -> None:
+        """Open (or create) the store: a path (a `FileBackend` there) or a ready backend.
+
+        `durable=False` (file backend only) is for benchmarks and tests only.
+        """
+        self._backend: StoreBackend = (
+            FileBackend(where, durable=durable) if isinstance(where, str | os.PathLike) else where
+        )
         self._mutex = threading.RLock()
-        self._lock = _ProcessLock(self._path.with_name(self._path.name + ".lock"))
-        self._lock.acquire()
-        try:
-            self._db = _DeviceTinyDB(str(self._path), storage=AtomicJSONStorage, durable=durable)
-        except BaseException:
-            self._lock.release()
-            raise
-        storage = self._db.storage
-        assert isinstance(storage, AtomicJSONStorage)
-        self._storage = storage
         self._closed = False
+        try:
+            self._data = Documents(self._backend.load())
+        except BaseException:
+            self._backend.close()
+            raise
         # Parsed entries by id, with the raw dict they came from: a record's
         # versions are replaced, never changed in place, so `is` tells if it is current.
         self._parsed: dict[str, tuple[Raw, EntryData]] = {}
@@ -334,34 +300,57 @@ class DeviceStore:
 
     @property
     def path(self) -> Path:
-        return self._path
+        """Where the store lives (for a browser backend, its database name)."""
+        return Path(self._backend.name)
+
+    @property
+    def backend(self) -> StoreBackend:
+        return self._backend
+
+    async def flush(self) -> None:
+        """Wait until every save so far is durable (the browser's IndexedDB has committed).
+
+        Natively each save is durable when it returns and this returns at once;
+        the app awaits it after a save before it shows "Lagret".
+        """
+        await self._backend.flush()
 
     # raw access ------------------------------------------------------------------------
 
     def _read(self) -> Raw:
         if self._closed:
             raise StoreError("Lageret er lukket.")
-        data = self._storage.read()
-        return data if data is not None else {}
+        return self._data
 
     def _table(self, data: Raw, name: str) -> dict[str, Raw]:
         table: dict[str, Raw] = data.setdefault(name, {})
         return table
 
     def _commit(self, change: Callable[[Raw], None]) -> None:
-        """Apply `change` to the whole database and write it once, atomically."""
+        """Apply `change` to the state and record what it touched as one save.
+
+        Either the whole save is durable (natively: when this returns) or, when
+        `change` refuses or the disk fails, the state is as it was before.
+        """
         with self._mutex:
             data = self._read()
+            documents = self._data
+            documents.begin()
             try:
                 change(data)
+                changes = documents.changes()
+                if changes:
+                    self._backend.append(changes)
             except BaseException:
-                # `change` may have touched the cached copy before it refused:
-                # drop the copy so the next read is what is on disk.
-                self._storage.forget()
+                documents.roll_back()
                 raise
-            self._storage.write(data)
-            for name in data:
-                self._db.table(name).clear_cache()
+            documents.end()
+            if changes:
+                try:
+                    self._backend.compact(documents)
+                except OSError:
+                    # The save itself is in the journal; the next open folds it in.
+                    _log.warning("Lageret kunne ikke komprimeres nå; prøver igjen senere.")
 
     @staticmethod
     def _initialise(data: Raw) -> None:
@@ -474,13 +463,15 @@ class DeviceStore:
                 for key, record in data.get("signatures", {}).items()
                 if record["state"] != EntryState.rejected
             }
-            return [
-                sheet.model_copy(update={"status": TimesheetStatus.signed})
-                if f"{sheet.decision_id}|{sheet.period}" in signed_here
-                and sheet.status not in _LOCKING_STATUSES
-                else sheet
-                for sheet in sheets
-            ]
+            shown = []
+            for sheet in sheets:
+                status = sheet_status(
+                    sheet.status, signed_here=f"{sheet.decision_id}|{sheet.period}" in signed_here
+                )
+                shown.append(
+                    sheet if status == sheet.status else sheet.model_copy(update={"status": status})
+                )
+            return shown
 
     def flags(self) -> list[FlagPublic]:
         """Flags the server raised on the contact's entries, as last pulled."""
@@ -524,7 +515,7 @@ class DeviceStore:
         keys = {
             (sheet["decision_id"], sheet["period"])
             for sheet in data.get("timesheets", {}).values()
-            if sheet.get("status") in _LOCKING_STATUSES
+            if sheet.get("status") in CLOSED_TO_CONTACT
         }
         for key, record in data.get("signatures", {}).items():
             if record["state"] != EntryState.rejected:
@@ -568,12 +559,15 @@ class DeviceStore:
         locked: set[tuple[str, str]] | None = None,
     ) -> LocalEntry:
         entry = self._parse(record["data"])
+        state = EntryState(record["state"])
+        server = _versions(record)[1] if state is EntryState.rejected else None
         return LocalEntry(
             entry=entry,
-            state=EntryState(record["state"]),
+            state=state,
             errors=_problems(record.get("errors")),
             locked=self._is_locked(data, entry, locked),
             flags=tuple(open_flags.get(entry.id, ())),
+            accepted=_parse_entry(server) if server is not None else None,
         )
 
     @staticmethod
@@ -721,17 +715,20 @@ class DeviceStore:
     # timesheets and signing ------------------------------------------------------------
 
     def _sheet_entries(self, data: Raw, decision_id: str, period: str) -> list[EntryData]:
-        cutoff = self._sync_meta(data).get("pay_cutoff_day")
-        chosen = []
+        # What the server will hold once the outbox is through: a refused
+        # change is not on the sheet the signer sees (nor on the server's).
+        # The app's month view picks the same versions (LocalEntry.sheet_version)
+        # through the same models.timesheets.sheet_entries.
+        effective = []
         for record in data.get("entries", {}).values():
-            # What the server will hold once the outbox is through: a refused
-            # change is not on the sheet the signer sees (nor on the server's).
             raw = self._effective(record)
-            if raw is None or decision_id not in raw["decision_ids"]:
-                continue
-            if pay_period_of(date.fromisoformat(raw["date"]), cutoff) == period:
-                chosen.append(self._parse(raw))
-        return sorted(chosen, key=lambda e: (e.date, e.start, e.id))
+            if raw is not None and decision_id in raw["decision_ids"]:
+                # Only the phone's own version is cached: a refused change's
+                # server version is rare and parsed each time.
+                effective.append(self._parse(raw) if raw is record["data"] else _parse_entry(raw))
+        return sheet_entries(
+            effective, decision_id, period, self._sync_meta(data).get("pay_cutoff_day")
+        )
 
     def timesheet_entries(self, decision_id: str, period: str) -> list[EntryData]:
         """The entries of contact × decision × pay period, in the order they are shown."""
@@ -1020,11 +1017,13 @@ class DeviceStore:
             if item.get("contact_id") and not meta.get("contact_id"):
                 meta["contact_id"] = str(item["contact_id"])
         # The pulled usage counts the server's entries as they are now.
-        for entry_id in list(entries):
-            record = entries[entry_id]
-            current, server, _ = _versions(record)
+        # Iterating does not mark a record as changed (sync.documents): each one
+        # is taken by key only when it does change, so a pull that changes a
+        # few entries writes a few, however many the phone holds.
+        for entry_id, seen in list(entries.items()):
+            current, server, _ = _versions(seen)
             if (
-                record["state"] == EntryState.rejected
+                seen["state"] == EntryState.rejected
                 and server is not None
                 and entry_id not in outbox_keys
                 and self._is_locked(data, _parse_entry(server))
@@ -1032,9 +1031,13 @@ class DeviceStore:
                 # The office has signed off the sheet: its version stands, and the
                 # server's reasons stay on the entry so the contact sees why.
                 current = server
-            _pack(record, current, server, server)
             if current is None and server is None and entry_id not in outbox_keys:
                 del entries[entry_id]
+                continue
+            packed: Raw = {}
+            _pack(packed, current, server, server)
+            if any(seen.get(name) != value for name, value in packed.items()):
+                entries[entry_id].update(packed)
         # Signatures the server has answered are now part of the pulled timesheets.
         signatures = self._table(data, "signatures")
         for key in [k for k, r in signatures.items() if r["state"] == EntryState.synced]:
@@ -1094,17 +1097,13 @@ class DeviceStore:
             if self._closed:
                 return
             self._closed = True
-            self._db.close()
-            self._lock.release()
+            self._backend.close()
 
     def wipe(self) -> None:
         """Sign out: delete the store file and everything in it."""
         with self._mutex:
-            storage = self._storage
-            self.close()
-            storage.delete()
-            with contextlib.suppress(FileNotFoundError):
-                self._path.with_name(self._path.name + ".lock").unlink()
+            self._closed = True
+            self._backend.destroy()
 
     def __enter__(self) -> DeviceStore:
         return self

@@ -31,6 +31,7 @@ from models.schemas import (
     TimesheetStatus,
 )
 from models.text import period_text
+from models.timesheets import CLOSED_TO_CONTACT, SIGNED_OFF
 from server.config import Settings
 from server.db import utcnow
 from server.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
@@ -46,8 +47,6 @@ from server.services.convert import StoredEntry, entry_model, flag_public, store
 from server.services.flags import raise_flag
 from server.services.locks import lock_decisions
 from server.tables import EntryRow, FlagRow, SignatureRow, TimesheetEntry, TimesheetRow
-
-LOCKED = (TimesheetStatus.approved.value, TimesheetStatus.exported.value)
 
 
 def pay_period(settings: Settings, day: date) -> str:
@@ -274,7 +273,7 @@ def relink(
 def refuse_locked(rows: Iterable[TimesheetRow]) -> None:
     """Approved and exported sheets are read-only."""
     for row in rows:
-        if row.status in LOCKED:
+        if row.status in SIGNED_OFF:
             raise ConflictError(
                 f"Timelisten for {period_text(row.period)} er allerede godkjent og kan ikke "
                 "endres. Ta kontakt med koordinator.",
@@ -308,7 +307,7 @@ def sign(
             "Det finnes ingen timeliste for dette vedtaket i denne perioden.",
             problems=[Problem("period", "Ingen timeliste for perioden.", "not_found")],
         )
-    if row.status in LOCKED or row.status == TimesheetStatus.signed.value:
+    if row.status in CLOSED_TO_CONTACT:
         raise ConflictError(
             "Timelisten er allerede signert.",
             problems=[Problem("period", "Timelisten er allerede signert.", "already_signed")],
@@ -439,7 +438,7 @@ def approve(
 ) -> TimesheetRow:
     """Approve a signed, unflagged sheet, or any open one with a written override."""
     row = _locked_row(db, timesheet_id)
-    if row.status in LOCKED:
+    if row.status in SIGNED_OFF:
         raise ConflictError("Timelisten er allerede godkjent.")
     reasons = []
     if row.status != TimesheetStatus.signed.value:
@@ -480,7 +479,7 @@ def approve(
 def reject(db: Session, *, actor: Actor, timesheet_id: str, reason: str) -> TimesheetRow:
     """Send a sheet back: it reopens and its signature no longer counts."""
     row = _locked_row(db, timesheet_id)
-    if row.status in LOCKED:
+    if row.status in SIGNED_OFF:
         raise ConflictError("En godkjent timeliste kan ikke avvises.")
     changes = Changes()
     _void_signature(db, row)

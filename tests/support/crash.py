@@ -3,9 +3,9 @@
 The writer is a forked child (so each round costs milliseconds, not a Python
 start-up) that saves entries in a loop and, after each `save_entry` returns,
 reports the entry's id and version through a pipe. The parent kills it at a
-random moment — often in the middle of a write — and reopens the store: it
-must open, and every save that had returned must be there, with its mutation
-still in the outbox.
+random moment — often in the middle of a journal append or a compaction — and
+reopens the store: it must open, and every save that had returned must be
+there, with its mutation still in the outbox.
 
 Used by tests/sync/test_crash.py (≥ 50 rounds) and bench/crash_store.py
 (≥ 1 000 rounds).
@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from models.schemas import EntryData
+from sync.storage import FileBackend, Recovery
 from sync.store import DeviceStore, EntryState
 
 TODAY = date(2026, 3, 31)
@@ -47,9 +48,14 @@ def _entry(rng: random.Random, entry_id: str, version: int) -> EntryData:
     )
 
 
+# The journal is compacted every few dozen saves (not only once it outgrows
+# the snapshot, as on a phone), so that many kills land during a compaction.
+COMPACT_BYTES = 16 * 1024
+
+
 def _writer(path: Path, report: int, seed: int) -> None:  # pragma: no cover - runs in the child
     rng = random.Random(seed)
-    store = DeviceStore(path)
+    store = DeviceStore(FileBackend(path, compact_bytes=COMPACT_BYTES))
     known = [record.id for record in store.entries()]
     os.write(report, b"ready\n")
     # Versions grow across rounds too, so an edit is always newer than what it replaces.
@@ -70,7 +76,9 @@ class CrashRound:
     """What one kill showed."""
 
     confirmed: int  # saves that had returned before the kill
-    leftovers: int  # temporary files the kill left behind (removed on reopen)
+    leftovers: int  # temporary files of a compaction the kill cut short (removed on reopen)
+    torn: bool  # the kill cut a journal line short (dropped on reopen)
+    stale_journal: bool  # the kill fell between a compaction's two renames
 
 
 def seed_store(path: Path) -> None:
@@ -152,14 +160,19 @@ def crash_once(
         entry_id, version = line.split()
         expected[entry_id] = version
         confirmed += 1
-    leftovers = len(list(path.parent.glob(f".tmp-{path.name}.*")))
-    verify(path, expected)
-    return CrashRound(confirmed=confirmed, leftovers=leftovers)
+    recovery = verify(path, expected)
+    return CrashRound(
+        confirmed=confirmed,
+        leftovers=recovery.temporaries,
+        torn=recovery.torn_bytes > 0,
+        stale_journal=recovery.stale_journal,
+    )
 
 
-def verify(path: Path, expected: dict[str, str]) -> None:
+def verify(path: Path, expected: dict[str, str]) -> Recovery:
     """The store opens; every confirmed save is there, shown and queued."""
-    with DeviceStore(path) as store:
+    backend = FileBackend(path)
+    with DeviceStore(backend) as store:
         shown = {local.id: local for local in store.entries()}
         queued: dict[str, str] = {}
         for mutation in store.outbox():
@@ -177,3 +190,4 @@ def verify(path: Path, expected: dict[str, str]) -> None:
             ):
                 lost.append(entry_id)
         assert not lost, f"{len(lost)} confirmed saves lost or not queued"
+    return backend.recovery

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from tinydb import TinyDB
 
 from models.canonical import content_hash
 from models.schemas import SignatureCreate
-from sync.storage import AtomicJSONStorage
+from sync.storage import FileBackend
 from sync.store import (
     DeviceStore,
     EntryState,
@@ -34,53 +32,6 @@ def store(tmp_path: Path) -> DeviceStore:
     opened.close()
 
 
-# --- storage ---------------------------------------------------------------------
-
-
-def test_storage_serves_tinydb_and_leaves_no_temporaries(tmp_path: Path) -> None:
-    path = tmp_path / "db.json"
-    with TinyDB(path, storage=AtomicJSONStorage) as db:
-        db.insert({"n": 1})
-        db.insert({"n": 2})
-        db.update({"n": 3}, doc_ids=[1])
-    assert json.loads(path.read_text())["_default"] == {"1": {"n": 3}, "2": {"n": 2}}
-    assert [p.name for p in tmp_path.iterdir()] == ["db.json"]
-    with TinyDB(path, storage=AtomicJSONStorage) as db:
-        assert sorted(d["n"] for d in db.all()) == [2, 3]
-
-
-def test_failed_write_keeps_the_old_file_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "db.json"
-    storage = AtomicJSONStorage(path)
-    storage.write({"t": {"1": {"v": "old"}}})
-
-    def broken(*_: object) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr("sync.storage.os.replace", broken)
-    data = storage.read()
-    assert data is not None
-    data["t"]["1"]["v"] = "new"
-    with pytest.raises(OSError, match="disk full"):
-        storage.write(data)
-    monkeypatch.undo()
-    assert json.loads(path.read_text()) == {"t": {"1": {"v": "old"}}}
-    # The cached copy the caller had changed is forgotten, not served.
-    assert storage.read() == {"t": {"1": {"v": "old"}}}
-    assert [p.name for p in tmp_path.iterdir()] == ["db.json"]
-
-
-def test_stale_temporary_from_a_crash_is_removed(tmp_path: Path) -> None:
-    path = tmp_path / "db.json"
-    AtomicJSONStorage(path).write({"t": {}})
-    (tmp_path / ".tmp-db.json.abc123").write_text('{"half')
-    storage = AtomicJSONStorage(path)
-    assert storage.read() == {"t": {}}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["db.json"]
-
-
 # --- saving ------------------------------------------------------------------------
 
 
@@ -94,7 +45,9 @@ def test_saved_entry_is_shown_pending_and_queued_in_the_same_write(
     [mutation] = store.outbox()
     assert mutation.type == "entry.upsert"
     assert mutation.data["id"] == entry.id
-    on_disk = json.loads((tmp_path / "store.json").read_text())
+    store.close()
+    on_disk = FileBackend(tmp_path / "store.json").load()
+    assert on_disk is not None
     assert entry.id in on_disk["entries"]
     assert on_disk["outbox"][str(mutation.mutation_id)]["data"]["id"] == entry.id
 
@@ -337,16 +290,17 @@ def test_a_refused_change_leaves_nothing_behind_in_memory(store: DeviceStore) ->
 
 def test_a_store_restored_from_a_backup_never_reuses_a_mutation_id(tmp_path: Path) -> None:
     path = tmp_path / "store.json"
-    backup = tmp_path / "backup.json"
+    files = [path, path.with_name(path.name + ".journal")]  # snapshot and journal
     store = seeded_store(path)
     store.save_entry(make_entry(), today=TODAY)
     store.close()
-    backup.write_bytes(path.read_bytes())
+    backup = [file.read_bytes() for file in files]
     with DeviceStore(path) as store:
         store.save_entry(make_entry(), today=TODAY)
         store.save_entry(make_entry(), today=TODAY)
         issued = [m.mutation_id for m in store.outbox()]
-    path.write_bytes(backup.read_bytes())  # the phone is restored from the backup
+    for file, content in zip(files, backup, strict=True):  # the phone is restored
+        file.write_bytes(content)
     time.sleep(0.01)
     with DeviceStore(path) as store:
         store.save_entry(make_entry(), today=TODAY)
