@@ -32,9 +32,12 @@ from models.flags import spans_overlap
 from models.lifecycle import EXPIRING_DAYS, expires_soon
 from models.messages import validation_problems
 from models.payperiod import pay_period_of
-from models.quota import PeriodUsage
+from models.quota import PeriodUsage, over_minutes, remaining_minutes
 from models.rules import Problem
 from models.schemas import (
+    SIGNATURE_MAX_POINTS,
+    SIGNATURE_MAX_STROKES,
+    SIGNATURE_MIN_POINTS,
     Decision,
     DecisionKind,
     EntryData,
@@ -125,11 +128,11 @@ class Meter:
 
     @property
     def left_minutes(self) -> int:
-        return max(0, self.quota_minutes - self.used_minutes)
+        return remaining_minutes(self.quota_minutes, self.used_minutes)
 
     @property
     def over_minutes(self) -> int:
-        return max(0, self.used_minutes - self.quota_minutes)
+        return over_minutes(self.quota_minutes, self.used_minutes)
 
     @property
     def share(self) -> float:
@@ -800,8 +803,6 @@ ROLE_LABEL_KEYS = {
     "other": "role_other",
 }
 FEEDBACK_KINDS = {"praise": "fb_praise", "wish": "fb_wish", "complaint": "fb_complaint"}
-MAX_POINTS = 20_000
-MAX_STROKES = 200
 
 
 @ft.observable
@@ -820,12 +821,12 @@ class StrokePad:
         return sum(len(stroke) for stroke in self.strokes)
 
     def begin_stroke(self, x: float, y: float) -> None:
-        if len(self.strokes) >= MAX_STROKES or self.point_count >= MAX_POINTS:
+        if len(self.strokes) >= SIGNATURE_MAX_STROKES or self.point_count >= SIGNATURE_MAX_POINTS:
             return
         self.strokes.append([(round(x, 1), round(y, 1))])
 
     def extend_stroke(self, x: float, y: float) -> None:
-        if not self.strokes or self.point_count >= MAX_POINTS:
+        if not self.strokes or self.point_count >= SIGNATURE_MAX_POINTS:
             return
         self.strokes[-1].append((round(x, 1), round(y, 1)))
         self.notify()  # the inner list is a plain list: tell the canvas
@@ -857,7 +858,7 @@ class SignatureDraft:
             errors["signer_name"] = tr("need_name", lang)
         if self.role not in SIGNER_ROLES:
             errors["role"] = tr("need_role", lang)
-        if self.pad.point_count < 2:
+        if self.pad.point_count < SIGNATURE_MIN_POINTS:
             errors["signature"] = tr("need_signature", lang)
         return errors
 

@@ -43,6 +43,9 @@ __all__ = [
     "MAX_PUSH_MUTATIONS",
     "AuditEventPublic",
     "AuditEventsPublic",
+    "BatchPublic",
+    "BatchTotals",
+    "BatchesPublic",
     "ContactsPublic",
     "DecisionPublic",
     "DecisionsPublic",
@@ -60,6 +63,7 @@ __all__ = [
     "MutationType",
     "Out",
     "PeriodUsagePublic",
+    "Problem",
     "PullResponse",
     "PushRequest",
     "PushResponse",
@@ -76,6 +80,28 @@ class Out(BaseModel):
     """Base of answers: fields are written by their wire names."""
 
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+class FieldError(Out):
+    """Why a field was refused: its dotted name, a Norwegian message and a code."""
+
+    field: str
+    message: str
+    code: str = "invalid"
+
+
+class Problem(Out):
+    """An error answer (problem+json, RFC 9457) with Norwegian `title` and `detail`;
+    `errors` names the fields a form must correct."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] = Field(default_factory=list)
 
 
 # --- sign-in --------------------------------------------------------------------------
@@ -298,6 +324,37 @@ class AuditEventsPublic(Out):
     count: int
 
 
+# --- payroll ---------------------------------------------------------------------------
+
+
+class BatchTotals(Out):
+    """Exact decimal strings: hours and km worked, expenses repaid, total amount."""
+
+    hours: str
+    km: str
+    expenses: str
+    amount: str
+
+
+class BatchPublic(Out):
+    """A lønnsbunt."""
+
+    id: str
+    number: int
+    created_at: datetime
+    created_by: str | None
+    period: str | None
+    entry_count: int
+    totals: BatchTotals
+
+
+class BatchesPublic(Out):
+    """Batches, newest first."""
+
+    data: list[BatchPublic]
+    count: int
+
+
 # --- sync: push ---------------------------------------------------------------------------
 
 MAX_MUTATION_ID = 2**63 - 1
@@ -329,14 +386,6 @@ class PushRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     device_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     mutations: list[Mutation] = Field(max_length=MAX_PUSH_MUTATIONS)
-
-
-class FieldError(Out):
-    """Why a field was refused: its dotted name, a Norwegian message and a code."""
-
-    field: str
-    message: str
-    code: str = "invalid"
 
 
 class MutationResult(Out):

@@ -8,9 +8,18 @@ the next and is named `YYYY-MM` after the month it ends in.
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date, timedelta
 
 MAX_CUTOFF_DAY = 28  # every month has the cut-off day, February included
+
+# A pay period's name: YYYY-MM for the month it ends in (months 01 to 12).
+PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def is_pay_period(text: str) -> bool:
+    """True when `text` names a pay period (`2026-03`; not `2026-13` or `2026-3`)."""
+    return re.fullmatch(PERIOD_PATTERN, text) is not None
 
 
 def _check_cutoff(cutoff_day: int | None) -> None:

@@ -8,6 +8,7 @@ these, so validation reads the same on phone and server.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -24,6 +25,7 @@ from pydantic import (
 )
 
 from models.clock import duration_minutes, duration_problem
+from models.payperiod import PERIOD_PATTERN
 from models.types import (
     CaseNo,
     ClockTime,
@@ -328,8 +330,24 @@ class TimeEntry(EntryData):
 # --- timesheets and signatures ------------------------------------------------------
 
 
-Period = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Period = Annotated[str, StringConstraints(pattern=PERIOD_PATTERN)]
 """A pay period, written YYYY-MM for the month it ends in."""
+
+
+# What a drawn signature may hold: the phone's pad stops at the same limits.
+SIGNATURE_MIN_POINTS = 2
+SIGNATURE_MAX_POINTS = 20_000
+SIGNATURE_MAX_STROKES = 200
+
+
+def signature_problem(strokes: Sequence[Sequence[object]]) -> str | None:
+    """Why the strokes are not a signature the server takes, or None."""
+    points = sum(len(stroke) for stroke in strokes)
+    if points < SIGNATURE_MIN_POINTS:
+        return "Signaturen mangler: tegn navnet ditt i feltet."
+    if points > SIGNATURE_MAX_POINTS:
+        return "Signaturen har for mange punkter."
+    return None
 
 
 class Point(Schema):
@@ -345,17 +363,16 @@ class SignatureCreate(Schema):
     content_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
     signer_name: Name
     signer_role: SignerRole
-    strokes: list[list[Point]] = Field(min_length=1, max_length=200)
+    strokes: list[list[Point]] = Field(min_length=1, max_length=SIGNATURE_MAX_STROKES)
     signed_at: datetime
     message: LongText | None = None
 
     @field_validator("strokes")
     @classmethod
     def _drawn(cls, value: list[list[Point]]) -> list[list[Point]]:
-        if sum(len(stroke) for stroke in value) < 2:
-            raise ValueError("Signaturen mangler: tegn navnet ditt i feltet.")
-        if sum(len(stroke) for stroke in value) > 20_000:
-            raise ValueError("Signaturen har for mange punkter.")
+        problem = signature_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
 

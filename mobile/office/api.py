@@ -9,12 +9,45 @@ server: the contract is the HTTP one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
+
+from models.contract import (
+    AuditEventPublic,
+    AuditEventsPublic,
+    BatchesPublic,
+    BatchPublic,
+    ContactsPublic,
+    DecisionPublic,
+    DecisionsPublic,
+    FieldError,
+    FlagPublic,
+    FlagsPublic,
+    LoginResponse,
+    Problem,
+    RecipientsPublic,
+    TimesheetDetail,
+    TimesheetsPublic,
+    TimesheetSummary,
+    UsagePublic,
+)
+from models.lifecycle import ExpiringDecisionsPublic, FollowOnCreate
+from models.payroll import PaySettings
+from models.schemas import (
+    ContactCreate,
+    ContactPublic,
+    ContactUpdate,
+    DecisionCreate,
+    RecipientCreate,
+    RecipientPublic,
+)
 
 API = "/api/v1"
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+
+Answer = TypeVar("Answer", bound=BaseModel)
 
 
 @dataclass
@@ -24,7 +57,7 @@ class ApiError(Exception):
     status: int
     title: str
     detail: str
-    errors: list[dict[str, str]] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
 
     def __str__(self) -> str:
         return self.detail or self.title
@@ -33,24 +66,27 @@ class ApiError(Exception):
         """The first message per field, keyed by the field's last name part."""
         messages: dict[str, str] = {}
         for error in self.errors:
-            name = str(error.get("field", "")).split(".")[-1]
-            messages.setdefault(name, str(error.get("message", "")))
+            messages.setdefault(error.field.split(".")[-1], error.message)
         return messages
 
 
 def _error(response: httpx.Response) -> ApiError:
     try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
+        problem = Problem.model_validate_json(response.content)
+    except ValidationError:
+        # Not the service's own refusal (a proxy's page): say only what we know.
+        return ApiError(response.status_code, "Feil", f"Serveren svarte {response.status_code}.")
     return ApiError(
         status=response.status_code,
-        title=str(body.get("title") or "Feil"),
-        detail=str(body.get("detail") or f"Serveren svarte {response.status_code}."),
-        errors=list(body.get("errors") or []),
+        title=problem.title or "Feil",
+        detail=problem.detail or f"Serveren svarte {response.status_code}.",
+        errors=problem.errors,
     )
+
+
+def _body(request: BaseModel) -> Any:
+    """A request model as the JSON the server reads (aliases, no empty optionals)."""
+    return request.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 class OfficeApi:
@@ -84,95 +120,113 @@ class OfficeApi:
             raise _error(response)
         return response
 
-    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def _answer(self, shape: type[Answer], method: str, path: str, **kwargs: Any) -> Answer:
+        """The answer validated into its contract model (models.contract)."""
         response = await self._request(method, path, **kwargs)
-        if response.status_code == 204 or not response.content:
-            return None
-        return response.json()
+        try:
+            return shape.model_validate_json(response.content)
+        except ValidationError:
+            raise ApiError(
+                response.status_code,
+                "Uventet svar",
+                "Serveren svarte noe appen ikke forstår. Prøv igjen om litt.",
+            ) from None
 
     # --- auth ----------------------------------------------------------------------
 
-    async def login(self, username: str, password: str) -> dict[str, Any]:
-        body = await self._json(
-            "POST", "/auth/login", json={"username": username, "password": password}
+    async def login(self, username: str, password: str) -> LoginResponse:
+        answer = await self._answer(
+            LoginResponse,
+            "POST",
+            "/auth/login",
+            json={"username": username, "password": password},
         )
-        self.token = body["token"]
-        return dict(body)
+        self.token = answer.token
+        return answer
 
     async def logout(self) -> None:
         if self.token:
-            await self._json("POST", "/auth/logout")
+            await self._request("POST", "/auth/logout")
         self.token = None
 
     # --- registers -----------------------------------------------------------------
 
-    async def contacts(self, q: str | None = None) -> list[dict[str, Any]]:
+    async def contacts(self, q: str | None = None) -> list[ContactPublic]:
         params = {"q": q} if q else {}
-        return list((await self._json("GET", "/contacts", params=params))["data"])
+        return (await self._answer(ContactsPublic, "GET", "/contacts", params=params)).data
 
-    async def create_contact(self, data: dict[str, Any]) -> dict[str, Any]:
-        return dict(await self._json("POST", "/contacts", json=data))
+    async def create_contact(self, contact: ContactCreate) -> ContactPublic:
+        return await self._answer(ContactPublic, "POST", "/contacts", json=_body(contact))
 
-    async def update_contact(self, contact_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        return dict(await self._json("PATCH", f"/contacts/{contact_id}", json=data))
+    async def update_contact(self, contact_id: str, change: ContactUpdate) -> ContactPublic:
+        return await self._answer(
+            ContactPublic,
+            "PATCH",
+            f"/contacts/{contact_id}",
+            json=change.model_dump(mode="json", exclude_unset=True),
+        )
 
-    async def recipients(self, q: str | None = None) -> list[dict[str, Any]]:
+    async def recipients(self, q: str | None = None) -> list[RecipientPublic]:
         params = {"q": q} if q else {}
-        return list((await self._json("GET", "/recipients", params=params))["data"])
+        return (await self._answer(RecipientsPublic, "GET", "/recipients", params=params)).data
 
-    async def create_recipient(self, data: dict[str, Any]) -> dict[str, Any]:
-        return dict(await self._json("POST", "/recipients", json=data))
+    async def create_recipient(self, recipient: RecipientCreate) -> RecipientPublic:
+        return await self._answer(RecipientPublic, "POST", "/recipients", json=_body(recipient))
 
-    async def decisions(self, **filters: str) -> list[dict[str, Any]]:
-        return list((await self._json("GET", "/decisions", params=filters))["data"])
+    async def decisions(self, **filters: str) -> list[DecisionPublic]:
+        return (await self._answer(DecisionsPublic, "GET", "/decisions", params=filters)).data
 
-    async def create_decision(self, data: dict[str, Any]) -> dict[str, Any]:
-        return dict(await self._json("POST", "/decisions", json=data))
+    async def create_decision(self, decision: DecisionCreate) -> DecisionPublic:
+        return await self._answer(DecisionPublic, "POST", "/decisions", json=_body(decision))
 
-    async def update_decision(self, decision_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        return dict(await self._json("PATCH", f"/decisions/{decision_id}", json=data))
-
-    async def usage(self, decision_id: str) -> dict[str, Any]:
-        return dict(await self._json("GET", f"/decisions/{decision_id}/usage"))
+    async def usage(self, decision_id: str) -> UsagePublic:
+        return await self._answer(UsagePublic, "GET", f"/decisions/{decision_id}/usage")
 
     # --- timesheets and flags ---------------------------------------------------------
 
-    async def timesheets(self, **filters: str) -> list[dict[str, Any]]:
+    async def timesheets(self, **filters: str) -> list[TimesheetSummary]:
         params = {key: value for key, value in filters.items() if value}
-        return list((await self._json("GET", "/timesheets", params=params))["data"])
+        return (await self._answer(TimesheetsPublic, "GET", "/timesheets", params=params)).data
 
-    async def timesheet(self, timesheet_id: str) -> dict[str, Any]:
-        return dict(await self._json("GET", f"/timesheets/{timesheet_id}"))
+    async def timesheet(self, timesheet_id: str) -> TimesheetDetail:
+        return await self._answer(TimesheetDetail, "GET", f"/timesheets/{timesheet_id}")
 
     async def approve(
         self, timesheet_id: str, *, note: str | None = None, override_reason: str | None = None
-    ) -> dict[str, Any]:
+    ) -> TimesheetSummary:
         body = {"note": note or None, "override_reason": override_reason or None}
-        return dict(await self._json("POST", f"/timesheets/{timesheet_id}/approve", json=body))
-
-    async def reject(self, timesheet_id: str, *, reason: str) -> dict[str, Any]:
-        return dict(
-            await self._json("POST", f"/timesheets/{timesheet_id}/reject", json={"reason": reason})
+        return await self._answer(
+            TimesheetSummary, "POST", f"/timesheets/{timesheet_id}/approve", json=body
         )
 
-    async def flags(self, **filters: str) -> list[dict[str, Any]]:
+    async def reject(self, timesheet_id: str, *, reason: str) -> TimesheetSummary:
+        return await self._answer(
+            TimesheetSummary,
+            "POST",
+            f"/timesheets/{timesheet_id}/reject",
+            json={"reason": reason},
+        )
+
+    async def flags(self, **filters: str) -> list[FlagPublic]:
         params = {key: value for key, value in filters.items() if value}
-        return list((await self._json("GET", "/flags", params=params))["data"])
+        return (await self._answer(FlagsPublic, "GET", "/flags", params=params)).data
 
-    async def resolve_flag(self, flag_id: str, *, note: str) -> dict[str, Any]:
-        return dict(await self._json("POST", f"/flags/{flag_id}/resolve", json={"note": note}))
+    async def resolve_flag(self, flag_id: str, *, note: str) -> FlagPublic:
+        return await self._answer(
+            FlagPublic, "POST", f"/flags/{flag_id}/resolve", json={"note": note}
+        )
 
-    async def audit(self, **filters: str) -> list[dict[str, Any]]:
-        return list((await self._json("GET", "/audit", params=filters))["data"])
+    async def audit(self, **filters: str) -> list[AuditEventPublic]:
+        return (await self._answer(AuditEventsPublic, "GET", "/audit", params=filters)).data
 
     # --- payroll -------------------------------------------------------------------
 
-    async def batches(self) -> list[dict[str, Any]]:
-        return list((await self._json("GET", "/payroll/batches"))["data"])
+    async def batches(self) -> list[BatchPublic]:
+        return (await self._answer(BatchesPublic, "GET", "/payroll/batches")).data
 
-    async def make_batch(self, period: str | None = None) -> dict[str, Any]:
+    async def make_batch(self, period: str | None = None) -> BatchPublic:
         body = {"period": period} if period else None
-        return dict(await self._json("POST", "/payroll/batches", json=body))
+        return await self._answer(BatchPublic, "POST", "/payroll/batches", json=body)
 
     async def export(self, batch_id: str, fmt: str) -> tuple[str, bytes]:
         """The file's name (from Content-Disposition) and its bytes."""
@@ -183,16 +237,26 @@ class OfficeApi:
         name = disposition.split("filename=")[-1].strip('"') if "filename=" in disposition else ""
         return name or f"lonnsbunt.{fmt}", response.content
 
-    async def pay_settings(self) -> dict[str, Any]:
-        return dict(await self._json("GET", "/payroll/settings"))
+    async def pay_settings(self) -> PaySettings:
+        return await self._answer(PaySettings, "GET", "/payroll/settings")
 
-    async def save_pay_settings(self, data: dict[str, Any]) -> dict[str, Any]:
-        return dict(await self._json("PUT", "/payroll/settings", json=data))
+    async def save_pay_settings(self, settings: PaySettings) -> PaySettings:
+        return await self._answer(
+            PaySettings,
+            "PUT",
+            "/payroll/settings",
+            json=settings.model_dump(mode="json", by_alias=True),
+        )
 
     # --- vedtak lifecycle ----------------------------------------------------------
 
-    async def expiring_decisions(self) -> dict[str, Any]:
-        return dict(await self._json("GET", "/decisions/expiring"))
+    async def expiring_decisions(self) -> ExpiringDecisionsPublic:
+        return await self._answer(ExpiringDecisionsPublic, "GET", "/decisions/expiring")
 
-    async def follow_on_decision(self, decision_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        return dict(await self._json("POST", f"/decisions/{decision_id}/follow-on", json=data))
+    async def follow_on_decision(self, decision_id: str, terms: FollowOnCreate) -> DecisionPublic:
+        return await self._answer(
+            DecisionPublic,
+            "POST",
+            f"/decisions/{decision_id}/follow-on",
+            json=terms.model_dump(mode="json", exclude_none=True),
+        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import flet as ft
@@ -33,6 +32,7 @@ from mobile.office.state import (
     sheet_totals,
 )
 from mobile.views.common import TOUCH, ink, placeholder, stroke_shapes
+from models.schemas import Point, TimesheetStatus
 
 PAD_WIDTH = 320
 PAD_HEIGHT = 150
@@ -46,9 +46,9 @@ STATUS_FILTERS = (
 )
 
 
-def signature_shapes(strokes: list[list[dict[str, float]]]) -> list[cv.Shape]:
+def signature_shapes(strokes: list[list[Point]]) -> list[cv.Shape]:
     """The drawn strokes scaled into the pad, keeping their proportions."""
-    points = [(p["x"], p["y"]) for stroke in strokes for p in stroke]
+    points = [(p.x, p.y) for stroke in strokes for p in stroke]
     if not points:
         return []
     low_x = min(x for x, _ in points)
@@ -57,7 +57,7 @@ def signature_shapes(strokes: list[list[dict[str, float]]]) -> list[cv.Shape]:
     span_y = max(max(y for _, y in points) - low_y, 1.0)
     scale = min((PAD_WIDTH - 20) / span_x, (PAD_HEIGHT - 20) / span_y)
     scaled = [
-        [(10 + (p["x"] - low_x) * scale, 10 + (p["y"] - low_y) * scale) for p in stroke]
+        [(10 + (p.x - low_x) * scale, 10 + (p.y - low_y) * scale) for p in stroke]
         for stroke in strokes
     ]
     return stroke_shapes(scaled, INK)
@@ -82,18 +82,18 @@ def ApprovalListView() -> ft.View:  # noqa: N802 - components are named like cla
 
     rows: list[ft.Control] = []
     for sheet in desk.sheets:
-        who = desk.names.contact(sheet["contact_id"])
-        person = desk.names.person(sheet["decision_id"])
+        who = desk.names.contact(sheet.contact_id)
+        person = desk.names.person(sheet.decision_id)
         rows.append(
             ft.ListTile(
-                title=ft.Text(f"{person}: {fmt.period(sheet['period'])}"),
+                title=ft.Text(f"{person}: {fmt.period(sheet.period)}"),
                 subtitle=ft.Text(
-                    f"{who} · {hours_text(sheet['total_hours'])} · {km_text(sheet['total_km'])} · "
-                    f"{money_text(sheet['total_expenses'])} · "
-                    f"{STATUS_TEXT.get(sheet['status'], '')}"
+                    f"{who} · {hours_text(sheet.total_hours)} · {km_text(sheet.total_km)} · "
+                    f"{money_text(sheet.total_expenses)} · "
+                    f"{STATUS_TEXT.get(sheet.status, '')}"
                 ),
                 trailing=ft.Icon(ft.Icons.CHEVRON_RIGHT),
-                on_click=_opener(sheet["id"]),
+                on_click=_opener(sheet.id),
             )
         )
     if not rows:
@@ -157,22 +157,22 @@ def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like clas
             back="/kontor/godkjenning",
         )
 
-    person = desk.names.person(detail["decision_id"])
-    status = detail["status"]
+    person = desk.names.person(detail.decision_id)
+    status = detail.status
     left: list[ft.Control] = [
-        ft.Text(f"{person} · {fmt.period(detail['period'])}", size=18, weight=ft.FontWeight.BOLD),
-        ft.Text(f"Støttekontakt: {desk.names.contact(detail['contact_id'])}"),
-        ft.Text(f"Vedtak: {desk.names.decision(detail['decision_id'])}", size=13),
+        ft.Text(f"{person} · {fmt.period(detail.period)}", size=18, weight=ft.FontWeight.BOLD),
+        ft.Text(f"Støttekontakt: {desk.names.contact(detail.contact_id)}"),
+        ft.Text(f"Vedtak: {desk.names.decision(detail.decision_id)}", size=13),
         ft.Text(f"Status: {STATUS_TEXT.get(status, status)}", weight=ft.FontWeight.W_600),
     ]
-    if detail.get("reject_reason") and status in ("rejected", "open"):
-        left.append(ft.Text(f"Avvist fordi: {detail['reject_reason']}", color=ft.Colors.RED_700))
-    if detail.get("override_reason"):
-        left.append(ft.Text(f"Godkjent med overstyring: {detail['override_reason']}"))
+    if detail.reject_reason and status in (TimesheetStatus.rejected, TimesheetStatus.open):
+        left.append(ft.Text(f"Avvist fordi: {detail.reject_reason}", color=ft.Colors.RED_700))
+    if detail.override_reason:
+        left.append(ft.Text(f"Godkjent med overstyring: {detail.override_reason}"))
     left.append(ft.Text("Økter", size=16, weight=ft.FontWeight.W_600))
-    flagged = {entry_id for f in detail.get("flags") or [] for entry_id in f.get("entry_ids") or []}
-    for entry in sorted(detail.get("entries") or [], key=lambda e: (e["date"], e["start"])):
-        if entry["id"] in flagged:
+    flagged = {entry_id for f in detail.flags for entry_id in f.entry_ids}
+    for entry in sorted(detail.entries, key=lambda e: (e.date, e.start)):
+        if entry.id in flagged:
             left.append(
                 ft.Row(
                     [
@@ -184,32 +184,31 @@ def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like clas
             )
         else:
             left.append(ft.Text(entry_line(entry), size=14))
-        if entry.get("note"):
-            left.append(ft.Text(f"Notat: {entry['note']}", size=13, italic=True))
+        if entry.note:
+            left.append(ft.Text(f"Notat: {entry.note}", size=13, italic=True))
     left.append(ft.Text("Summer", size=16, weight=ft.FontWeight.W_600))
     left += [ft.Text(f"{label}: {value}", size=15) for label, value in sheet_totals(detail)]
-    flags = detail.get("flags") or []
+    flags = detail.flags
     if flags:
         left.append(
             ft.Text("Åpne avvik", size=16, weight=ft.FontWeight.W_600, color=ft.Colors.RED_700)
         )
         left += [
-            ft.Text(f"{FLAG_KIND_TEXT.get(f['kind'], f['kind'])}: {f['detail']}", size=14)
-            for f in flags
+            ft.Text(f"{FLAG_KIND_TEXT.get(f.kind, f.kind)}: {f.detail}", size=14) for f in flags
         ]
 
-    signature = detail.get("signature")
+    signature = detail.signature
     right: list[ft.Control] = [ft.Text("Signatur", size=16, weight=ft.FontWeight.W_600)]
     if signature:
-        signed_at = datetime.fromisoformat(signature["signed_at"])
-        role = SIGNER_ROLE_TEXT.get(signature["signer_role"], signature["signer_role"])
+        signed_at = signature.signed_at
+        role = SIGNER_ROLE_TEXT.get(signature.signer_role, signature.signer_role)
         right += [
             ft.Semantics(
-                label=f"Signatur tegnet av {signature['signer_name']}",
+                label=f"Signatur tegnet av {signature.signer_name}",
                 container=True,
                 content=ft.Container(
                     cv.Canvas(
-                        shapes=signature_shapes(signature["strokes"]),
+                        shapes=signature_shapes(signature.strokes),
                         width=PAD_WIDTH,
                         height=PAD_HEIGHT,
                     ),
@@ -220,11 +219,11 @@ def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like clas
                     border_radius=8,
                 ),
             ),
-            ft.Text(f"Signert av {signature['signer_name']} ({role})"),
+            ft.Text(f"Signert av {signature.signer_name} ({role})"),
             ft.Text(f"{fmt.day(signed_at.date())} kl. {fmt.clock_of(signed_at)}"),
         ]
-        if signature.get("message"):
-            right.append(ft.Text(f"Melding: {signature['message']}", italic=True))
+        if signature.message:
+            right.append(ft.Text(f"Melding: {signature.message}", italic=True))
     else:
         right.append(ft.Text("Ikke signert.", color=ft.Colors.RED_700))
 
@@ -240,7 +239,7 @@ def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like clas
                     ft.Column(right, col={"xs": 12, "md": 5}, spacing=6),
                 ]
             ),
-            SheetActions(desk, api, form, key=f"actions-{detail['id']}"),
+            SheetActions(desk, api, form, key=f"actions-{detail.id}"),
             link("Tilbake til listen", "/kontor/godkjenning"),
         ],
         back="/kontor/godkjenning",
@@ -250,8 +249,8 @@ def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like clas
 @ft.component
 def SheetActions(desk: ApprovalDesk, api: Any, form: dict[str, str]) -> ft.Control:  # noqa: N802 - components are named like classes
     """Approve (with an override reason when needed) or reject with a reason."""
-    detail = desk.detail or {}
-    status = detail.get("status", "")
+    detail = desk.detail
+    status = detail.status if detail else None
 
     def put(key: str) -> Any:
         def changed(e: ft.Event[ft.TextField]) -> None:
@@ -268,7 +267,11 @@ def SheetActions(desk: ApprovalDesk, api: Any, form: dict[str, str]) -> ft.Contr
             form["reason"] = ""
 
     actions: list[ft.Control] = []
-    if status in ("open", "signed", "rejected"):
+    if detail is not None and status in (
+        TimesheetStatus.open,
+        TimesheetStatus.signed,
+        TimesheetStatus.rejected,
+    ):
         reasons = override_reasons(detail)
         actions.append(
             ft.TextField(label="Kommentar (valgfri)", value=form["note"], on_change=put("note"))
@@ -293,7 +296,7 @@ def SheetActions(desk: ApprovalDesk, api: Any, form: dict[str, str]) -> ft.Contr
                 height=TOUCH,
             )
         )
-        if status != "rejected":
+        if status is not TimesheetStatus.rejected:
             actions += [
                 ft.Divider(),
                 ft.TextField(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import flet as ft
 
 from mobile import fmt
@@ -42,14 +40,14 @@ def AuditView() -> ft.View:  # noqa: N802 - components are named like classes
 
     rows: list[ft.Control] = []
     for event in log.events:
-        at = datetime.fromisoformat(str(event["at"]))
+        at = event.at
         rows.append(
             ft.ListTile(
                 title=ft.Text(audit_text(event)),
                 subtitle=ft.Text(
                     f"{fmt.day(at.date())} kl. {fmt.clock_of(at)} · "
-                    f"{OBJECT_TEXT.get(event['object_type'], event['object_type'])} "
-                    f"{event.get('object_id') or ''}"
+                    f"{OBJECT_TEXT.get(event.object_type, event.object_type)} "
+                    f"{event.object_id or ''}"
                 ),
             )
         )

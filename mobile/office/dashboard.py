@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
-
 import flet as ft
 import flet_charts as fch
 
@@ -19,6 +16,7 @@ from mobile.office.common import (
 from mobile.office.state import Dashboard, chart_periods, overuse_rows, underuse_rows
 from mobile.views.common import placeholder
 from models.clock import today_in_oslo
+from models.contract import UsagePublic
 from models.text import period_text
 
 AWARDED = ft.Colors.BLUE_GREY_300
@@ -26,7 +24,7 @@ USED = ft.Colors.TEAL_600
 OVER = ft.Colors.RED_600
 
 
-def usage_chart(body: dict[str, Any]) -> ft.Control:
+def usage_chart(body: UsagePublic) -> ft.Control:
     periods = chart_periods(body, today_in_oslo())
     if not periods:
         return ft.Text("Vedtaket har ikke begynt ennå.")
@@ -34,8 +32,8 @@ def usage_chart(body: dict[str, Any]) -> ft.Control:
     labels = []
     top = 1.0
     for index, period in enumerate(periods):
-        quota = float(Decimal(period["quota_hours"]))
-        used = float(Decimal(period["used_hours"]))
+        quota = float(period.quota_hours)
+        used = float(period.used_hours)
         top = max(top, quota, used)
         groups.append(
             fch.BarChartGroup(
@@ -45,23 +43,22 @@ def usage_chart(body: dict[str, Any]) -> ft.Control:
                         to_y=quota,
                         width=10,
                         color=AWARDED,
-                        tooltip=f"Tildelt {period['quota_hours']} t",
+                        tooltip=f"Tildelt {period.quota_hours} t",
                     ),
                     fch.BarChartRod(
                         to_y=used,
                         width=10,
-                        color=OVER if Decimal(period["over_hours"]) > 0 else USED,
-                        tooltip=f"Brukt {period['used_hours']} t",
+                        color=OVER if period.over_minutes > 0 else USED,
+                        tooltip=f"Brukt {period.used_hours} t",
                     ),
                 ],
             )
         )
         labels.append(
-            fch.ChartAxisLabel(value=index, label=ft.Text(period["key"][-3:].lstrip("-"), size=11))
+            fch.ChartAxisLabel(value=index, label=ft.Text(period.key[-3:].lstrip("-"), size=11))
         )
     summary = "; ".join(
-        f"{period_text(p['key'])}: brukt {p['used_hours']} av {p['quota_hours']} timer"
-        for p in periods
+        f"{period_text(p.key)}: brukt {p.used_hours} av {p.quota_hours} timer" for p in periods
     )
     return ft.Semantics(
         label=f"Diagram over forbruk. {summary}",

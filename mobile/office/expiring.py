@@ -17,38 +17,34 @@ import flet as ft
 from mobile import fmt
 from mobile.office.api import ApiError, OfficeApi
 from mobile.office.common import busy, message, use_load
-from mobile.office.state import PER_TEXT, parse_date_field, parse_number_field
+from mobile.office.state import PER_TEXT, check, parse_date_field, parse_number_field
 from mobile.views.common import TOUCH
-
-Json = dict[str, Any]
-
-
-def _day(value: str) -> str:
-    return fmt.day(date.fromisoformat(value))
+from models.lifecycle import ExpiringDecisionPublic, FollowOnCreate
 
 
-def _hours(value: str) -> str:
-    return f"{Decimal(value).normalize():f}".replace(".", ",")
+def _day(value: date) -> str:
+    return fmt.day(value)
 
 
-def expiring_text(item: Json) -> str:
+def _hours(value: Decimal) -> str:
+    return f"{value.normalize():f}".replace(".", ",")
+
+
+def expiring_text(item: ExpiringDecisionPublic) -> str:
     """One line per vedtak: who, when it ends and how soon."""
-    left = int(item["days_left"])
+    left = item.days_left
     when = "i dag" if left == 0 else "i morgen" if left == 1 else f"om {left} dager"
-    return (
-        f"{item['recipient_name']} ({item['case_no']}): vedtaket går ut "
-        f"{_day(item['valid_to'])}, {when}"
-    )
+    return f"{item.recipient_name} ({item.case_no}): vedtaket går ut {_day(item.valid_to)}, {when}"
 
 
-def next_text(item: Json, form: Json | None = None) -> str:
+def next_text(item: ExpiringDecisionPublic, form: dict[str, str] | None = None) -> str:
     """The next vedtak as it will be registered."""
     form = form or {}
-    until = form.get("valid_to") or _day(item["next_valid_to"])
-    hours = form.get("hours") or _hours(item["hours"])
+    until = form.get("valid_to") or _day(item.next_valid_to)
+    hours = form.get("hours") or _hours(item.hours)
     return (
-        f"Neste vedtak: {_day(item['next_valid_from'])}–{until}, "
-        f"{hours} timer {PER_TEXT.get(item['per'], '')}"
+        f"Neste vedtak: {_day(item.next_valid_from)}–{until}, "
+        f"{hours} timer {PER_TEXT.get(item.per, '')}"
     )
 
 
@@ -57,21 +53,21 @@ def next_text(item: Json, form: Json | None = None) -> str:
 class ExpiringDesk:
     """Expiring vedtak and the follow-on being registered (at most one form open)."""
 
-    decisions: list[Json] = field(default_factory=list)
+    decisions: list[ExpiringDecisionPublic] = field(default_factory=list)
     days: int = 30
     loading: bool = False
     loaded: bool = False
     error: str | None = None
     notice: str | None = None
     editing: str | None = None  # the vedtak whose next terms are being changed
-    form: Json = field(default_factory=dict)
+    form: dict[str, str] = field(default_factory=dict)
 
     async def load(self, api: OfficeApi) -> None:
         self.loading = True
         try:
             body = await api.expiring_decisions()
-            self.decisions = list(body["data"])
-            self.days = int(body["days"])
+            self.decisions = body.data
+            self.days = body.days
             self.error = None
             self.loaded = True
         except ApiError as error:
@@ -79,30 +75,34 @@ class ExpiringDesk:
         finally:
             self.loading = False
 
-    def edit(self, item: Json) -> None:
-        self.editing = item["id"]
-        self.form = {"valid_to": _day(item["next_valid_to"]), "hours": _hours(item["hours"])}
+    def edit(self, item: ExpiringDecisionPublic) -> None:
+        self.editing = item.id
+        self.form = {"valid_to": _day(item.next_valid_to), "hours": _hours(item.hours)}
 
-    async def follow_on(self, api: OfficeApi, item: Json) -> bool:
+    async def follow_on(self, api: OfficeApi, item: ExpiringDecisionPublic) -> bool:
         """Register the next vedtak: the pre-filled terms, or the edited ones."""
-        body: Json = {}
-        if self.editing == item["id"]:
-            body = {
+        fields: dict[str, str] = {}
+        if self.editing == item.id:
+            typed = {
                 "valid_to": parse_date_field(self.form.get("valid_to", "")),
                 "hours": parse_number_field(self.form.get("hours", "")),
             }
-            body = {key: value for key, value in body.items() if value is not None}
+            fields = {key: value for key, value in typed.items() if value is not None}
+        terms, problems = check(FollowOnCreate, fields)
+        if terms is None:
+            self.error = " ".join(["Vedtaket er ikke registrert.", *problems.values()])
+            return False
         try:
-            made = await api.follow_on_decision(item["id"], body)
+            made = await api.follow_on_decision(item.id, terms)
         except ApiError as error:
-            messages = [e.get("message", "") for e in error.errors if e.get("message")]
+            messages = [e.message for e in error.errors if e.message]
             self.error = " ".join([str(error), *messages])
             return False
         self.error = None
         self.editing = None
         self.notice = (
-            f"Nytt vedtak for {item['case_no']} er registrert: "
-            f"{_day(made['valid_from'])}–{_day(made['valid_to'])}."
+            f"Nytt vedtak for {item.case_no} er registrert: "
+            f"{_day(made.valid_from)}–{_day(made.valid_to)}."
         )
         await self.load(api)
         return True
@@ -113,14 +113,14 @@ def ExpiringPanel(api: OfficeApi | None) -> ft.Control:  # noqa: N802 - a compon
     desk, _ = ft.use_state(ExpiringDesk)
     use_load(api, desk.load)
 
-    def registrar(item: Json) -> Any:
+    def registrar(item: ExpiringDecisionPublic) -> Any:
         async def handler(*_: Any) -> None:
             if api is not None:
                 await desk.follow_on(api, item)
 
         return handler
 
-    def editor(item: Json) -> Any:
+    def editor(item: ExpiringDecisionPublic) -> Any:
         def handler(*_: Any) -> None:
             desk.edit(item)
 
@@ -145,7 +145,7 @@ def ExpiringPanel(api: OfficeApi | None) -> ft.Control:  # noqa: N802 - a compon
             ft.Text(expiring_text(item), weight=ft.FontWeight.W_600),
             ft.Text(next_text(item), size=13),
         ]
-        if desk.editing == item["id"]:
+        if desk.editing == item.id:
             rows.append(
                 ft.Row(
                     [
@@ -171,7 +171,7 @@ def ExpiringPanel(api: OfficeApi | None) -> ft.Control:  # noqa: N802 - a compon
                     ft.FilledTonalButton(
                         ft.Text(
                             "Registrer neste vedtak",
-                            semantics_label=f"Registrer neste vedtak for {item['case_no']}",
+                            semantics_label=f"Registrer neste vedtak for {item.case_no}",
                         ),
                         icon=ft.Icons.EVENT_REPEAT,
                         on_click=registrar(item),
@@ -180,12 +180,12 @@ def ExpiringPanel(api: OfficeApi | None) -> ft.Control:  # noqa: N802 - a compon
                     ft.TextButton(
                         ft.Text(
                             "Endre vilkår",
-                            semantics_label=f"Endre vilkår for neste vedtak for {item['case_no']}",
+                            semantics_label=f"Endre vilkår for neste vedtak for {item.case_no}",
                         ),
                         on_click=editor(item),
                         height=TOUCH - 4,
                     )
-                    if desk.editing != item["id"]
+                    if desk.editing != item.id
                     else ft.Container(),
                 ],
                 wrap=True,

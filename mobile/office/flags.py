@@ -18,19 +18,20 @@ from mobile.office.common import (
 )
 from mobile.office.state import FLAG_KIND_TEXT, FlagQueue
 from mobile.views.common import TOUCH, placeholder
+from models.schemas import FlagPublic, FlagStatus
 
 GROUPINGS = (("kind", "Type"), ("decision", "Vedtak"), ("contact", "Støttekontakt"))
 
 
 @ft.component
-def FlagCard(queue: FlagQueue, flag: dict[str, Any], api: Any) -> ft.Control:  # noqa: N802 - components are named like classes
+def FlagCard(queue: FlagQueue, flag: FlagPublic, api: Any) -> ft.Control:  # noqa: N802 - components are named like classes
     note, set_note = ft.use_state("")
     open_form, set_open_form = ft.use_state(False)
-    kind = FLAG_KIND_TEXT.get(flag["kind"], flag["kind"])
+    kind = FLAG_KIND_TEXT.get(flag.kind, flag.kind)
     sheets = queue.sheets_of(flag)
 
     async def resolve(*_: Any) -> None:
-        if await queue.resolve(api, flag["id"], note):
+        if await queue.resolve(api, flag.id, note):
             set_note("")
             set_open_form(False)
 
@@ -38,26 +39,24 @@ def FlagCard(queue: FlagQueue, flag: dict[str, Any], api: Any) -> ft.Control:  #
         ft.Text(kind, weight=ft.FontWeight.BOLD, size=16),
         ft.Text(queue.explain(flag), size=15),
         ft.Text(
-            f"Vedtak: {queue.names.decision(flag.get('decision_id'))}"
-            if flag.get("decision_id")
-            else "",
+            f"Vedtak: {queue.names.decision(flag.decision_id)}" if flag.decision_id else "",
             size=13,
         ),
     ]
     contact = queue.contact_of(flag)
     if contact:
         lines.append(ft.Text(f"Støttekontakt: {queue.names.contact(contact)}", size=13))
-    if flag.get("entry_ids"):
-        lines.append(ft.Text(f"Gjelder {len(flag['entry_ids'])} timeføring(er).", size=13))
+    if flag.entry_ids:
+        lines.append(ft.Text(f"Gjelder {len(flag.entry_ids)} timeføring(er).", size=13))
     lines += [
         link(
-            f"Se timelisten {sheet['period']} ({queue.names.person(sheet['decision_id'])})",
-            f"/kontor/godkjenning/{sheet['id']}",
+            f"Se timelisten {sheet.period} ({queue.names.person(sheet.decision_id)})",
+            f"/kontor/godkjenning/{sheet.id}",
         )
         for sheet in sheets
     ]
-    if flag.get("status") == "resolved":
-        lines.append(ft.Text(f"Løst: {flag.get('resolution_note') or ''}", italic=True))
+    if flag.status is FlagStatus.resolved:
+        lines.append(ft.Text(f"Løst: {flag.resolution_note or ''}", italic=True))
     elif open_form:
         lines += [
             ft.TextField(
@@ -127,5 +126,5 @@ def FlagQueueView() -> ft.View:  # noqa: N802 - components are named like classe
         controls.append(empty(queue, "Ingen åpne avvik. Alt ser bra ut."))
     for title, flags in groups:
         controls.append(ft.Text(f"{title} ({len(flags)})", size=18, weight=ft.FontWeight.W_600))
-        controls += [FlagCard(queue, flag, api, key=flag["id"]) for flag in flags]
+        controls += [FlagCard(queue, flag, api, key=flag.id) for flag in flags]
     return office_screen("Avvik", controls)

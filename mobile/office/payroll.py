@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import flet as ft
@@ -20,6 +21,7 @@ from mobile.office.common import (
 )
 from mobile.office.state import EXPORT_FORMATS, PayrollDesk, batch_text
 from mobile.views.common import TOUCH, placeholder
+from models.payroll import KmRate, PayKind, PaySettings
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +94,8 @@ def PayrollView() -> ft.View:  # noqa: N802 - components are named like classes
                                     ft.OutlinedButton(
                                         f"Last ned {label}",
                                         icon=ft.Icons.DOWNLOAD,
-                                        tooltip=f"Last ned {label} for bunt {batch['number']}",
-                                        on_click=downloader(batch["id"], key),
+                                        tooltip=f"Last ned {label} for bunt {batch.number}",
+                                        on_click=downloader(batch.id, key),
                                     )
                                     for key, label in EXPORT_FORMATS
                                 ],
@@ -146,8 +148,8 @@ COVER_MODES = (
 )
 
 
-def _rates_text(rates: list[dict[str, Any]]) -> str:
-    return "\n".join(f"{r['valid_from']}={r['rate']}" for r in rates)
+def _rates_text(rates: Sequence[KmRate]) -> str:
+    return "\n".join(f"{r.valid_from.isoformat()}={r.rate}" for r in rates)
 
 
 def _rates(text: str) -> list[dict[str, str]]:
@@ -159,27 +161,31 @@ def _rates(text: str) -> list[dict[str, str]]:
     return rates
 
 
-def settings_form(settings: dict[str, Any]) -> dict[str, str]:
-    cover = settings.get("expense_cover") or {}
-    codes = settings["pay_codes"]
+def settings_form(settings: PaySettings) -> dict[str, str]:
+    cover = settings.expense_cover
     return {
-        "default_hourly_rate": str(settings.get("default_hourly_rate", "")),
-        **{f"code_{key}": codes[key]["code"] for key, _label in CODE_FIELDS},
-        **{key: _rates_text(settings.get(key, [])) for key in RATE_FIELDS},
-        "cover_mode": cover.get("mode", "as_logged"),
-        "cover_amount": str(cover.get("per_hour") or cover.get("monthly_cap") or ""),
-        "dimensions": ";".join(settings.get("dimensions") or []),
+        "default_hourly_rate": str(settings.default_hourly_rate),
+        **{f"code_{key}": settings.pay_codes[PayKind(key)].code for key, _label in CODE_FIELDS},
+        "km_rates": _rates_text(settings.km_rates),
+        "km_tax_free_rates": _rates_text(settings.km_tax_free_rates),
+        "passenger_rates": _rates_text(settings.passenger_rates),
+        "cover_mode": cover.mode.value,
+        "cover_amount": str(cover.per_hour or cover.monthly_cap or ""),
+        "dimensions": ";".join(settings.dimensions),
     }
 
 
-def settings_payload(form: dict[str, str], base: dict[str, Any]) -> dict[str, Any]:
+def settings_payload(form: dict[str, str], base: PaySettings) -> dict[str, object]:
+    """The settings as the form now reads them, for `PayrollDesk.save_settings` to check."""
     mode = form.get("cover_mode") or "as_logged"
     amount = form["cover_amount"].strip().replace(",", ".") or None
-    codes = {key: dict(base["pay_codes"][key]) for key, _label in CODE_FIELDS}
-    for key in codes:
-        codes[key]["code"] = form[f"code_{key}"].strip()
+    # Plain values, not model instances, so that the desk's check validates every field.
+    codes = {
+        key: base.pay_codes[PayKind(key)].model_dump() | {"code": form[f"code_{key}"].strip()}
+        for key, _label in CODE_FIELDS
+    }
     return {
-        **base,
+        **base.model_dump(),
         "pay_codes": codes,
         "default_hourly_rate": form["default_hourly_rate"].strip().replace(",", "."),
         **{key: _rates(form[key]) for key in RATE_FIELDS},

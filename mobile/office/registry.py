@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import flet as ft
@@ -29,6 +28,8 @@ from mobile.office.state import (
     money_text,
 )
 from mobile.views.common import TOUCH, placeholder
+from models.contract import DecisionPublic
+from models.schemas import ContactPublic
 
 SECTIONS = (
     ("contacts", "Støttekontakter"),
@@ -74,16 +75,14 @@ def ContactForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - com
 
 
 @ft.component
-def ContactRow(registry: Registry, contact: dict[str, Any], api: Any) -> ft.Control:  # noqa: N802 - components are named like classes
+def ContactRow(registry: Registry, contact: ContactPublic, api: Any) -> ft.Control:  # noqa: N802 - components are named like classes
     editing, set_editing = ft.use_state(False)
     day, set_day = ft.use_state("")
-    missing = not contact.get("politiattest_date")
-    rate = money_text(contact["hourly_rate"]) if contact.get("hourly_rate") else "standardsats"
+    missing = contact.politiattest_date is None
+    rate = money_text(contact.hourly_rate) if contact.hourly_rate else "standardsats"
     parts: list[ft.Control] = [
-        ft.Text(
-            f"{contact['name']} · ansattnr. {contact['employee_no']}", weight=ft.FontWeight.W_600
-        ),
-        ft.Text(f"{CONTRACT_TEXT.get(contact['contract_type'], '')} · {rate}", size=13),
+        ft.Text(f"{contact.name} · ansattnr. {contact.employee_no}", weight=ft.FontWeight.W_600),
+        ft.Text(f"{CONTRACT_TEXT.get(contact.contract_type, '')} · {rate}", size=13),
     ]
     if missing:
         parts.append(
@@ -104,18 +103,17 @@ def ContactRow(registry: Registry, contact: dict[str, Any], api: Any) -> ft.Cont
                 border_radius=6,
             )
         )
-    else:
-        attest = date.fromisoformat(contact["politiattest_date"])
-        parts.append(ft.Text(f"Politiattest datert {fmt.day(attest)}", size=13))
+    elif contact.politiattest_date is not None:
+        parts.append(ft.Text(f"Politiattest datert {fmt.day(contact.politiattest_date)}", size=13))
 
     async def save(*_: Any) -> None:
-        if await registry.set_politiattest(api, contact["id"], day):
+        if await registry.set_politiattest(api, contact.id, day):
             set_editing(False)
 
     if editing:
         parts += [
             ft.TextField(
-                label=f"Politiattest datert (dd.mm.åååå) for {contact['name']}",
+                label=f"Politiattest datert (dd.mm.åååå) for {contact.name}",
                 value=day,
                 error=registry.field_errors.get("politiattest_date") or None,
                 on_change=lambda e: set_day(e.control.value or ""),
@@ -130,7 +128,7 @@ def ContactRow(registry: Registry, contact: dict[str, Any], api: Any) -> ft.Cont
     elif missing:
         parts.append(
             ft.TextButton(
-                f"Registrer politiattest for {contact['name']}", on_click=lambda: set_editing(True)
+                f"Registrer politiattest for {contact.name}", on_click=lambda: set_editing(True)
             )
         )
     return ft.Card(content=ft.Container(ft.Column(parts, spacing=4), padding=12))
@@ -189,7 +187,7 @@ def DecisionForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - co
 
         return changed
 
-    recipients = [(r["id"], f"{r['name']} ({r['case_no']})") for r in registry.recipients]
+    recipients = [(r.id, f"{r.name} ({r.case_no})") for r in registry.recipients]
     controls: list[ft.Control] = [
         ft.Text("Nytt vedtak", size=16, weight=ft.FontWeight.W_600),
         choice(form, "recipient_id", "Tjenestemottaker", recipients, errors=errors),
@@ -209,9 +207,9 @@ def DecisionForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - co
     controls.append(ft.Text("Tildelte støttekontakter"))
     controls += [
         ft.Checkbox(
-            label=f"{c['name']} ({c['employee_no']})",
-            value=c["id"] in chosen,
-            on_change=toggle(c["id"]),
+            label=f"{c.name} ({c.employee_no})",
+            value=c.id in chosen,
+            on_change=toggle(c.id),
         )
         for c in registry.contacts
     ]
@@ -227,19 +225,16 @@ def DecisionForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - co
     return ft.Column(controls, spacing=8)
 
 
-def decision_text(registry: Registry, decision: dict[str, Any]) -> str:
+def decision_text(registry: Registry, decision: DecisionPublic) -> str:
     who = (
-        ", ".join(
-            c["name"] for c in registry.contacts if c["id"] in (decision.get("contact_ids") or [])
-        )
+        ", ".join(c.name for c in registry.contacts if c.id in decision.contact_ids)
         or "ingen støttekontakt"
     )
-    group = f", gruppe {decision['group_id']}" if decision.get("group_id") else ""
+    group = f", gruppe {decision.group_id}" if decision.group_id else ""
     return (
-        f"{KIND_TEXT.get(decision['kind'], '')}{group}: {hours_text(decision['hours'])} "
-        f"{PER_TEXT.get(decision['per'], '')}, "
-        f"{fmt.day(date.fromisoformat(decision['valid_from']))}–"
-        f"{fmt.day(date.fromisoformat(decision['valid_to']))} · {who}"
+        f"{KIND_TEXT.get(decision.kind, '')}{group}: {hours_text(decision.hours)} "
+        f"{PER_TEXT.get(decision.per, '')}, "
+        f"{fmt.day(decision.valid_from)}–{fmt.day(decision.valid_to)} · {who}"
     )
 
 
@@ -289,7 +284,7 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
         message(registry.notice),
     ]
     if section == "contacts":
-        missing = sum(1 for c in registry.contacts if not c.get("politiattest_date"))
+        missing = sum(1 for c in registry.contacts if c.politiattest_date is None)
         if missing:
             controls.append(
                 ft.Text(
@@ -298,16 +293,14 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
             )
         if not registry.contacts:
             controls.append(empty(registry, "Ingen støttekontakter funnet."))
-        controls += [ContactRow(registry, c, api, key=c["id"]) for c in registry.contacts]
+        controls += [ContactRow(registry, c, api, key=c.id) for c in registry.contacts]
         controls += [ft.Divider(), ContactForm(registry, api, key="contact-form")]
     elif section == "recipients":
         for recipient in registry.recipients:
-            guardians = ", ".join(
-                f"{g['name']} ({g['relation']})" for g in recipient.get("guardians") or []
-            )
+            guardians = ", ".join(f"{g.name} ({g.relation})" for g in recipient.guardians)
             lines: list[ft.Control] = [
                 ft.Text(
-                    f"{recipient['name']} · saksnr. {recipient['case_no']}",
+                    f"{recipient.name} · saksnr. {recipient.case_no}",
                     weight=ft.FontWeight.W_600,
                 )
             ]
@@ -315,16 +308,16 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
                 lines.append(ft.Text(f"Foresatte/verge: {guardians}", size=13))
             lines += [
                 ft.Text(decision_text(registry, d), size=13)
-                for d in registry.decisions_of(recipient["id"])
+                for d in registry.decisions_of(recipient.id)
             ]
             controls.append(ft.Card(content=ft.Container(ft.Column(lines, spacing=4), padding=12)))
         controls += [ft.Divider(), RecipientForm(registry, api, key="recipient-form")]
     else:
         for recipient in registry.recipients:
-            for decision in registry.decisions_of(recipient["id"]):
+            for decision in registry.decisions_of(recipient.id):
                 controls.append(
                     ft.ListTile(
-                        title=ft.Text(f"{recipient['name']} ({recipient['case_no']})"),
+                        title=ft.Text(f"{recipient.name} ({recipient.case_no})"),
                         subtitle=ft.Text(decision_text(registry, decision)),
                     )
                 )

@@ -16,18 +16,42 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 import flet as ft
 from pydantic import BaseModel, ValidationError
 
 from mobile import fmt
 from mobile.office.api import ApiError, OfficeApi
+from models.approval import override_reasons as approval_override_reasons
+from models.contract import (
+    AuditEventPublic,
+    BatchPublic,
+    DecisionPublic,
+    EntryPublic,
+    FlagPublic,
+    PeriodUsagePublic,
+    TimesheetDetail,
+    TimesheetSummary,
+    UsagePublic,
+)
 from models.messages import validation_problems
-from models.schemas import ContactCreate, DecisionCreate, RecipientCreate
+from models.payperiod import is_pay_period
+from models.payroll import PaySettings
+from models.quota import minutes_to_hours
+from models.schemas import (
+    ContactCreate,
+    ContactPublic,
+    ContactUpdate,
+    DecisionCreate,
+    FlagStatus,
+    RecipientCreate,
+    RecipientPublic,
+    TimesheetStatus,
+)
 from models.text import decimal_text, period_text
 
-Json = dict[str, Any]
+Request = TypeVar("Request", bound=BaseModel)
 
 FLAG_KIND_TEXT = {
     "overuse": "Overforbruk",
@@ -65,7 +89,7 @@ PER_TEXT = {
     "period": "for hele perioden",
 }
 CONTRACT_TEXT = {"contractor": "Oppdragstaker", "employee": "Ansatt"}
-PAID = ("approved", "exported")
+PAID = (TimesheetStatus.approved, TimesheetStatus.exported)
 UNDER_USE_SHARE = Decimal("0.8")  # a finished period below 80 % of its quota is under-use
 
 
@@ -80,50 +104,50 @@ def _message(error: Exception) -> str:
 class Names:
     """Labels for ids, so the office reads names and case numbers, not UUIDs."""
 
-    contacts: Mapping[str, Json] = field(default_factory=dict)
-    recipients: Mapping[str, Json] = field(default_factory=dict)
-    decisions: Mapping[str, Json] = field(default_factory=dict)
+    contacts: Mapping[str, ContactPublic] = field(default_factory=dict)
+    recipients: Mapping[str, RecipientPublic] = field(default_factory=dict)
+    decisions: Mapping[str, DecisionPublic] = field(default_factory=dict)
 
     def contact(self, contact_id: str | None) -> str:
         found = self.contacts.get(contact_id or "")
-        return f"{found['name']} ({found['employee_no']})" if found else "Ukjent støttekontakt"
+        return f"{found.name} ({found.employee_no})" if found else "Ukjent støttekontakt"
 
     def decision(self, decision_id: str | None) -> str:
         found = self.decisions.get(decision_id or "")
         if not found:
             return "Ukjent vedtak"
-        recipient = self.recipients.get(found["recipient_id"])
-        who = f"{recipient['name']} ({recipient['case_no']})" if recipient else "?"
-        kind = f", gruppe {found['group_id']}" if found.get("group_id") else ""
-        return f"{who}: {hours_text(found['hours'])} {PER_TEXT.get(found['per'], '')}{kind}"
+        recipient = self.recipients.get(found.recipient_id)
+        who = f"{recipient.name} ({recipient.case_no})" if recipient else "?"
+        kind = f", gruppe {found.group_id}" if found.group_id else ""
+        return f"{who}: {hours_text(found.hours)} {PER_TEXT.get(found.per, '')}{kind}"
 
     def person(self, decision_id: str | None) -> str:
         found = self.decisions.get(decision_id or "")
-        recipient = self.recipients.get(found["recipient_id"]) if found else None
-        return f"{recipient['name']} ({recipient['case_no']})" if recipient else "Ukjent"
+        recipient = self.recipients.get(found.recipient_id) if found else None
+        return f"{recipient.name} ({recipient.case_no})" if recipient else "Ukjent"
 
 
 async def load_names(api: OfficeApi, *, with_recipients: bool = True) -> Names:
-    contacts = {c["id"]: c for c in await api.contacts()}
-    recipients = {r["id"]: r for r in await api.recipients()} if with_recipients else {}
-    decisions = {d["id"]: d for d in await api.decisions()} if with_recipients else {}
+    contacts = {c.id: c for c in await api.contacts()}
+    recipients = {r.id: r for r in await api.recipients()} if with_recipients else {}
+    decisions = {d.id: d for d in await api.decisions()} if with_recipients else {}
     return Names(contacts=contacts, recipients=recipients, decisions=decisions)
 
 
-def hours_text(value: Any) -> str:
-    """'12,5 t' from the contract's decimal strings."""
+def hours_text(value: Decimal | str) -> str:
+    """'12,5 t' from hours (a decimal, or the decimal string of a batch's totals)."""
     try:
-        return f"{fmt.number(Decimal(str(value)))} t"
+        return f"{fmt.number(Decimal(value))} t"
     except InvalidOperation:
         return str(value)
 
 
-def money_text(value: Any) -> str:
-    return fmt.money(Decimal(str(value)))
+def money_text(value: Decimal | str) -> str:
+    return fmt.money(Decimal(value))
 
 
-def km_text(value: Any) -> str:
-    return fmt.km(Decimal(str(value)))
+def km_text(value: Decimal | str) -> str:
+    return fmt.km(Decimal(value))
 
 
 # --- flag queue ---------------------------------------------------------------------
@@ -134,8 +158,8 @@ def km_text(value: Any) -> str:
 class FlagQueue:
     """Open flags (and signers' messages), grouped for the coordinator."""
 
-    flags: list[Json] = field(default_factory=list)
-    sheets: list[Json] = field(default_factory=list)
+    flags: list[FlagPublic] = field(default_factory=list)
+    sheets: list[TimesheetSummary] = field(default_factory=list)
     names: Names = field(default_factory=Names)
     group_by: str = "kind"  # kind | decision | contact
     show_resolved: bool = False
@@ -158,59 +182,50 @@ class FlagQueue:
         finally:
             self.loading = False
 
-    def groups(self) -> list[tuple[str, list[Json]]]:
+    def groups(self) -> list[tuple[str, list[FlagPublic]]]:
         """(heading, flags) in a stable order: the queue reads the same every time."""
-        grouped: dict[str, list[Json]] = defaultdict(list)
+        grouped: dict[str, list[FlagPublic]] = defaultdict(list)
         for flag in self.flags:
             grouped[self.heading(flag)].append(flag)
         return [
-            (heading, sorted(items, key=lambda f: (f.get("created_at") or "", f["id"])))
+            (heading, sorted(items, key=lambda f: (f.created_at, f.id)))
             for heading, items in sorted(grouped.items())
         ]
 
-    def heading(self, flag: Json) -> str:
+    def heading(self, flag: FlagPublic) -> str:
         if self.group_by == "decision":
-            return (
-                self.names.decision(flag.get("decision_id"))
-                if flag.get("decision_id")
-                else ("Uten vedtak")
-            )
+            return self.names.decision(flag.decision_id) if flag.decision_id else "Uten vedtak"
         if self.group_by == "contact":
-            return (
-                self.names.contact(self.contact_of(flag))
-                if self.contact_of(flag)
-                else ("Uten støttekontakt")
-            )
-        return FLAG_KIND_TEXT.get(flag["kind"], flag["kind"])
+            contact_id = self.contact_of(flag)
+            return self.names.contact(contact_id) if contact_id else "Uten støttekontakt"
+        return FLAG_KIND_TEXT.get(flag.kind, flag.kind)
 
-    def contact_of(self, flag: Json) -> str | None:
-        if flag.get("contact_id"):
-            return str(flag["contact_id"])
+    def contact_of(self, flag: FlagPublic) -> str | None:
+        if flag.contact_id:
+            return flag.contact_id
         sheet = next(iter(self.sheets_of(flag)), None)
-        return str(sheet["contact_id"]) if sheet else None
+        return sheet.contact_id if sheet else None
 
-    def sheets_of(self, flag: Json) -> list[Json]:
+    def sheets_of(self, flag: FlagPublic) -> list[TimesheetSummary]:
         """The timesheets that list the flag's entries: where the coordinator can see them."""
-        wanted = set(flag.get("entry_ids") or [])
-        found = [s for s in self.sheets if wanted.intersection(s.get("entry_ids") or [])]
-        if not found and flag.get("decision_id") and flag.get("period"):
+        wanted = set(flag.entry_ids)
+        found = [s for s in self.sheets if wanted.intersection(s.entry_ids)]
+        if not found and flag.decision_id and flag.period:
             found = [
                 s
                 for s in self.sheets
-                if s["decision_id"] == flag["decision_id"] and s["period"] == flag["period"]
+                if s.decision_id == flag.decision_id and s.period == flag.period
             ]
-        if not found and not wanted and flag.get("contact_id"):
+        if not found and not wanted and flag.contact_id:
             # A flag about the contact (politiattest): the sheets still to be approved.
             found = [
-                s
-                for s in self.sheets
-                if s["contact_id"] == flag["contact_id"] and s["status"] not in PAID
+                s for s in self.sheets if s.contact_id == flag.contact_id and s.status not in PAID
             ]
-        return sorted(found, key=lambda s: (s["period"], s["id"]))
+        return sorted(found, key=lambda s: (s.period, s.id))
 
-    def explain(self, flag: Json) -> str:
+    def explain(self, flag: FlagPublic) -> str:
         """What happened, in plain words: the kind's explanation, then the server's detail."""
-        return f"{FLAG_KIND_HELP.get(flag['kind'], '')} {flag.get('detail', '')}".strip()
+        return f"{FLAG_KIND_HELP.get(flag.kind, '')} {flag.detail}".strip()
 
     async def resolve(self, api: OfficeApi, flag_id: str, note: str) -> bool:
         if not note.strip():
@@ -221,7 +236,7 @@ class FlagQueue:
         except ApiError as error:
             self.error = _message(error)
             return False
-        self.flags = [f for f in self.flags if f["id"] != flag_id or self.show_resolved]
+        self.flags = [f for f in self.flags if f.id != flag_id or self.show_resolved]
         self.notice = "Avviket er løst."
         self.error = None
         if self.show_resolved:
@@ -232,38 +247,35 @@ class FlagQueue:
 # --- approval ----------------------------------------------------------------------
 
 
-def override_reasons(detail: Json) -> list[str]:
-    """Why approving needs a written override: unsigned, or open flags."""
-    reasons = []
-    if detail.get("status") != "signed" or not detail.get("signature"):
-        reasons.append("Timelisten er ikke signert.")
-    blocking = [f for f in detail.get("flags") or [] if f.get("status", "open") == "open"]
-    if blocking:
-        reasons.append(f"Timelisten har {len(blocking)} åpne avvik.")
-    return reasons
+def override_reasons(detail: TimesheetDetail) -> list[str]:
+    """Why approving needs a written override (models.approval, as the server rules)."""
+    open_flags = sum(1 for flag in detail.flags if flag.status is FlagStatus.open)
+    return [
+        f"{reason[0].upper()}{reason[1:]}."
+        for reason in approval_override_reasons(detail.status, open_flags)
+    ]
 
 
-def sheet_totals(detail: Json) -> list[tuple[str, str]]:
-    minutes = sum(int(entry.get("minutes") or 0) for entry in detail.get("entries") or [])
+def sheet_totals(detail: TimesheetDetail) -> list[tuple[str, str]]:
+    minutes = detail.minutes
     return [
         ("Timer", fmt.duration(minutes) if minutes else "0 t"),
-        ("Kjøring", km_text(detail.get("total_km") or 0)),
-        ("Utlegg", money_text(detail.get("total_expenses") or 0)),
+        ("Kjøring", km_text(detail.total_km)),
+        ("Utlegg", money_text(detail.total_expenses)),
     ]
 
 
-def entry_line(entry: Json) -> str:
-    day = date.fromisoformat(entry["date"])
+def entry_line(entry: EntryPublic) -> str:
     parts = [
-        f"{fmt.day(day)} {entry['start']}–{entry['end']}",
-        fmt.duration(int(entry["minutes"])),
+        f"{fmt.day(entry.date)} {entry.start}–{entry.end}",
+        fmt.duration(entry.minutes),
     ]
-    if Decimal(str(entry.get("total_km") or 0)):
-        parts.append(km_text(entry["total_km"]))
-    if Decimal(str(entry.get("total_expenses") or 0)):
-        parts.append(money_text(entry["total_expenses"]))
-    if entry.get("activities"):
-        parts.append(", ".join(entry["activities"]))
+    if entry.total_km:
+        parts.append(km_text(entry.total_km))
+    if entry.total_expenses:
+        parts.append(money_text(entry.total_expenses))
+    if entry.activities:
+        parts.append(", ".join(entry.activities))
     return " · ".join(parts)
 
 
@@ -272,11 +284,11 @@ def entry_line(entry: Json) -> str:
 class ApprovalDesk:
     """Timesheets waiting for a decision, and the one opened for review."""
 
-    sheets: list[Json] = field(default_factory=list)
+    sheets: list[TimesheetSummary] = field(default_factory=list)
     names: Names = field(default_factory=Names)
     status: str = "signed"
     period: str = ""
-    detail: Json | None = None
+    detail: TimesheetDetail | None = None
     loading: bool = False
     loaded: bool = False  # a load has ended well: only then is an empty list true
     error: str | None = None
@@ -317,7 +329,7 @@ class ApprovalDesk:
             return False
         try:
             await api.approve(
-                self.detail["id"],
+                self.detail.id,
                 note=note.strip() or None,
                 override_reason=override_reason.strip() or None,
             )
@@ -326,7 +338,7 @@ class ApprovalDesk:
             self.field_errors = error.field_messages()
             return False
         self.notice = "Timelisten er godkjent."
-        await self.open(api, self.detail["id"])
+        await self.open(api, self.detail.id)
         return True
 
     async def reject(self, api: OfficeApi, *, reason: str) -> bool:
@@ -336,13 +348,13 @@ class ApprovalDesk:
             self.field_errors = {"reason": "Skriv hvorfor timelisten avvises."}
             return False
         try:
-            await api.reject(self.detail["id"], reason=reason.strip())
+            await api.reject(self.detail.id, reason=reason.strip())
         except ApiError as error:
             self.error = _message(error)
             self.field_errors = error.field_messages()
             return False
         self.notice = "Timelisten er avvist og sendt tilbake."
-        await self.open(api, self.detail["id"])
+        await self.open(api, self.detail.id)
         return True
 
 
@@ -376,20 +388,19 @@ def parse_number_field(text: str) -> str | None:
     return cleaned or None
 
 
-def check(schema: type[BaseModel], data: Mapping[str, Any]) -> tuple[Json | None, dict[str, str]]:
-    """The payload if the schema accepts it, else Norwegian messages per field."""
+def check(schema: type[Request], data: Mapping[str, Any]) -> tuple[Request | None, dict[str, str]]:
+    """The request if the schema accepts it, else Norwegian messages per field."""
     try:
-        model = schema.model_validate(dict(data))
+        return schema.model_validate(dict(data)), {}
     except ValidationError as error:
         messages: dict[str, str] = {}
         for problem in validation_problems(error):
             name = problem.field.split(".")[0] if problem.field != "body" else "form"
             messages.setdefault(name, problem.message)
         return None, messages
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True), {}
 
 
-def contact_payload(form: Mapping[str, str]) -> tuple[Json | None, dict[str, str]]:
+def contact_payload(form: Mapping[str, str]) -> tuple[ContactCreate | None, dict[str, str]]:
     return check(
         ContactCreate,
         _blank_to_none(
@@ -406,7 +417,7 @@ def contact_payload(form: Mapping[str, str]) -> tuple[Json | None, dict[str, str
     )
 
 
-def recipient_payload(form: Mapping[str, str]) -> tuple[Json | None, dict[str, str]]:
+def recipient_payload(form: Mapping[str, str]) -> tuple[RecipientCreate | None, dict[str, str]]:
     guardians = []
     if form.get("guardian_name", "").strip():
         guardians.append(
@@ -430,7 +441,7 @@ def recipient_payload(form: Mapping[str, str]) -> tuple[Json | None, dict[str, s
 
 def decision_payload(
     form: Mapping[str, str], contact_ids: Iterable[str]
-) -> tuple[Json | None, dict[str, str]]:
+) -> tuple[DecisionCreate | None, dict[str, str]]:
     kind = form.get("kind") or "individual"
     return check(
         DecisionCreate,
@@ -455,9 +466,9 @@ def decision_payload(
 class Registry:
     """Contacts, recipients and decisions, with search and the three forms."""
 
-    contacts: list[Json] = field(default_factory=list)
-    recipients: list[Json] = field(default_factory=list)
-    decisions: list[Json] = field(default_factory=list)
+    contacts: list[ContactPublic] = field(default_factory=list)
+    recipients: list[RecipientPublic] = field(default_factory=list)
+    decisions: list[DecisionPublic] = field(default_factory=list)
     query: str = ""
     loading: bool = False
     loaded: bool = False  # a load has ended well: only then is an empty list true
@@ -480,26 +491,30 @@ class Registry:
         finally:
             self.loading = False
 
-    def recipient(self, recipient_id: str) -> Json | None:
-        return next((r for r in self.recipients if r["id"] == recipient_id), None)
+    def recipient(self, recipient_id: str) -> RecipientPublic | None:
+        return next((r for r in self.recipients if r.id == recipient_id), None)
 
-    def decisions_of(self, recipient_id: str) -> list[Json]:
-        return [d for d in self.decisions if d["recipient_id"] == recipient_id]
+    def decisions_of(self, recipient_id: str) -> list[DecisionPublic]:
+        return [d for d in self.decisions if d.recipient_id == recipient_id]
 
     async def _create(
-        self, api: OfficeApi, kind: str, payload: Json | None, problems: dict[str, str]
+        self,
+        api: OfficeApi,
+        kind: str,
+        payload: ContactCreate | RecipientCreate | DecisionCreate | None,
+        problems: dict[str, str],
     ) -> bool:
         if payload is None:
             self.field_errors = problems
             self.error = "Noen felt er ikke fylt ut riktig."
             return False
         try:
-            if kind == "contact":
-                made = await api.create_contact(payload)
-                self.notice = f"Støttekontakten {made['name']} er registrert."
-            elif kind == "recipient":
-                made = await api.create_recipient(payload)
-                self.notice = f"{made['name']} ({made['case_no']}) er registrert."
+            if isinstance(payload, ContactCreate):
+                contact = await api.create_contact(payload)
+                self.notice = f"Støttekontakten {contact.name} er registrert."
+            elif isinstance(payload, RecipientCreate):
+                recipient = await api.create_recipient(payload)
+                self.notice = f"{recipient.name} ({recipient.case_no}) er registrert."
             else:
                 await api.create_decision(payload)
                 self.notice = "Vedtaket er registrert."
@@ -532,7 +547,9 @@ class Registry:
             self.field_errors = {"politiattest_date": "Datoen må skrives dd.mm.åååå."}
             return False
         try:
-            await api.update_contact(contact_id, {"politiattest_date": day})
+            await api.update_contact(
+                contact_id, ContactUpdate(politiattest_date=date.fromisoformat(day))
+            )
         except ApiError as error:
             self.error = _message(error)
             return False
@@ -552,12 +569,22 @@ class UsageRow:
     decision_id: str
     label: str
     key: str
-    quota: Decimal
-    used: Decimal
+    quota_minutes: int
+    used_minutes: int
+
+    @property
+    def quota(self) -> Decimal:
+        return minutes_to_hours(self.quota_minutes)
+
+    @property
+    def used(self) -> Decimal:
+        return minutes_to_hours(self.used_minutes)
 
     @property
     def share(self) -> Decimal:
-        return self.used / self.quota if self.quota else Decimal(0)
+        if not self.quota_minutes:
+            return Decimal(0)
+        return Decimal(self.used_minutes) / Decimal(self.quota_minutes)
 
     @property
     def text(self) -> str:
@@ -567,39 +594,48 @@ class UsageRow:
         )
 
 
-def overuse_rows(usage: Mapping[str, Json], names: Names) -> list[UsageRow]:
+def _row(decision_id: str, names: Names, period: PeriodUsagePublic) -> UsageRow:
+    return UsageRow(
+        decision_id,
+        names.person(decision_id),
+        period.key,
+        period.quota_minutes,
+        period.used_minutes,
+    )
+
+
+def overuse_rows(usage: Mapping[str, UsagePublic], names: Names) -> list[UsageRow]:
     """Every period used beyond its quota, the largest excess first."""
     rows = [
-        UsageRow(
-            did, names.person(did), p["key"], Decimal(p["quota_hours"]), Decimal(p["used_hours"])
-        )
+        _row(did, names, period)
         for did, body in usage.items()
-        for p in body.get("periods", [])
-        if Decimal(p["over_hours"]) > 0
+        for period in body.periods
+        if period.over_minutes > 0
     ]
-    return sorted(rows, key=lambda r: (-(r.used - r.quota), r.label, r.key))
+    return sorted(rows, key=lambda r: (r.quota_minutes - r.used_minutes, r.label, r.key))
 
 
 def underuse_rows(
-    usage: Mapping[str, Json], names: Names, today: date, share: Decimal = UNDER_USE_SHARE
+    usage: Mapping[str, UsagePublic], names: Names, today: date, share: Decimal = UNDER_USE_SHARE
 ) -> list[UsageRow]:
-    """Finished periods where the person got less than `share` of the hours awarded.
+    """Finished periods where the person got less than `share` of the time awarded.
 
     Only periods that have ended count: a month half gone is not under-use yet.
     """
-    rows = []
-    for did, body in usage.items():
-        for p in body.get("periods", []):
-            quota = Decimal(p["quota_hours"])
-            used = Decimal(p["used_hours"])
-            if date.fromisoformat(p["end"]) < today and quota > 0 and used < quota * share:
-                rows.append(UsageRow(did, names.person(did), p["key"], quota, used))
+    rows = [
+        _row(did, names, period)
+        for did, body in usage.items()
+        for period in body.periods
+        if period.end < today
+        and period.quota_minutes > 0
+        and period.used_minutes < period.quota_minutes * share
+    ]
     return sorted(rows, key=lambda r: (r.share, r.label, r.key))
 
 
-def chart_periods(body: Json, today: date, last: int = 12) -> list[Json]:
+def chart_periods(body: UsagePublic, today: date, last: int = 12) -> list[PeriodUsagePublic]:
     """The periods to chart: those begun by today, the latest `last` of them."""
-    begun = [p for p in body.get("periods", []) if date.fromisoformat(p["start"]) <= today]
+    begun = [period for period in body.periods if period.start <= today]
     return begun[-last:]
 
 
@@ -609,7 +645,7 @@ class Dashboard:
     """Used against awarded hours per decision and period."""
 
     names: Names = field(default_factory=Names)
-    usage: dict[str, Json] = field(default_factory=dict)
+    usage: dict[str, UsagePublic] = field(default_factory=dict)
     selected: str = ""
     loading: bool = False
     loaded: bool = False  # a load has ended well: only then is an empty list true
@@ -644,14 +680,13 @@ EXPORT_FORMATS = (
 )
 
 
-def batch_text(batch: Json) -> str:
-    totals = batch.get("totals") or {}
-    when = fmt.day(date.fromisoformat(str(batch["created_at"])[:10]))
-    scope = f"periode {batch['period']}" if batch.get("period") else "alle perioder"
+def batch_text(batch: BatchPublic) -> str:
+    totals = batch.totals
+    when = fmt.day(batch.created_at.date())
+    scope = f"periode {batch.period}" if batch.period else "alle perioder"
     return (
-        f"Bunt {batch['number']} · {when} · {scope} · {batch['entry_count']} timeføringer · "
-        f"{hours_text(totals.get('hours', 0))} · {km_text(totals.get('km', 0))} · "
-        f"{money_text(totals.get('amount', 0))}"
+        f"Bunt {batch.number} · {when} · {scope} · {batch.entry_count} timeføringer · "
+        f"{hours_text(totals.hours)} · {km_text(totals.km)} · {money_text(totals.amount)}"
     )
 
 
@@ -660,7 +695,7 @@ def batch_text(batch: Json) -> str:
 class PayrollDesk:
     """Batches, making a new one, and the last downloaded file."""
 
-    batches: list[Json] = field(default_factory=list)
+    batches: list[BatchPublic] = field(default_factory=list)
     period: str = ""
     loading: bool = False
     loaded: bool = False  # a load has ended well: only then is an empty list true
@@ -668,7 +703,7 @@ class PayrollDesk:
     notice: str | None = None
     file_name: str = ""
     file_preview: str = ""
-    settings: Json | None = None
+    settings: PaySettings | None = None
 
     async def load(self, api: OfficeApi) -> None:
         self.loading = True
@@ -681,11 +716,9 @@ class PayrollDesk:
         finally:
             self.loading = False
 
-    async def make_batch(self, api: OfficeApi) -> Json | None:
+    async def make_batch(self, api: OfficeApi) -> BatchPublic | None:
         period = self.period.strip()
-        if period and not (
-            len(period) == 7 and period[4] == "-" and period.replace("-", "").isdigit()
-        ):
+        if period and not is_pay_period(period):
             self.error = (
                 "Skriv perioden som åååå-mm, for eksempel 2026-03, eller la feltet stå tomt."
             )
@@ -697,7 +730,7 @@ class PayrollDesk:
             self.notice = None
             return None
         self.error = None
-        self.notice = f"Bunt {batch['number']} er laget: {batch['entry_count']} timeføringer."
+        self.notice = f"Bunt {batch.number} er laget: {batch.entry_count} timeføringer."
         await self.load(api)
         return batch
 
@@ -725,12 +758,17 @@ class PayrollDesk:
         except ApiError as error:
             self.error = _message(error)
 
-    async def save_settings(self, api: OfficeApi, settings: Json) -> bool:
+    async def save_settings(self, api: OfficeApi, form: Mapping[str, object]) -> bool:
+        """Check the settings form with the server's own rules, then save it."""
+        settings, problems = check(PaySettings, form)
+        if settings is None:
+            self.error = " ".join(["Innstillingene er ikke lagret.", *problems.values()])
+            return False
         try:
             self.settings = await api.save_pay_settings(settings)
         except ApiError as error:
             # A settings form has many fields: say which rule was broken, not only that one was.
-            reasons = [str(e.get("message", "")) for e in error.errors if e.get("message")]
+            reasons = [e.message for e in error.errors if e.message]
             self.error = " ".join([_message(error), *reasons])
             return False
         self.error = None
@@ -777,13 +815,13 @@ AUDIT_PAGE = 1000
 AUDIT_KEEP = 300
 
 
-def audit_text(event: Json) -> str:
+def audit_text(event: AuditEventPublic) -> str:
     """One event in words: who (by role), what, which object, and why when there is a why."""
-    who = ROLE_WORD.get(event.get("role") or "", "Systemet")
-    what = ACTION_TEXT.get(event["action"], event["action"])
-    thing = OBJECT_TEXT.get(event["object_type"], event["object_type"])
+    who = ROLE_WORD.get(event.role or "", "Systemet")
+    what = ACTION_TEXT.get(event.action, event.action)
+    thing = OBJECT_TEXT.get(event.object_type, event.object_type)
     text = f"{who} {what} {thing}"
-    detail = event.get("detail") or {}
+    detail = event.detail
     if detail.get("override"):
         text += f" med overstyring. Begrunnelse: {detail.get('override_reason') or '(mangler)'}"
     elif detail.get("format"):
@@ -796,7 +834,7 @@ def audit_text(event: Json) -> str:
 class AuditLog:
     """The newest audit events, optionally of one kind of object."""
 
-    events: list[Json] = field(default_factory=list)
+    events: list[AuditEventPublic] = field(default_factory=list)
     object_type: str = ""
     loading: bool = False
     loaded: bool = False  # a load has ended well: only then is an empty list true
@@ -806,7 +844,7 @@ class AuditLog:
         self.loading = True
         try:
             after = 0
-            kept: list[Json] = []
+            kept: list[AuditEventPublic] = []
             while True:
                 filters = {"after_id": str(after), "limit": str(AUDIT_PAGE)}
                 if self.object_type:
@@ -815,7 +853,7 @@ class AuditLog:
                 kept = (kept + page)[-AUDIT_KEEP:]
                 if len(page) < AUDIT_PAGE:
                     break
-                after = int(page[-1]["id"])
+                after = page[-1].id
             self.events = list(reversed(kept))
             self.error = None
             self.loaded = True

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
+
+from models.payperiod import is_pay_period
 
 NOTHING_TO_PAY = 3
 
@@ -46,7 +47,7 @@ def export(args: argparse.Namespace) -> int:
     if args.batch and args.period:
         _say("give either --batch or --period, not both")
         return 2
-    if args.period and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.period):
+    if args.period and not is_pay_period(args.period):
         _say("--period must be written YYYY-MM, for example 2026-03")
         return 2
     settings = get_settings()

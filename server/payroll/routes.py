@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict
 
+from models.contract import BatchesPublic, BatchPublic, BatchTotals
 from models.payroll import PaySettings
 from models.schemas import Period, Role
 from server.deps import DbDep, RequireRole
@@ -28,34 +28,6 @@ class BatchCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     period: Period | None = None
-
-
-class BatchTotals(BaseModel):
-    """Exact decimal strings: hours and km worked, expenses repaid, total amount."""
-
-    hours: str
-    km: str
-    expenses: str
-    amount: str
-
-
-class BatchPublic(BaseModel):
-    """A lønnsbunt."""
-
-    id: str
-    number: int
-    created_at: datetime
-    created_by: str | None
-    period: str | None
-    entry_count: int
-    totals: BatchTotals
-
-
-class BatchesPublic(BaseModel):
-    """Batches, newest first."""
-
-    data: list[BatchPublic]
-    count: int
 
 
 def _public(batch: PayrollBatchRow) -> BatchPublic:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from models.payperiod import PERIOD_PATTERN
 from models.schemas import Role, TimesheetStatus
 from server.deps import DbDep, RequireRole
 from server.schemas import (
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/api/v1/timesheets", tags=["timesheets"])
 
 Reader = Annotated[Actor, RequireRole(Role.coordinator, Role.payroll, Role.contact)]
 Coordinator = Annotated[Actor, RequireRole(Role.coordinator)]
-PeriodQuery = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+PeriodQuery = Annotated[str | None, Query(pattern=PERIOD_PATTERN)]
 
 
 @router.get("")

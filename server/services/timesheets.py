@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from models.approval import override_reasons
 from models.canonical import content_hash
 from models.payperiod import pay_period_of
 from models.quota import minutes_to_hours
@@ -440,12 +441,7 @@ def approve(
     row = _locked_row(db, timesheet_id)
     if row.status in SIGNED_OFF:
         raise ConflictError("Timelisten er allerede godkjent.")
-    reasons = []
-    if row.status != TimesheetStatus.signed.value:
-        reasons.append("timelisten er ikke signert")
-    flags = blocking_flags(db, row)
-    if flags:
-        reasons.append(f"timelisten har {len(flags)} åpne avvik")
+    reasons = override_reasons(row.status, len(blocking_flags(db, row)))
     if reasons and not (override_reason and override_reason.strip()):
         because = " og ".join(reasons)
         raise ConflictError(

@@ -72,17 +72,17 @@ def test_the_list_shows_end_dates_and_registers_the_next_vedtak_in_one_step(
         desk = ExpiringDesk()
         await desk.load(api)
         assert desk.days == 30
-        assert [d["case_no"] for d in desk.decisions] == [soon, edited]
+        assert [d.case_no for d in desk.decisions] == [soon, edited]
         first = desk.decisions[0]
         ends = today_in_oslo() + timedelta(days=1)
         assert expiring_text(first) == (
-            f"{first['recipient_name']} ({soon}): vedtaket går ut {fmt.day(ends)}, i morgen"
+            f"{first.recipient_name} ({soon}): vedtaket går ut {fmt.day(ends)}, i morgen"
         )
         assert next_text(first).startswith(f"Neste vedtak: {fmt.day(ends + timedelta(days=1))}–")
         assert next_text(first).endswith("6 timer per uke")
 
         assert await desk.follow_on(api, first)  # one press, the pre-filled terms
-        assert [d["case_no"] for d in desk.decisions] == [edited]
+        assert [d.case_no for d in desk.decisions] == [edited]
         assert soon in (desk.notice or "")
 
         second = desk.decisions[0]

@@ -30,6 +30,8 @@ from mobile.office.state import (
     underuse_rows,
 )
 from models.canonical import content_hash
+from models.contract import PeriodUsagePublic, UsagePublic
+from models.payroll import KmRate, PayKind
 from models.schemas import EntryData
 from tests.factories import entry_id, recent_day, sign_payload
 from tests.support.live_server import DEFAULT_PASSWORD, LiveServer
@@ -185,8 +187,8 @@ def test_contact_form_speaks_norwegian_before_asking_the_server() -> None:
     )
     assert errors == {}
     assert payload is not None
-    assert payload["politiattest_date"] == "2024-02-01"
-    assert payload["hourly_rate"] == "262.50"
+    assert payload.politiattest_date == date(2024, 2, 1)
+    assert payload.hourly_rate == Decimal("262.50")
 
 
 def test_group_decision_needs_a_group_id() -> None:
@@ -203,7 +205,7 @@ def test_group_decision_needs_a_group_id() -> None:
     assert "gruppe-id" in errors["form"]
     payload, errors = decision_payload({**form, "group_id": "G-1"}, ["c1"])
     assert payload is not None
-    assert payload["group_id"] == "G-1"
+    assert payload.group_id == "G-1"
 
 
 def test_registry_registers_searches_and_marks_missing_politiattest(server: LiveServer) -> None:
@@ -225,11 +227,11 @@ def test_registry_registers_searches_and_marks_missing_politiattest(server: Live
         registry.query = f"Søk{n}"
         await registry.load(api)
         [found] = registry.contacts
-        assert found["politiattest_date"] is None
-        assert not await registry.set_politiattest(api, found["id"], "i går")
-        assert await registry.set_politiattest(api, found["id"], "15.08.2025")
+        assert found.politiattest_date is None
+        assert not await registry.set_politiattest(api, found.id, "i går")
+        assert await registry.set_politiattest(api, found.id, "15.08.2025")
         [found] = registry.contacts
-        assert found["politiattest_date"] == "2025-08-15"
+        assert found.politiattest_date == date(2025, 8, 15)
         # A duplicate employee number is refused by the server, in Norwegian.
         assert not await registry.add_contact(api, {**form, "username": f"siri{n}b"})
         assert registry.error
@@ -250,20 +252,20 @@ def test_approval_desk_approves_signed_and_rejects_with_a_reason(server: LiveSer
         api = await _office(server, "koord")
         desk = ApprovalDesk()
         await desk.load(api)
-        ids = {s["decision_id"]: s["id"] for s in desk.sheets}
+        ids = {s.decision_id: s.id for s in desk.sheets}
         assert signed.decision_id in ids
         await desk.open(api, ids[signed.decision_id])
         assert desk.detail is not None
         assert override_reasons(desk.detail) == []
-        assert desk.detail["signature"]["message"] == "Takk for en fin måned!"
+        assert desk.detail.signature.message == "Takk for en fin måned!"
         assert await desk.approve(api)
-        assert desk.detail["status"] == "approved"
+        assert desk.detail.status == "approved"
 
         await desk.open(api, ids[other.decision_id])
         assert not await desk.reject(api, reason="  ")
         assert desk.field_errors == {"reason": "Skriv hvorfor timelisten avvises."}
         assert await desk.reject(api, reason="Økten 10. er ført to ganger.")
-        assert desk.detail["status"] == "rejected"
+        assert desk.detail.status == "rejected"
         await api.close()
 
     run(scenario())
@@ -282,20 +284,18 @@ def test_unsigned_sheet_needs_a_written_override(server: LiveServer) -> None:
         api = await _office(server, "koord")
         desk = ApprovalDesk(status="open")
         await desk.load(api)
-        sheet_id = next(s["id"] for s in desk.sheets if s["decision_id"] == case.decision_id)
+        sheet_id = next(s.id for s in desk.sheets if s.decision_id == case.decision_id)
         await desk.open(api, sheet_id)
         assert override_reasons(desk.detail or {}) == ["Timelisten er ikke signert."]
         assert not await desk.approve(api)
         assert "override_reason" in desk.field_errors
         assert await desk.approve(api, override_reason="Signert på papir.")
         assert desk.detail is not None
-        assert desk.detail["override_reason"] == "Signert på papir."
+        assert desk.detail.override_reason == "Signert på papir."
         audit_api = await _office(server, "admin")
         log = AuditLog(object_type="timesheet")
         await log.load(audit_api)
-        [approval] = [
-            e for e in log.events if e["action"] == "approve" and e["object_id"] == sheet_id
-        ]
+        [approval] = [e for e in log.events if e.action == "approve" and e.object_id == sheet_id]
         assert audit_text(approval) == (
             "Koordinator godkjente timeliste med overstyring. Begrunnelse: Signert på papir."
         )
@@ -316,7 +316,7 @@ def test_flag_queue_groups_links_and_resolves(server: LiveServer) -> None:
         mine = [
             f
             for f in queue.flags
-            if f["kind"] == "missing_politiattest" and queue.contact_of(f) == case.contact_id
+            if f.kind == "missing_politiattest" and queue.contact_of(f) == case.contact_id
         ]
         assert len(mine) == 1
         flag = mine[0]
@@ -326,10 +326,10 @@ def test_flag_queue_groups_links_and_resolves(server: LiveServer) -> None:
         queue.group_by = "contact"
         assert any(title.startswith("Kari Kontakt") for title, _ in queue.groups())
         [sheet] = queue.sheets_of(flag)
-        assert sheet["decision_id"] == case.decision_id
-        assert not await queue.resolve(api, flag["id"], "")
-        assert await queue.resolve(api, flag["id"], "Attesten er levert, registreres i dag.")
-        assert flag["id"] not in {f["id"] for f in queue.flags}
+        assert sheet.decision_id == case.decision_id
+        assert not await queue.resolve(api, flag.id, "")
+        assert await queue.resolve(api, flag.id, "Attesten er levert, registreres i dag.")
+        assert flag.id not in {f.id for f in queue.flags}
         await api.close()
 
     run(scenario())
@@ -366,35 +366,21 @@ def test_dashboard_lists_overuse_and_under_use(server: LiveServer) -> None:
 
 
 def test_underuse_counts_only_finished_periods() -> None:
+    def month(key: str, last: int, used: int) -> PeriodUsagePublic:
+        start = date.fromisoformat(f"{key}-01")
+        return PeriodUsagePublic(
+            key=key,
+            start=start,
+            end=start.replace(day=last),
+            quota_minutes=600,
+            used_minutes=used,
+        )
+
     usage = {
-        "d1": {
-            "periods": [
-                {
-                    "key": "2026-01",
-                    "start": "2026-01-01",
-                    "end": "2026-01-31",
-                    "quota_hours": "10",
-                    "used_hours": "2",
-                    "over_hours": "0",
-                },
-                {
-                    "key": "2026-02",
-                    "start": "2026-02-01",
-                    "end": "2026-02-28",
-                    "quota_hours": "10",
-                    "used_hours": "9",
-                    "over_hours": "0",
-                },
-                {
-                    "key": "2026-03",
-                    "start": "2026-03-01",
-                    "end": "2026-03-31",
-                    "quota_hours": "10",
-                    "used_hours": "0",
-                    "over_hours": "0",
-                },
-            ]
-        }
+        "d1": UsagePublic(
+            decision_id="d1",
+            periods=[month("2026-01", 31, 120), month("2026-02", 28, 540), month("2026-03", 31, 0)],
+        )
     }
     rows = underuse_rows(usage, Names(), date(2026, 3, 15))
     assert [r.key for r in rows] == ["2026-01"]
@@ -409,7 +395,7 @@ def test_payroll_desk_makes_a_batch_and_previews_the_visma_file(server: LiveServ
         coordinator = await _office(server, "koord")
         desk = ApprovalDesk()
         await desk.load(coordinator)
-        sheet_id = next(s["id"] for s in desk.sheets if s["decision_id"] == case.decision_id)
+        sheet_id = next(s.id for s in desk.sheets if s.decision_id == case.decision_id)
         await desk.open(coordinator, sheet_id)
         assert await desk.approve(coordinator)
         await coordinator.close()
@@ -421,10 +407,10 @@ def test_payroll_desk_makes_a_batch_and_previews_the_visma_file(server: LiveServ
         payroll.period = ""
         batch = await payroll.make_batch(api)
         assert batch is not None
-        assert payroll.batches[0]["id"] == batch["id"]
-        got = await payroll.download(api, batch["id"], "visma")
+        assert payroll.batches[0].id == batch.id
+        got = await payroll.download(api, batch.id, "visma")
         assert got is not None
-        assert got[0] == f"lonnsbunt-{batch['number']}.visma.txt"
+        assert got[0] == f"lonnsbunt-{batch.number}.visma.txt"
         line = next(
             row for row in payroll.file_preview.splitlines() if f";{case.employee_no};" in row
         )
@@ -454,9 +440,11 @@ def test_pay_settings_form_round_trips_and_only_admin_saves(server: LiveServer) 
         form["passenger_rates"] = "2026-01-01=0,75"
         form["code_employee_hours"] = "1005"
         assert await desk.save_settings(admin, settings_payload(form, desk.settings))
-        assert desk.settings["default_hourly_rate"] == "255.55"
-        assert desk.settings["passenger_rates"] == [{"valid_from": "2026-01-01", "rate": "0.75"}]
-        assert desk.settings["pay_codes"]["employee_hours"]["code"] == "1005"
+        assert desk.settings.default_hourly_rate == Decimal("255.55")
+        assert desk.settings.passenger_rates == [
+            KmRate(valid_from=date(2026, 1, 1), rate=Decimal("0.75"))
+        ]
+        assert desk.settings.pay_codes[PayKind.employee_hours].code == "1005"
         form["code_km_taxable"] = form["code_km_tax_free"]
         assert not await desk.save_settings(admin, settings_payload(form, desk.settings))
         assert "bare brukes til én" in (desk.error or "")
@@ -486,5 +474,16 @@ def test_api_error_without_a_server_is_plain_norwegian(tmp_path: Path) -> None:
         assert failed.value.status == 0
         assert "kontakt med serveren" in str(failed.value)
         await api.close()
+
+    run(scenario())
+
+
+def test_a_batch_for_month_13_is_refused_before_the_server_is_asked() -> None:
+    async def scenario() -> None:
+        nowhere = OfficeApi("http://127.0.0.1:9")  # answering would fail with "kontakt"
+        desk = PayrollDesk(period="2026-13")
+        assert await desk.make_batch(nowhere) is None
+        assert "åååå-mm" in (desk.error or "")
+        await nowhere.close()
 
     run(scenario())

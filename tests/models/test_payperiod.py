@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.payperiod import pay_period_bounds, pay_period_of
+from models.payperiod import is_pay_period, pay_period_bounds, pay_period_of
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,16 @@ def test_every_day_lies_in_its_period_and_periods_tile(day: date, cutoff: int | 
         last + timedelta(days=1)
     )
     assert last.strftime("%Y-%m") == period
+
+
+@given(st.integers(min_value=1000, max_value=9999), st.integers(min_value=0, max_value=99))
+def test_a_pay_period_names_one_of_twelve_months(year: int, month: int) -> None:
+    """One check for the API, the payroll CLI and the office (month 13 was once let through)."""
+    assert is_pay_period(f"{year}-{month:02d}") is (1 <= month <= 12)
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-3", "26-03", "2026-03-01", "2026/03", " 2026-03", "2026-13"]
+)
+def test_malformed_pay_periods_are_refused(text: str) -> None:
+    assert not is_pay_period(text)

@@ -20,13 +20,17 @@ from pydantic import BaseModel
 
 from models.contract import (
     AuditEventsPublic,
+    BatchesPublic,
+    BatchPublic,
     ContactsPublic,
     DecisionPublic,
     DecisionsPublic,
+    FieldError,
     FlagPublic,
     FlagsPublic,
     LoginResponse,
     Me,
+    Problem,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -36,6 +40,8 @@ from models.contract import (
     TimesheetSummary,
     UsagePublic,
 )
+from models.lifecycle import ExpiringDecisionsPublic
+from models.payroll import PaySettings
 from server.app import create_app
 from tests.server.conftest import make_settings
 
@@ -49,6 +55,12 @@ ANSWERS: list[tuple[str, str, type[BaseModel]]] = [
     ("get", "/api/v1/decisions", DecisionsPublic),
     ("get", "/api/v1/decisions/{decision_id}", DecisionPublic),
     ("get", "/api/v1/decisions/{decision_id}/usage", UsagePublic),
+    ("get", "/api/v1/decisions/expiring", ExpiringDecisionsPublic),
+    ("post", "/api/v1/decisions/{decision_id}/follow-on", DecisionPublic),
+    ("get", "/api/v1/payroll/batches", BatchesPublic),
+    ("post", "/api/v1/payroll/batches", BatchPublic),
+    ("get", "/api/v1/payroll/settings", PaySettings),
+    ("put", "/api/v1/payroll/settings", PaySettings),
     ("get", "/api/v1/timesheets", TimesheetsPublic),
     ("get", "/api/v1/timesheets/{timesheet_id}", TimesheetDetail),
     ("post", "/api/v1/timesheets/{timesheet_id}/approve", TimesheetSummary),
@@ -147,6 +159,18 @@ def test_served_request_is_the_contract_model(
     components = served["components"]["schemas"]
     served_schema = _resolved(schema, components, "#/components/schemas/")
     assert _numbers_as_floats(served_schema) == _numbers_as_floats(_model_schema(model, "request"))
+
+
+def test_refusals_are_the_contract_problem(served: dict[str, Any]) -> None:
+    """The office reads every refusal as models.contract.Problem."""
+    problem = served["components"]["schemas"]["Problem"]
+    model = Problem.model_json_schema()
+    assert set(problem["properties"]) == set(model["properties"])
+    assert set(problem["required"]) == set(model["required"])
+    errors = problem["properties"]["errors"]["items"]
+    field_error = FieldError.model_json_schema()
+    assert set(errors["properties"]) == set(field_error["properties"])
+    assert set(errors["required"]) == set(field_error["required"])
 
 
 def test_usage_is_served_in_whole_minutes(served: dict[str, Any]) -> None:
