@@ -52,7 +52,13 @@ def RequireRole(*roles: Role) -> Any:  # noqa: N802 - reads as a type in signatu
     return Depends(check)
 
 
-Coordinator = Annotated[Actor, RequireRole(Role.coordinator)]
-Office = Annotated[Actor, RequireRole(Role.coordinator, Role.admin)]
-ContactUser = Annotated[Actor, RequireRole(Role.contact)]
+# Who may call a route, named once: every routes module takes its roles from here.
 Admin = Annotated[Actor, RequireRole(Role.admin)]
+ContactUser = Annotated[Actor, RequireRole(Role.contact)]
+Coordinator = Annotated[Actor, RequireRole(Role.coordinator)]
+CoordinatorOrContact = Annotated[Actor, RequireRole(Role.coordinator, Role.contact)]
+Office = Annotated[Actor, RequireRole(Role.coordinator, Role.admin)]
+OfficeOrPayroll = Annotated[Actor, RequireRole(Role.coordinator, Role.admin, Role.payroll)]
+PayrollUser = Annotated[Actor, RequireRole(Role.payroll)]
+PayrollOrAdmin = Annotated[Actor, RequireRole(Role.payroll, Role.admin)]
+TimesheetReader = Annotated[Actor, RequireRole(Role.coordinator, Role.payroll, Role.contact)]

@@ -9,18 +9,13 @@ from pydantic import BaseModel, ConfigDict
 
 from models.contract import BatchesPublic, BatchPublic, BatchTotals
 from models.payroll import PaySettings
-from models.schemas import Period, Role
-from server.deps import DbDep, RequireRole
+from models.schemas import Period
+from server.deps import Admin, DbDep, PayrollOrAdmin, PayrollUser
 from server.payroll import service
 from server.payroll.service import ExportFormat
 from server.payroll.tables import PayrollBatchRow
-from server.services.common import Actor
 
 router = APIRouter(prefix="/api/v1/payroll", tags=["payroll"])
-
-PayrollUser = Annotated[Actor, RequireRole(Role.payroll)]
-SettingsReader = Annotated[Actor, RequireRole(Role.payroll, Role.admin)]
-Admin = Annotated[Actor, RequireRole(Role.admin)]
 
 
 class BatchCreate(BaseModel):
@@ -83,7 +78,7 @@ def export_batch(
 
 
 @router.get("/settings")
-def read_settings(actor: SettingsReader, db: DbDep) -> PaySettings:
+def read_settings(actor: PayrollOrAdmin, db: DbDep) -> PaySettings:
     return service.pay_settings(db)
 
 

@@ -8,15 +8,11 @@ from fastapi import APIRouter, Query, status
 
 from models.clock import today_in_oslo
 from models.lifecycle import MAX_EXPIRING_DAYS, ExpiringDecisionsPublic, FollowOnCreate
-from models.schemas import Role
-from server.deps import DbDep, RequireRole, SettingsDep
+from server.deps import Coordinator, DbDep, SettingsDep
 from server.schemas import DecisionPublic
 from server.services import lifecycle
-from server.services.common import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["office"])
-
-Coordinator = Annotated[Actor, RequireRole(Role.coordinator)]
 
 
 @router.get("/decisions/expiring")

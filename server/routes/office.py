@@ -14,9 +14,15 @@ from models.schemas import (
     DecisionUpdate,
     RecipientCreate,
     RecipientPublic,
-    Role,
 )
-from server.deps import DbDep, RequireRole, SettingsDep
+from server.deps import (
+    Coordinator,
+    CoordinatorOrContact,
+    DbDep,
+    Office,
+    OfficeOrPayroll,
+    SettingsDep,
+)
 from server.schemas import (
     ContactsPublic,
     DecisionPublic,
@@ -25,14 +31,9 @@ from server.schemas import (
     UsagePublic,
 )
 from server.services import office
-from server.services.common import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["office"])
 
-Office = Annotated[Actor, RequireRole(Role.coordinator, Role.admin)]
-OfficeOrPayroll = Annotated[Actor, RequireRole(Role.coordinator, Role.admin, Role.payroll)]
-Coordinator = Annotated[Actor, RequireRole(Role.coordinator)]
-CoordinatorOrContact = Annotated[Actor, RequireRole(Role.coordinator, Role.contact)]
 Search = Annotated[str | None, Query(max_length=100, description="part of name or number")]
 
 

@@ -6,16 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from models.schemas import FlagKind, FlagPublic, FlagStatus, Role
-from server.deps import DbDep, RequireRole
+from models.schemas import FlagKind, FlagPublic, FlagStatus
+from server.deps import Admin, Coordinator, DbDep
 from server.schemas import AuditEventsPublic, FlagsPublic, ResolveRequest
 from server.services import queue
-from server.services.common import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["flags", "audit"])
-
-Coordinator = Annotated[Actor, RequireRole(Role.coordinator)]
-Admin = Annotated[Actor, RequireRole(Role.admin)]
 
 
 @router.get("/flags")

@@ -6,15 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from models.schemas import Role
-from server.deps import DbDep, RequireRole, SettingsDep
+from server.deps import ContactUser, DbDep, SettingsDep
 from server.schemas import PullResponse, PushRequest, PushResponse
 from server.services import sync
-from server.services.common import Actor
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
-
-ContactUser = Annotated[Actor, RequireRole(Role.contact)]
 
 
 @router.post("/push")

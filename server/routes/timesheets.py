@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from models.payperiod import PERIOD_PATTERN
-from models.schemas import Role, TimesheetStatus
-from server.deps import DbDep, RequireRole
+from models.schemas import TimesheetStatus
+from server.deps import Coordinator, DbDep, TimesheetReader
 from server.schemas import (
     ApproveRequest,
     RejectRequest,
@@ -17,18 +17,15 @@ from server.schemas import (
     TimesheetSummary,
 )
 from server.services import timesheets
-from server.services.common import Actor
 
 router = APIRouter(prefix="/api/v1/timesheets", tags=["timesheets"])
 
-Reader = Annotated[Actor, RequireRole(Role.coordinator, Role.payroll, Role.contact)]
-Coordinator = Annotated[Actor, RequireRole(Role.coordinator)]
 PeriodQuery = Annotated[str | None, Query(pattern=PERIOD_PATTERN)]
 
 
 @router.get("")
 def list_timesheets(
-    actor: Reader,
+    actor: TimesheetReader,
     db: DbDep,
     period: PeriodQuery = None,
     status: TimesheetStatus | None = None,
@@ -48,7 +45,7 @@ def list_timesheets(
 
 
 @router.get("/{timesheet_id}")
-def get_timesheet(timesheet_id: str, actor: Reader, db: DbDep) -> TimesheetDetail:
+def get_timesheet(timesheet_id: str, actor: TimesheetReader, db: DbDep) -> TimesheetDetail:
     """One sheet with entries, signature and open flags; payroll gets no notes or activities."""
     return timesheets.detail(db, actor=actor, timesheet_id=timesheet_id)
 
