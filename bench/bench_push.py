@@ -1,20 +1,24 @@
 """Throughput and latency of `POST /api/v1/sync/push`.
 
     .venv/bin/python bench/bench_push.py [--entries 10000] [--batch 500]
-        [--earlier 100000] [--samples 30] [--database-url URL]
+        [--earlier 100000] [--samples 30] [--overlapping 1000] [--in-month 500] [--database-url URL]
 
-Runs the real app in-process (FastAPI TestClient, so JSON, auth, validation,
-locks, timesheets, flags and audit are all included) against a fresh SQLite
-database in a temporary folder, or an EMPTY PostgreSQL database given with
---database-url. In one run it measures:
+Starts the real server (`timeliste serve`, one worker, on 127.0.0.1) and talks
+to it over HTTP, so JSON, auth, validation, locks, timesheets, flags, audit and
+the durable commit are all included; the database is a fresh SQLite file in a
+temporary folder, or an EMPTY PostgreSQL database given with --database-url.
+In one run it measures:
 
 1. throughput: N entries pushed in batches of B mutations (entries/s);
-2. baseline: the same N rows inserted with raw sqlite3 `executemany` into a
-   table of the same columns, and the ratio push time / raw time — what all
-   the bookkeeping costs over storing rows;
-3. latency of a one-entry push on a decision with no earlier entries, and on
+2. baseline: the same N rows inserted with the driver's raw `executemany` into
+   a table of the same columns in the same database, and the ratio push time /
+   raw time — what HTTP and all the bookkeeping cost over storing rows;
+3. a push of `--overlapping` mutations in which every entry overlaps another
+   (pairs at the same time on the same day), the worst case for the flag rules;
+4. latency of a one-entry push on a decision with no earlier entries, and on
    a decision with `--earlier` earlier entries (seeded with bulk SQL, spread
-   over 20 years and 20 contacts as a long-running vedtak would be). Work per
+   over 20 years and 20 contacts as a long-running vedtak would be) and
+   `--in-month` of the contact's own entries in the same month. Work per
    push depends on the quota period and the timesheet, not on the decision's
    whole history, so the two should be close.
 """
@@ -23,12 +27,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
+import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -36,12 +44,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fastapi.testclient import TestClient
+import httpx
 from sqlalchemy import insert
 
 from models.clock import today_in_oslo
 from models.schemas import Role
-from server.app import create_app
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker
 from server.migrate import upgrade
@@ -76,9 +83,63 @@ def _entry(entry_id: str, decision_id: str, day: date, start: str, end: str) -> 
     }
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(database_url: str, data_dir: Path, workers: int = 1) -> Iterator[str]:
+    """`timeliste serve` on a free loopback port; stopped (and waited for) on exit."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "TIMELISTE_ENVIRONMENT": "development",
+        "TIMELISTE_DATABASE_URL": database_url,
+        "TIMELISTE_DATA_DIR": str(data_dir),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "timeliste",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    log = (data_dir / f"serve-{port}.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"timeliste serve stopped: see {log.name}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("timeliste serve did not start within 60 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
 class Bench:
-    def __init__(self, database_url: str, data_dir: Path) -> None:
-        upgrade(database_url)
+    def __init__(self, database_url: str, data_dir: Path, base_url: str) -> None:
         self.settings = Settings(
             environment="development", database_url=database_url, data_dir=data_dir
         )
@@ -92,7 +153,7 @@ class Bench:
                 role=Role.coordinator,
             )
             db.commit()
-        self.client = TestClient(create_app(self.settings))
+        self.client = httpx.Client(base_url=base_url, timeout=600)
         self.coordinator = self._login("koordinator", PASSWORD)
         self.recipient = self._post(
             "/api/v1/recipients", {"name": "Kari Nordmann", "case_no": "BENCH-1"}
@@ -142,7 +203,7 @@ class Bench:
             )["id"]
         )
 
-    def push(self, entries: list[dict[str, Any]]) -> float:
+    def push(self, entries: list[dict[str, Any]], *, flagged: bool = False) -> float:
         mutations = []
         for data in entries:
             self.mutation += 1
@@ -155,9 +216,13 @@ class Bench:
         )
         elapsed = time.perf_counter() - began
         response.raise_for_status()
-        statuses = {r["status"] for r in response.json()["results"]}
+        results = response.json()["results"]
+        statuses = {r["status"] for r in results}
         if statuses != {"applied"}:
-            raise SystemExit(f"push not applied: {response.json()['results'][:3]}")
+            raise SystemExit(f"push not applied: {results[:3]}")
+        # Entries come in overlapping pairs: the second of each pair must carry a flag.
+        if flagged and not all(r["flags"] for r in results[1::2]):
+            raise SystemExit("an overlapping entry was answered without its flag")
         return elapsed
 
     def latency(self, decision_id: str, samples: int, first_day: date, kind: int) -> list[float]:
@@ -268,14 +333,12 @@ class Bench:
                     conn.execute(insert(table), rows[chunk : chunk + 10_000])
 
 
-def raw_baseline(rows: list[dict[str, Any]], contact_id: str, folder: Path) -> float:
-    """Insert the same rows with raw sqlite3 executemany, in one transaction."""
-    connection = sqlite3.connect(folder / "raw.sqlite3")
-    connection.execute(
-        "CREATE TABLE entries (id TEXT PRIMARY KEY, contact_id TEXT, decision_ids TEXT, "
-        "date TEXT, start TEXT, end TEXT, minutes INTEGER, total_km INTEGER, "
-        "total_expenses INTEGER, activities TEXT, note TEXT, trips TEXT, expenses TEXT)"
-    )
+def raw_baseline(engine: Any, rows: list[dict[str, Any]], contact_id: str) -> float:
+    """Insert the same rows with the driver's own executemany, in one transaction.
+
+    Same database, same engine settings (SQLite: WAL and synchronous=FULL), a
+    table of the same columns without any of the bookkeeping.
+    """
     values = [
         (
             r["id"],
@@ -294,13 +357,31 @@ def raw_baseline(rows: list[dict[str, Any]], contact_id: str, folder: Path) -> f
         )
         for r in rows
     ]
-    began = time.perf_counter()
-    with connection:
-        connection.executemany(
-            "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values
+    sqlite = engine.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        if sqlite:
+            cursor.execute("BEGIN")
+        cursor.execute(
+            "CREATE TABLE bench_raw_entries (id TEXT PRIMARY KEY, contact_id TEXT, "
+            "decision_ids TEXT, date TEXT, start TEXT, stop TEXT, minutes INTEGER, "
+            "total_km INTEGER, total_expenses INTEGER, activities TEXT, note TEXT, "
+            "trips TEXT, expenses TEXT)"
         )
-    elapsed = time.perf_counter() - began
-    connection.close()
+        connection.commit()
+        began = time.perf_counter()
+        if sqlite:
+            cursor.execute("BEGIN")
+        cursor.executemany(
+            f"INSERT INTO bench_raw_entries VALUES ({', '.join([mark] * 13)})", values
+        )
+        connection.commit()
+        elapsed = time.perf_counter() - began
+        cursor.close()
+    finally:
+        connection.close()
     return elapsed
 
 
@@ -316,71 +397,116 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--earlier", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=30)
+    parser.add_argument("--overlapping", type=int, default=1000)
+    parser.add_argument("--in-month", type=int, default=500, help="at most 504")
     parser.add_argument("--database-url", default=None, help="an EMPTY database (default: SQLite)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         url = args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
-        bench = Bench(url, folder)
-        engine_name = url.split(":", 1)[0]
+        upgrade(url)
+        with serving(url, folder) as base_url:
+            bench = Bench(url, folder, base_url)
+            figures = run(bench, args)
+            bench.client.close()
+        figures["raw"] = raw_baseline(bench.engine, figures.pop("rows"), bench.contact)
+        bench.engine.dispose()
+    report(url.split(":", 1)[0].split("+", 1)[0], args, figures)
+    return 0
 
-        # 1. throughput: two sessions a day going back from last month, no overlaps.
-        throughput_decision = bench.decision([bench.contact])
-        last = today_in_oslo().replace(day=1) - timedelta(days=1)
-        rows = [
+
+def run(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    # 1. throughput: two sessions a day going back from last month, no overlaps.
+    throughput_decision = bench.decision([bench.contact])
+    last = today_in_oslo().replace(day=1) - timedelta(days=1)
+    rows = [
+        _entry(
+            _uid(1, n),
+            throughput_decision,
+            last - timedelta(days=n // 2),
+            "09:00" if n % 2 == 0 else "13:00",
+            "11:00" if n % 2 == 0 else "15:00",
+        )
+        for n in range(args.entries)
+    ]
+    began = time.perf_counter()
+    for start in range(0, len(rows), args.batch):
+        bench.push(rows[start : start + args.batch])
+    figures["push"] = time.perf_counter() - began
+    figures["rows"] = rows
+
+    # 2. one push where every entry overlaps another (pairs at the same hour).
+    if args.overlapping:
+        overlap_decision = bench.decision([bench.contact])
+        first = last.replace(day=1) - timedelta(days=400)
+        pairs = [
             _entry(
-                _uid(1, n),
-                throughput_decision,
-                last - timedelta(days=n // 2),
-                "09:00" if n % 2 == 0 else "13:00",
-                "11:00" if n % 2 == 0 else "15:00",
+                _uid(4, n),
+                overlap_decision,
+                first + timedelta(days=n // 16),
+                f"{6 + (n % 16) // 2:02d}:00",
+                f"{6 + (n % 16) // 2:02d}:45" if n % 2 == 0 else f"{6 + (n % 16) // 2:02d}:30",
             )
-            for n in range(args.entries)
+            for n in range(args.overlapping)
         ]
-        began = time.perf_counter()
-        cpu_began = time.process_time()
-        for start in range(0, len(rows), args.batch):
-            bench.push(rows[start : start + args.batch])
-        push_seconds = time.perf_counter() - began
-        push_cpu = time.process_time() - cpu_began
+        figures["overlap"] = bench.push(pairs, flagged=True)
 
-        # 2. the raw baseline, same rows, same run.
-        raw_seconds = raw_baseline(rows, bench.contact, folder)
+    # 3. latency with no history, then with a long history on the decision.
+    month = last.replace(day=1)
+    fresh = bench.decision([bench.contact])
+    figures["cold"] = bench.latency(fresh, args.samples, month, kind=2)
+    loaded = bench.decision([bench.contact])
+    seed_began = time.perf_counter()
+    bench.seed(loaded, args.earlier)
+    figures["seed"] = time.perf_counter() - seed_began
+    # The contact's own month already holds `--in-month` entries on the loaded
+    # decision (40-minute sessions before 18:00; the samples come after 19:00).
+    filler = [
+        _entry(
+            _uid(5, n),
+            loaded,
+            month + timedelta(days=n % 28),
+            f"{n // 28:02d}:00",
+            f"{n // 28:02d}:40",
+        )
+        for n in range(args.in_month)
+    ]
+    for start in range(0, len(filler), args.batch):
+        bench.push(filler[start : start + args.batch])
+    figures["warm"] = bench.latency(loaded, args.samples, month, kind=3)
+    return figures
 
-        # 3. latency with no history, then with a long history on the decision.
-        month = (today_in_oslo().replace(day=1) - timedelta(days=1)).replace(day=1)
-        fresh = bench.decision([bench.contact])
-        cold = bench.latency(fresh, args.samples, month, kind=2)
-        loaded = bench.decision([bench.contact])
-        seed_began = time.perf_counter()
-        bench.seed(loaded, args.earlier)
-        seed_seconds = time.perf_counter() - seed_began
-        warm = bench.latency(loaded, args.samples, month, kind=3)
 
-    rate = args.entries / push_seconds
-    print(f"engine: {engine_name}")
+def report(engine_name: str, args: argparse.Namespace, figures: dict[str, Any]) -> None:
+    push_seconds, raw_seconds = figures["push"], figures["raw"]
+    print(f"engine: {engine_name} (over HTTP, timeliste serve --workers 1)")
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         f"push: {args.entries} entries in batches of {args.batch}: {push_seconds:.2f} s, "
-        f"{rate:.0f} entries/s"
+        f"{args.entries / push_seconds:.0f} entries/s"
     )
-    # Client and app share this process, so its CPU time covers both; on a busy
-    # machine it shows what the wall clock cannot.
-    print(f"push CPU time: {push_cpu:.2f} s ({args.entries / push_cpu:.0f} entries per CPU second)")
     print(
-        f"raw sqlite3 executemany of the same rows: {raw_seconds * 1000:.1f} ms; "
+        f"raw executemany of the same rows (same database): {raw_seconds * 1000:.1f} ms; "
         f"ratio push/raw = {push_seconds / raw_seconds:.0f}x"
     )
+    if "overlap" in figures:
+        print(
+            f"one push of {args.overlapping} mutations, every entry overlapping another: "
+            f"{figures['overlap']:.2f} s"
+        )
+    cold, warm = figures["cold"], figures["warm"]
     print(f"one-entry push, decision with 0 earlier entries: {_ms(cold)}")
     print(
-        f"one-entry push, decision with {args.earlier} earlier entries "
-        f"(seeded in {seed_seconds:.1f} s): {_ms(warm)}"
+        f"one-entry push, decision with {args.earlier} earlier entries and "
+        f"{args.in_month} of the contact's in the month "
+        f"(seeded in {figures['seed']:.1f} s): {_ms(warm)}"
     )
     print(
         f"slowdown with history: {statistics.median(warm) / statistics.median(cold):.2f}x "
         "(median over median)"
     )
-    return 0
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def _collect_flags(changes: Changes, found: list[FlagRow]) -> list[FlagRow]:
     return result
 
 
-def _politiattest(db: Session, changes: Changes, contact_id: str) -> FlagRow | None:
+def politiattest_flag(db: Session, changes: Changes, contact_id: str) -> FlagRow | None:
     contact = db.get(ContactRow, contact_id)
     if contact is None or contact.politiattest_date is not None:
         return None
@@ -183,7 +183,7 @@ def upsert_entry(
         brand_new=brand_new,
     )
     found = reconcile(db, changes, checked=checked, findings=findings)
-    politiattest = _politiattest(db, changes, contact_id)
+    politiattest = politiattest_flag(db, changes, contact_id)
     if politiattest is not None:
         found.append(politiattest)
     for decision in locked.values():

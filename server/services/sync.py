@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from models.messages import validation_problems
 from models.rules import Problem
-from models.schemas import EntryData, FlagKind, FlagPublic, SignatureCreate
+from models.schemas import EntryData, FlagKind, SignatureCreate
 from server.config import Settings
 from server.db import utcnow
 from server.errors import DomainError, InvalidError
@@ -36,10 +36,11 @@ from server.schemas import (
     PushRequest,
     PushResponse,
 )
-from server.services import timesheets
+from server.services import batch, timesheets
+from server.services.batch import flags_for_contact
 from server.services.changes import Changes
 from server.services.common import Actor
-from server.services.convert import AssignmentCache, contact_ids_of, flag_public
+from server.services.convert import AssignmentCache, contact_ids_of
 from server.services.entries import delete_entry, upsert_entry
 from server.services.office import decision_public, recipient_for_contact, usage_of
 from server.tables import (
@@ -121,42 +122,6 @@ def _seen(db: Session, actor: Actor, device_id: str, mutation: Mutation) -> Muta
             errors=[FieldError(**error) for error in prior.errors or []],
         )
     return MutationResult(mutation_id=mutation.mutation_id, status="duplicate")
-
-
-# What a contact reads of a flag that also concerns someone else's entries:
-# the other contact's times are theirs (the coordinator sees the full text).
-_SHARED_DETAIL = {
-    FlagKind.double_coverage.value: (
-        "En annen støttekontakt har ført tid som overlapper med denne økten på samme "
-        "vedtak. Koordinator følger det opp."
-    ),
-}
-
-
-def flags_for_contact(db: Session, contact_id: str, rows: list[FlagRow]) -> list[FlagPublic]:
-    """Flags as a contact may see them: only their own entries, no one else's times."""
-    listed = sorted({entry_id for row in rows for entry_id in row.entry_ids})
-    own: set[str] = set()
-    if listed:
-        own = set(
-            db.scalars(
-                select(EntryRow.id).where(
-                    EntryRow.id.in_(listed), EntryRow.contact_id == contact_id
-                )
-            )
-        )
-    result = []
-    for row in rows:
-        public = flag_public(row)
-        if any(entry_id not in own for entry_id in row.entry_ids):
-            public = public.model_copy(
-                update={
-                    "entry_ids": [e for e in row.entry_ids if e in own],
-                    "detail": _SHARED_DETAIL.get(row.kind, row.detail),
-                }
-            )
-        result.append(public)
-    return result
 
 
 _RECEIPT = insert(DeviceMutation)
@@ -263,6 +228,36 @@ def apply_mutation(
 
 
 def push(db: Session, *, settings: Settings, actor: Actor, request: PushRequest) -> PushResponse:
+    """The whole push in one transaction (services.batch), committed before the answer.
+
+    A lost race or a broken deadlock starts the push again from the top (the
+    mutations another request committed meanwhile are then `duplicate`). A
+    value the database refuses that passed validation cannot be pinned to one
+    mutation by a multi-row statement: the push is then applied one mutation
+    at a time, so only that mutation is rejected.
+    """
+    for attempt in range(RETRIES):
+        try:
+            return batch.push(db, settings=settings, actor=actor, request=request)
+        except batch.OneByOneError:
+            db.rollback()
+            break
+        except DataError as error:
+            db.rollback()
+            log.warning("push refused by the database (%s); one at a time", type(error).__name__)
+            break
+        except (IntegrityError, DBAPIError) as error:
+            db.rollback()
+            if attempt == RETRIES - 1:
+                raise
+            log.info("retrying push after %s", type(error).__name__)
+    return push_one_by_one(db, settings=settings, actor=actor, request=request)
+
+
+def push_one_by_one(
+    db: Session, *, settings: Settings, actor: Actor, request: PushRequest
+) -> PushResponse:
+    """Each mutation in its own transaction (the careful path, see push)."""
     assignments = AssignmentCache()
     return PushResponse(
         results=[

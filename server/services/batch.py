@@ -1,0 +1,956 @@
+"""A whole push as one transaction: validate each mutation, then write and check once.
+
+The answers are those of applying the mutations one at a time (see
+server.services.sync.apply_mutation), but the work is done per push, not per
+mutation:
+
+- what the push touches is read with a handful of queries: the entries it
+  names, the contact's timesheets for the periods involved with their links,
+  the receipts of its mutation ids, the decisions (locked once, in id order);
+- each mutation is validated and applied to that state in memory, in order,
+  so a refused mutation changes nothing and the next one sees the ones
+  before it; the timesheet rules (locked sheets, a signature voided by a
+  change, a sheet dropped when its last entry leaves) run per mutation there;
+- the result is written with a few multi-row statements; timesheet totals,
+  flags (each touched scope once, see server.services.flags) and the change
+  sequence number follow once, and the transaction commits before the answer.
+
+A `timesheet.sign` needs the sheets as the mutations before it left them: the
+entries before it are written first and it runs in a savepoint of its own.
+
+Flags in the answers are the open flags that concern each mutation's entry
+as the whole push leaves them (one-by-one pushes see them as each mutation
+left them; a later mutation in the same push can change them).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, func, insert, select, tuple_
+from sqlalchemy.orm import Session
+
+from models.clock import today_in_oslo
+from models.flags import (
+    Finding,
+    double_coverage,
+    km_scope,
+    outside_decision,
+    overlaps,
+    overuse_scope,
+)
+from models.messages import validation_problems
+from models.quota import period_containing
+from models.rules import Problem, entry_problems
+from models.schemas import (
+    Decision,
+    DecisionKind,
+    EntryData,
+    FlagKind,
+    FlagPublic,
+    FlagStatus,
+    SignatureCreate,
+    TimeEntry,
+    TimesheetStatus,
+)
+from models.text import period_text
+from server.config import Settings
+from server.db import utcnow
+from server.errors import DomainError
+from server.schemas import (
+    EntryDelete,
+    FieldError,
+    Mutation,
+    MutationResult,
+    PushRequest,
+    PushResponse,
+    entry_data_fields,
+)
+from server.services import timesheets
+from server.services.changes import Changes
+from server.services.common import Actor, new_id
+from server.services.convert import TIME_COLUMNS, decision_models, flag_public, stored_entry
+from server.services.entries import NOT_OWNER, politiattest_flag
+from server.services.flags import RULE_KINDS, period_findings, raise_flag, reconcile
+from server.services.locks import lock_decisions, reread_after_lock
+from server.tables import (
+    AuditEvent,
+    DecisionRow,
+    DeviceMutation,
+    EntryDecision,
+    EntryRow,
+    FlagRow,
+    SignatureRow,
+    TimesheetEntry,
+    TimesheetRow,
+)
+
+# Rows per IN list or multi-row statement: well within both engines' limits.
+CHUNK = 2000
+ENTRY_FIELDS = (
+    "decision_ids",
+    "date",
+    "start",
+    "end",
+    "minutes",
+    "total_km",
+    "total_expenses",
+    "activities",
+    "note",
+    "trips",
+    "expenses",
+)
+_TYPES = ("entry.upsert", "entry.delete", "timesheet.sign")
+
+
+class OneByOneError(Exception):
+    """The push needs the one-mutation-at-a-time path (see sync.push)."""
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def _errors(problems: Sequence[Problem]) -> list[FieldError]:
+    return [FieldError(field=p.field, message=p.message, code=p.code) for p in problems]
+
+
+def _model(fields: dict[str, Any], entry_id: str, contact_id: str) -> TimeEntry:
+    """A stored-style entry for the rules, from the fields the push holds."""
+    return stored_entry(SimpleNamespace(id=entry_id, contact_id=contact_id, **fields))
+
+
+@dataclass
+class _Answer:
+    """What one mutation came to, filled in as the push goes."""
+
+    mutation: Mutation
+    status: str = "applied"
+    errors: list[FieldError] = field(default_factory=list)
+    flags: list[FlagPublic] = field(default_factory=list)
+    # entry mutations: the entry, the scopes of its periods, extra flags
+    entry_id: str | None = None
+    noop_decisions: list[str] | None = None
+    period_scopes: set[str] = field(default_factory=set)
+    raised: list[FlagRow] = field(default_factory=list)
+    politiattest: bool = False
+    receipt: bool = True
+    copy_of: _Answer | None = None
+    flag_rows: list[FlagRow] = field(default_factory=list)
+
+
+class _Segment:
+    """Entry mutations between two signatures (or the whole push): state in memory."""
+
+    def __init__(
+        self,
+        db: Session,
+        *,
+        settings: Settings,
+        actor: Actor,
+        contact_id: str,
+        device_id: str,
+        decisions: dict[str, Decision],
+        locked: dict[str, DecisionRow],
+        rows: dict[str, EntryRow],
+        today: date,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.actor = actor
+        self.contact_id = contact_id
+        self.device_id = device_id
+        self.decisions = decisions
+        self.locked = locked
+        self.rows = rows  # stored entries the push names (any owner)
+        self.today = today
+        self.current: dict[str, dict[str, Any] | None] = {}
+        self.last_fields: dict[str, dict[str, Any]] = {}
+        self.versions: dict[str, list[TimeEntry]] = defaultdict(list)
+        self.touched: list[str] = []
+        self.touched_set: set[str] = set()
+        self.sheets: dict[tuple[str, str], TimesheetRow] = {}
+        self.sheet_rows: dict[str, TimesheetRow] = {}
+        self.counts: dict[str, int] = {}
+        self.entry_sheets: dict[str, set[str]] = defaultdict(set)
+        self.signed_sheets: set[str] = set()
+        self.new_sheets: dict[str, TimesheetRow] = {}
+        self.dropped: dict[str, TimesheetRow] = {}
+        self.affected: dict[str, TimesheetRow] = {}
+        self.usage: dict[str, DecisionRow] = {}
+        self.audit: list[dict[str, Any]] = []
+        self.answers: list[_Answer] = []
+        self.changes = Changes()
+
+    # --- reading ----------------------------------------------------------------------
+
+    def load(self, entries: Sequence[tuple[str, EntryData | None]]) -> None:
+        """Read the sheets and links the segment's entries can reach."""
+        db = self.db
+        ids = sorted({entry_id for entry_id, _ in entries})
+        for entry_id in ids:
+            row = self.rows.get(entry_id)
+            if row is not None and row.contact_id == self.contact_id and not row.deleted:
+                self.current[entry_id] = {name: getattr(row, name) for name in ENTRY_FIELDS}
+            else:
+                self.current[entry_id] = None
+        keys: set[tuple[str, str]] = set()
+        for _, data in entries:
+            if data is not None:
+                period = timesheets.pay_period(self.settings, data.date)
+                keys |= {(d, period) for d in data.decision_ids}
+        for fields in self.current.values():
+            if fields is not None:
+                period = timesheets.pay_period(self.settings, fields["date"])
+                keys |= {(d, period) for d in fields["decision_ids"]}
+        sheet_ids: set[str] = set()
+        for chunk in _chunks(ids):
+            for sheet_id, entry_id in db.execute(
+                select(TimesheetEntry.timesheet_id, TimesheetEntry.entry_id).where(
+                    TimesheetEntry.entry_id.in_(chunk)
+                )
+            ):
+                sheet_ids.add(sheet_id)
+                self.entry_sheets[entry_id].add(sheet_id)
+        found: list[TimesheetRow] = []
+        for chunk in _chunks(sorted(keys)):
+            found += db.scalars(
+                select(TimesheetRow).where(
+                    TimesheetRow.contact_id == self.contact_id,
+                    tuple_(TimesheetRow.decision_id, TimesheetRow.period).in_(chunk),
+                )
+            )
+        known = {row.id for row in found}
+        for chunk in _chunks(sorted(sheet_ids - known)):
+            found += db.scalars(select(TimesheetRow).where(TimesheetRow.id.in_(chunk)))
+        for sheet in found:
+            self.sheet_rows[sheet.id] = sheet
+            self.counts[sheet.id] = 0
+            if sheet.contact_id == self.contact_id:
+                self.sheets[(sheet.decision_id, sheet.period)] = sheet
+        listed = sorted(self.sheet_rows)
+        # How many entries each sheet lists (not which: that would grow with the sheet).
+        for chunk in _chunks(listed):
+            for sheet_id, count in db.execute(
+                select(TimesheetEntry.timesheet_id, func.count())
+                .where(TimesheetEntry.timesheet_id.in_(chunk))
+                .group_by(TimesheetEntry.timesheet_id)
+            ):
+                self.counts[sheet_id] = int(count)
+            self.signed_sheets |= set(
+                db.scalars(
+                    select(SignatureRow.timesheet_id)
+                    .where(SignatureRow.timesheet_id.in_(chunk))
+                    .distinct()
+                )
+            )
+
+    # --- applying one mutation in memory ----------------------------------------------
+
+    def _owner(self, entry_id: str) -> None:
+        row = self.rows.get(entry_id)
+        if row is not None and row.contact_id != self.contact_id:
+            raise _RefusedError([Problem("id", NOT_OWNER, "not_owner")])
+
+    def _before(self, entry_id: str) -> list[TimesheetRow]:
+        return [self.sheet_rows[s] for s in sorted(self.entry_sheets.get(entry_id, ()))]
+
+    def _sheet(self, decision_id: str, period: str) -> TimesheetRow:
+        row = self.sheets.get((decision_id, period))
+        if row is None:
+            row = TimesheetRow(
+                id=new_id(),
+                contact_id=self.contact_id,
+                decision_id=decision_id,
+                period=period,
+                status=TimesheetStatus.open.value,
+                content_hash="",
+                total_minutes=0,
+                total_km=Decimal("0.0"),
+                total_expenses=Decimal("0.00"),
+            )
+            self.sheets[(decision_id, period)] = row
+            self.sheet_rows[row.id] = row
+            self.counts[row.id] = 0
+            self.new_sheets[row.id] = row
+        return row
+
+    def _refresh(self, row: TimesheetRow, entry_id: str, answer: _Answer) -> None:
+        """timesheets.refresh, minus the totals (summed once the push is written)."""
+        if (
+            not self.counts[row.id]
+            and row.status == TimesheetStatus.open.value
+            and row.id not in self.signed_sheets
+        ):
+            self.changes.tombstone(contact_id=row.contact_id, kind="timesheet", object_id=row.id)
+            if self.sheets.get((row.decision_id, row.period)) is row:
+                del self.sheets[(row.decision_id, row.period)]
+            if self.new_sheets.pop(row.id, None) is None:
+                self.dropped[row.id] = row
+            self.affected.pop(row.id, None)
+            return
+        self.affected[row.id] = row
+        if row.status == TimesheetStatus.signed.value:
+            signature_id = row.signature_id
+            if signature_id:
+                signature = self.db.get(SignatureRow, signature_id)
+                if signature is not None:
+                    signature.void = True
+            row.signature_id = None
+            row.status = TimesheetStatus.open.value
+            answer.raised.append(
+                raise_flag(
+                    self.db,
+                    self.changes,
+                    kind=FlagKind.changed_after_signing,
+                    scope=f"changed_after_signing:{row.id}:{signature_id}",
+                    detail=(
+                        f"Timelisten for {period_text(row.period)} var signert, men en økt ble "
+                        "endret etterpå. Signaturen gjelder ikke lenger; timelisten må "
+                        "signeres på nytt."
+                    ),
+                    entry_ids=[entry_id],
+                    decision_id=row.decision_id,
+                    contact_id=row.contact_id,
+                    timesheet_id=row.id,
+                    period=row.period,
+                )
+            )
+        elif row.status == TimesheetStatus.rejected.value:
+            row.status = TimesheetStatus.open.value
+
+    def _relink(self, entry_id: str, keys: list[tuple[str, str]], answer: _Answer) -> None:
+        before = self._before(entry_id)
+        targets = [self._sheet(d, p) for d, p in sorted(set(keys))]
+        for row in before:
+            if row not in targets:
+                self.counts[row.id] -= 1
+        for row in targets:
+            if row not in before:
+                self.counts[row.id] += 1
+        self.entry_sheets[entry_id] = {row.id for row in targets}
+        affected = {row.id: row for row in [*before, *targets]}
+        for row in affected.values():
+            self._refresh(row, entry_id, answer)
+
+    def _touch(self, entry_id: str, answer: _Answer, decision_ids: Iterable[str]) -> None:
+        if entry_id not in self.touched_set:
+            self.touched_set.add(entry_id)
+            self.touched.append(entry_id)
+        for decision_id in decision_ids:
+            row = self.locked.get(decision_id)
+            if row is not None:
+                self.usage[decision_id] = row
+        answer.entry_id = entry_id
+
+    def _days(self, versions: Iterable[TimeEntry | None]) -> set[str]:
+        """Overuse and km scopes of the periods the versions lie in (see flags)."""
+        scopes: set[str] = set()
+        for version in versions:
+            if version is None:
+                continue
+            for decision_id in version.decision_ids:
+                decision = self.decisions.get(decision_id)
+                if decision is None:
+                    continue
+                scopes |= _period_scopes(decision, version.date)
+        return scopes
+
+    def upsert(self, answer: _Answer, data: EntryData) -> None:
+        entry_id = data.id
+        self._owner(entry_id)
+        current = self.current.get(entry_id)
+        problems = entry_problems(
+            data, contact_id=self.contact_id, decisions=self.decisions, today=self.today
+        )
+        if problems:
+            raise _RefusedError(problems)
+        fields = entry_data_fields(data)
+        answer.entry_id = entry_id
+        if current is not None and all(current[k] == v for k, v in fields.items()):
+            answer.noop_decisions = list(data.decision_ids)
+            return
+        period = timesheets.pay_period(self.settings, data.date)
+        keys = [(decision_id, period) for decision_id in data.decision_ids]
+        targets = [row for key in keys if (row := self.sheets.get(key)) is not None]
+        try:
+            timesheets.refuse_locked([*self._before(entry_id), *targets])
+        except DomainError as error:
+            raise _RefusedError(error.problems or [Problem("data", error.detail)]) from None
+        old = _model(current, entry_id, self.contact_id) if current is not None else None
+        new = _model(fields, entry_id, self.contact_id)
+        self.versions[entry_id] += [v for v in (old, new) if v is not None]
+        answer.period_scopes = self._days([old, new])
+        answer.politiattest = True
+        self.current[entry_id] = fields
+        self.last_fields[entry_id] = fields
+        self._relink(entry_id, keys, answer)
+        self._touch(entry_id, answer, [*data.decision_ids, *(old.decision_ids if old else [])])
+        self._audit("upsert" if current is not None else "create", entry_id)
+
+    def delete(self, answer: _Answer, entry_id: str) -> None:
+        self._owner(entry_id)
+        answer.entry_id = entry_id
+        current = self.current.get(entry_id)
+        if current is None:
+            return
+        try:
+            timesheets.refuse_locked(self._before(entry_id))
+        except DomainError as error:
+            raise _RefusedError(error.problems or [Problem("data", error.detail)]) from None
+        old = _model(current, entry_id, self.contact_id)
+        self.versions[entry_id].append(old)
+        answer.period_scopes = self._days([old])
+        self.current[entry_id] = None
+        self.last_fields[entry_id] = current
+        self._relink(entry_id, [], answer)
+        self._touch(entry_id, answer, old.decision_ids)
+        self._audit("delete", entry_id)
+
+    def _audit(self, action: str, entry_id: str) -> None:
+        self.audit.append(
+            {
+                "at": utcnow(),
+                "user_id": self.actor.user_id,
+                "role": self.actor.role.value,
+                "action": action,
+                "object_type": "entry",
+                "object_id": entry_id,
+                "detail": {"device_id": self.device_id},
+            }
+        )
+
+    # --- writing ----------------------------------------------------------------------
+
+    def write(self) -> None:
+        """Store the segment, then timesheet totals and flags, each once."""
+        db = self.db
+        if not self.touched:
+            self._answer_flags([])
+            return
+        self.changes.reserve(db)
+        touched = self.touched
+        for entry_id in touched:
+            fields = self.last_fields[entry_id]
+            row = self.rows.get(entry_id)
+            if row is None:
+                row = EntryRow(id=entry_id, contact_id=self.contact_id, **fields)
+                db.add(row)
+                self.rows[entry_id] = row
+            else:
+                for name, value in fields.items():
+                    setattr(row, name, value)
+            row.deleted = self.current[entry_id] is None
+            row.device_id = self.device_id
+            self.changes.touch(row)
+        for chunk in _chunks(touched):
+            db.execute(delete(EntryDecision).where(EntryDecision.entry_id.in_(chunk)))
+            db.execute(delete(TimesheetEntry).where(TimesheetEntry.entry_id.in_(chunk)))
+        if self.dropped:
+            dropped = sorted(self.dropped)
+            db.execute(delete(TimesheetEntry).where(TimesheetEntry.timesheet_id.in_(dropped)))
+            db.execute(
+                delete(TimesheetRow)
+                .where(TimesheetRow.id.in_(dropped))
+                .execution_options(synchronize_session=False)
+            )
+            for gone in self.dropped.values():
+                db.expunge(gone)
+        for sheet in self.new_sheets.values():
+            db.add(sheet)
+            self.changes.touch(sheet)
+        db.flush()
+        index = [
+            {
+                "entry_id": entry_id,
+                "decision_id": decision_id,
+                "contact_id": self.contact_id,
+                "date": now["date"],
+                "minutes": now["minutes"],
+            }
+            for entry_id in touched
+            if (now := self.current[entry_id]) is not None
+            for decision_id in now["decision_ids"]
+        ]
+        links = [
+            {"timesheet_id": sheet_id, "entry_id": entry_id}
+            for entry_id in touched
+            for sheet_id in sorted(self.entry_sheets.get(entry_id, ()))
+            if sheet_id not in self.dropped
+        ]
+        for rows, table in ((index, EntryDecision), (links, TimesheetEntry)):
+            for chunk in _chunks(rows):
+                db.execute(insert(table), list(chunk))
+        self._totals()
+        findings, checked = self._findings()
+        found = reconcile(db, self.changes, checked=checked, findings=findings)
+        politiattest = None
+        if any(answer.politiattest for answer in self.answers):
+            politiattest = politiattest_flag(db, self.changes, self.contact_id)
+        for decision in self.usage.values():
+            self.changes.touch_usage(decision)
+        self.changes.stamp(db)
+        for chunk in _chunks(self.audit):
+            db.execute(insert(AuditEvent), list(chunk))
+        for answer in self.answers:
+            if not answer.politiattest:
+                continue
+            if politiattest is not None:
+                answer.raised.insert(0, politiattest)
+        self._answer_flags(found)
+
+    def _totals(self) -> None:
+        rows = self.affected
+        if not rows:
+            return
+        totals: dict[str, tuple[int, Any, Any, Any]] = {}
+        for chunk in _chunks(sorted(rows)):
+            for sheet_id, count, minutes, km, expenses in self.db.execute(
+                select(
+                    TimesheetEntry.timesheet_id,
+                    func.count(EntryRow.id),
+                    func.sum(EntryRow.minutes),
+                    func.sum(EntryRow.total_km),
+                    func.sum(EntryRow.total_expenses),
+                )
+                .join(EntryRow, TimesheetEntry.entry_id == EntryRow.id)
+                .where(TimesheetEntry.timesheet_id.in_(chunk))
+                .group_by(TimesheetEntry.timesheet_id)
+            ):
+                totals[sheet_id] = (count, minutes, km, expenses)
+        for sheet_id, row in rows.items():
+            _count, minutes, km, expenses = totals.get(sheet_id, (0, None, None, None))
+            row.content_hash = timesheets.STALE
+            row.total_minutes = int(minutes or 0)
+            row.total_km = (
+                Decimal(km).quantize(Decimal("0.1")) if km is not None else Decimal("0.0")
+            )
+            row.total_expenses = (
+                Decimal(expenses).quantize(Decimal("0.01"))
+                if expenses is not None
+                else Decimal("0.00")
+            )
+            self.changes.touch(row)
+
+    def _findings(self) -> tuple[list[Finding], set[str]]:
+        """Every scope the segment's changes can affect, as flags.entry_findings does."""
+        db = self.db
+        checked: set[str] = set()
+        findings: list[Finding] = []
+        days_by_decision: dict[str, set[date]] = defaultdict(set)
+        for versions in self.versions.values():
+            for version in versions:
+                for decision_id in version.decision_ids:
+                    days_by_decision[decision_id].add(version.date)
+        for decision_id, days in sorted(days_by_decision.items()):
+            decision = self.decisions.get(decision_id)
+            if decision is not None:
+                scope_checked, found = period_findings(db, decision, days)
+                checked |= scope_checked
+                findings += found
+        touched = set(self.touched)
+        named = sorted(days_by_decision)
+        for row in db.scalars(
+            select(FlagRow).where(
+                FlagRow.status == FlagStatus.open.value,
+                FlagRow.kind.in_([k.value for k in RULE_KINDS]),
+                FlagRow.decision_id.in_(named) | (FlagRow.contact_id == self.contact_id),
+            )
+        ):
+            if touched.intersection(row.entry_ids):
+                checked.add(row.scope)
+        live = [
+            _model(fields, entry_id, self.contact_id)
+            for entry_id in self.touched
+            if (fields := self.current[entry_id]) is not None
+        ]
+        near_days = sorted({e.date + timedelta(days=k) for e in live for k in (-1, 0, 1)})
+        by_day: dict[date, list[TimeEntry]] = defaultdict(list)
+        for chunk in _chunks(near_days):
+            for near in db.execute(
+                select(*TIME_COLUMNS).where(
+                    EntryRow.contact_id == self.contact_id,
+                    EntryRow.date.in_(chunk),
+                    EntryRow.deleted.is_(False),
+                )
+            ):
+                by_day[near.date].append(stored_entry(near))
+        individual_ids = sorted(
+            {
+                d
+                for e in live
+                for d in e.decision_ids
+                if d in self.decisions and self.decisions[d].kind is DecisionKind.individual
+            }
+        )
+        others: dict[tuple[str, date], list[TimeEntry]] = defaultdict(list)
+        if individual_ids:
+            for chunk in _chunks(near_days):
+                for other in db.execute(
+                    select(*TIME_COLUMNS, EntryDecision.decision_id.label("on_decision"))
+                    .join(EntryDecision, EntryDecision.entry_id == EntryRow.id)
+                    .where(
+                        EntryDecision.decision_id.in_(individual_ids),
+                        EntryDecision.date.in_(chunk),
+                        EntryDecision.contact_id != self.contact_id,
+                    )
+                ):
+                    others[(other.on_decision, other.date)].append(stored_entry(other))
+        for entry in live:
+            for decision_id in entry.decision_ids:
+                decision = self.decisions.get(decision_id)
+                if decision is not None:
+                    outside = outside_decision(decision_id, decision, entry)
+                    if outside:
+                        findings.append(outside)
+            window = [entry.date + timedelta(days=k) for k in (-1, 0, 1)]
+            findings += overlaps(entry, [e for day in window for e in by_day.get(day, ())])
+            individual = [d for d in entry.decision_ids if d in individual_ids]
+            findings += double_coverage(
+                entry,
+                individual,
+                [e for d in individual for day in window for e in others.get((d, day), ())],
+            )
+        checked |= {finding.scope for finding in findings}
+        return findings, checked
+
+    def _answer_flags(self, found: list[FlagRow]) -> None:
+        """Each applied entry mutation's flags, as the segment leaves them."""
+        open_found = [row for row in found if row.status == FlagStatus.open.value]
+        noop = [a for a in self.answers if a.noop_decisions is not None]
+        around: list[FlagRow] = []
+        if noop:
+            named = sorted({d for a in noop for d in a.noop_decisions or ()})
+            around = [
+                row
+                for row in self.db.scalars(
+                    select(FlagRow).where(
+                        FlagRow.status == FlagStatus.open.value,
+                        FlagRow.decision_id.in_(named) | (FlagRow.contact_id == self.contact_id),
+                    )
+                )
+            ]
+        for answer in self.answers:
+            if answer.status != "applied" or answer.entry_id is None:
+                continue
+            entry_id = answer.entry_id
+            if answer.noop_decisions is not None:
+                chosen = [
+                    row
+                    for row in around
+                    if (
+                        (row.decision_id in answer.noop_decisions)
+                        or row.contact_id == self.contact_id
+                    )
+                    and (
+                        entry_id in row.entry_ids or row.kind == FlagKind.missing_politiattest.value
+                    )
+                ]
+            else:
+                chosen = [
+                    row
+                    for row in open_found
+                    if row.scope in answer.period_scopes
+                    or (entry_id in row.entry_ids and row.kind in _RULE_VALUES)
+                ]
+                seen = {row.id for row in chosen}
+                for row in answer.raised:
+                    if row.status == FlagStatus.open.value and row.id not in seen:
+                        chosen.append(row)
+                        seen.add(row.id)
+            answer.flag_rows = [r for r in chosen if r.kind != FlagKind.feedback.value]
+
+
+# What a contact reads of a flag that also concerns someone else's entries:
+# the other contact's times are theirs (the coordinator sees the full text).
+_SHARED_DETAIL = {
+    FlagKind.double_coverage.value: (
+        "En annen støttekontakt har ført tid som overlapper med denne økten på samme "
+        "vedtak. Koordinator følger det opp."
+    ),
+}
+
+
+def flags_for_contact(db: Session, contact_id: str, rows: list[FlagRow]) -> list[FlagPublic]:
+    """Flags as a contact may see them: only their own entries, no one else's times."""
+    listed = sorted({entry_id for row in rows for entry_id in row.entry_ids})
+    own: set[str] = set()
+    if listed:
+        own = set(
+            db.scalars(
+                select(EntryRow.id).where(
+                    EntryRow.id.in_(listed), EntryRow.contact_id == contact_id
+                )
+            )
+        )
+    result = []
+    for row in rows:
+        public = flag_public(row)
+        if any(entry_id not in own for entry_id in row.entry_ids):
+            public = public.model_copy(
+                update={
+                    "entry_ids": [e for e in row.entry_ids if e in own],
+                    "detail": _SHARED_DETAIL.get(row.kind, row.detail),
+                }
+            )
+        result.append(public)
+    return result
+
+
+_RULE_VALUES = {kind.value for kind in RULE_KINDS}
+
+
+def _period_scopes(decision: Decision, day: date) -> set[str]:
+    scopes = set()
+    period = period_containing(decision, day)
+    if period is not None:
+        scopes.add(overuse_scope(decision.id, period.key))
+    if decision.km_per_month is not None:
+        scopes.add(km_scope(decision.id, f"{day:%Y-%m}"))
+    return scopes
+
+
+class _RefusedError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("refused")
+        self.problems = problems
+
+
+def _parse(model: type[Any], data: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise _RefusedError(validation_problems(error)) from None
+
+
+def _unknown_type() -> _RefusedError:
+    return _RefusedError(
+        [Problem("type", "Ukjent type; bruk entry.upsert, entry.delete eller timesheet.sign.")]
+    )
+
+
+def _lock(
+    db: Session, contact_id: str, parsed: Sequence[Any]
+) -> tuple[dict[str, EntryRow], dict[str, DecisionRow]]:
+    """The entries the push names, and every decision it can touch, locked in id order.
+
+    On PostgreSQL the entries are read again once the locks are held (another
+    push may have moved one to a decision not locked yet: that one is locked
+    too, and the entries read once more).
+    """
+    entry_ids = sorted({item.id for item in parsed if isinstance(item, (EntryData, EntryDelete))})
+    wanted = {d for item in parsed if isinstance(item, EntryData) for d in item.decision_ids}
+    wanted |= {item.decision_id for item in parsed if isinstance(item, SignatureCreate)}
+    rows = _entries(db, entry_ids, populate=False)
+    locked: dict[str, DecisionRow] = {}
+    tried: set[str] = set()
+    while True:
+        need = wanted | {
+            d for row in rows.values() if row.contact_id == contact_id for d in row.decision_ids
+        }
+        missing = need - tried
+        if not missing:
+            break
+        tried |= missing
+        locked.update(lock_decisions(db, missing))
+        if not reread_after_lock(db):
+            break
+        rows = _entries(db, entry_ids, populate=True)
+    return rows, locked
+
+
+def _entries(db: Session, ids: Sequence[str], *, populate: bool) -> dict[str, EntryRow]:
+    result: dict[str, EntryRow] = {}
+    for chunk in _chunks(ids):
+        stmt = select(EntryRow).where(EntryRow.id.in_(chunk))
+        if populate:
+            stmt = stmt.execution_options(populate_existing=True)
+        for row in db.scalars(stmt):
+            result[row.id] = row
+    return result
+
+
+def _receipts(
+    db: Session, actor: Actor, device_id: str, mutations: Sequence[Mutation]
+) -> dict[int, DeviceMutation]:
+    receipts: dict[int, DeviceMutation] = {}
+    for chunk in _chunks(sorted({m.mutation_id for m in mutations})):
+        for receipt in db.scalars(
+            select(DeviceMutation).where(
+                DeviceMutation.user_id == actor.user_id,
+                DeviceMutation.device_id == device_id,
+                DeviceMutation.mutation_id.in_(chunk),
+            )
+        ):
+            receipts[receipt.mutation_id] = receipt
+    return receipts
+
+
+def _sign(
+    db: Session, *, actor: Actor, device_id: str, answer: _Answer, data: SignatureCreate
+) -> None:
+    """A signature, in a savepoint of its own (a refusal undoes only it)."""
+    savepoint = db.begin_nested()
+    try:
+        changes = Changes()
+        signed = timesheets.sign(db, changes, actor=actor, data=data, device_id=device_id)
+        changes.stamp(db)
+    except DomainError as error:
+        savepoint.rollback()
+        answer.status = "rejected"
+        answer.errors = _errors(error.problems or [Problem("data", error.detail)])
+        return
+    savepoint.commit()
+    answer.flag_rows = [row for row in signed.flags if row.kind != FlagKind.feedback.value]
+
+
+def push(db: Session, *, settings: Settings, actor: Actor, request: PushRequest) -> PushResponse:
+    """Apply the push in one transaction and commit it; see the module text.
+
+    Raises OneByOneError when only the one-at-a-time path can answer (see sync.push);
+    database errors propagate (the caller rolls back).
+    """
+    contact_id = actor.contact_id
+    if contact_id is None:
+        raise OneByOneError
+    device_id = request.device_id
+    mutations = request.mutations
+    parsed: list[Any] = []
+    for mutation in mutations:
+        try:
+            if mutation.type == "entry.upsert":
+                parsed.append(_parse(EntryData, mutation.data))
+            elif mutation.type == "entry.delete":
+                parsed.append(_parse(EntryDelete, mutation.data))
+            elif mutation.type == "timesheet.sign":
+                parsed.append(_parse(SignatureCreate, mutation.data))
+            else:
+                parsed.append(_unknown_type())
+        except _RefusedError as refused:
+            parsed.append(refused)
+
+    rows, locked = _lock(db, contact_id, parsed)
+    decisions = decision_models(db, locked.values())
+    # Read after the locks: a retry of mutations another request just
+    # committed finds their receipts and is answered `duplicate`.
+    receipts = _receipts(db, actor, device_id, mutations)
+    today = today_in_oslo()
+    answers = [_Answer(mutation) for mutation in mutations]
+    first: dict[int, _Answer] = {}
+    pending: list[tuple[_Answer, Any]] = []
+
+    def run_segment() -> None:
+        if not pending:
+            return
+        part = _Segment(
+            db,
+            settings=settings,
+            actor=actor,
+            contact_id=contact_id,
+            device_id=device_id,
+            decisions=decisions,
+            locked=locked,
+            rows=rows,
+            today=today,
+        )
+        part.load(
+            [
+                (item.id, item if isinstance(item, EntryData) else None)
+                for _, item in pending
+                if isinstance(item, (EntryData, EntryDelete))
+            ]
+        )
+        for answer, item in pending:
+            try:
+                if isinstance(item, _RefusedError):
+                    raise item
+                if isinstance(item, EntryData):
+                    part.upsert(answer, item)
+                else:
+                    part.delete(answer, item.id)
+            except _RefusedError as refused:
+                answer.status = "rejected"
+                answer.errors = _errors(refused.problems)
+            part.answers.append(answer)
+        part.write()
+        pending.clear()
+
+    for answer, item in zip(answers, parsed, strict=True):
+        mutation_id = answer.mutation.mutation_id
+        receipt = receipts.get(mutation_id)
+        if receipt is not None:
+            answer.receipt = False
+            if receipt.status == "rejected":
+                answer.status = "rejected"
+                answer.errors = [FieldError(**error) for error in receipt.errors or []]
+            else:
+                answer.status = "duplicate"
+            continue
+        if mutation_id in first:
+            answer.receipt = False
+            answer.copy_of = first[mutation_id]
+            continue
+        first[mutation_id] = answer
+        if isinstance(item, SignatureCreate):
+            run_segment()
+            _sign(db, actor=actor, device_id=device_id, answer=answer, data=item)
+        else:
+            pending.append((answer, item))
+    run_segment()
+
+    now = utcnow()
+    stored = [
+        {
+            "user_id": actor.user_id,
+            "device_id": device_id,
+            "mutation_id": answer.mutation.mutation_id,
+            "type": answer.mutation.type[:40],
+            "status": answer.status,
+            "errors": (
+                [error.model_dump() for error in answer.errors]
+                if answer.status == "rejected"
+                else None
+            ),
+            "created_at": now,
+        }
+        for answer in answers
+        if answer.receipt
+    ]
+    for chunk in _chunks(stored):
+        db.execute(insert(DeviceMutation), list(chunk))
+    all_flags = {row.id: row for answer in answers for row in answer.flag_rows}
+    public = dict(
+        zip(
+            all_flags,
+            flags_for_contact(db, contact_id, list(all_flags.values())),
+            strict=True,
+        )
+    )
+    db.commit()
+    results = []
+    for answer in answers:
+        source = answer.copy_of
+        if source is not None:
+            if source.status == "rejected":
+                answer.status, answer.errors = "rejected", list(source.errors)
+            else:
+                answer.status = "duplicate"
+        results.append(
+            MutationResult(
+                mutation_id=answer.mutation.mutation_id,
+                status=answer.status,
+                errors=answer.errors,
+                flags=[public[row.id] for row in answer.flag_rows]
+                if answer.status == "applied"
+                else [],
+            )
+        )
+    return PushResponse(results=results)
