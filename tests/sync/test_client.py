@@ -355,9 +355,11 @@ def test_a_new_phone_gets_everything_in_pages(world: World, tmp_path: Path) -> N
     async def scenario() -> None:
         first = await signed_in(world, tmp_path / "old-phone.json")
         saved = [entry_for(world, days_ago=1 + d) for d in range(10)]
+        # One sync each: a push is one transaction with one change number, and
+        # rows sharing a number always come in the same page.
         for entry in saved:
             first.store.save_entry(entry)
-        assert (await first.sync()).state is SyncState.synced
+            assert (await first.sync()).state is SyncState.synced
         await first.aclose()
         first.store.close()
 
