@@ -72,9 +72,15 @@ def km(value: Decimal, lang: str = "nb") -> str:
 
 
 def money(value: Decimal, lang: str = "nb") -> str:
-    """Kroner to the øre: '150,00 kr' (en: 'NOK 150.00')."""
-    text = number(value, lang, places=2, trim=False)
-    return f"{text} kr" if lang == "nb" else f"NOK {text}"
+    """Kroner to the øre with thousands grouped: '4 617,25 kr' (en: 'NOK 4,617.25').
+
+    The group mark in bokmål is a no-break space, so an amount never wraps.
+    """
+    text = f"{Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+    if lang == "nb":
+        text = text.replace(",", "\u00a0").replace(".", ",")
+        return f"{text} kr"
+    return f"NOK {text}"
 
 
 def day(value: date, lang: str = "nb") -> str:

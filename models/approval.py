@@ -9,6 +9,7 @@ sends the approval, from this one statement of the rule.
 from __future__ import annotations
 
 from models.schemas import TimesheetStatus
+from models.text import count_text
 
 
 def override_reasons(status: TimesheetStatus | str, open_flags: int) -> list[str]:
@@ -21,5 +22,5 @@ def override_reasons(status: TimesheetStatus | str, open_flags: int) -> list[str
     if TimesheetStatus(status) is not TimesheetStatus.signed:
         reasons.append("timelisten er ikke signert")
     if open_flags:
-        reasons.append(f"timelisten har {open_flags} åpne avvik")
+        reasons.append(f"timelisten har {count_text(open_flags, 'åpent avvik', 'åpne avvik')}")
     return reasons

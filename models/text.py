@@ -17,6 +17,11 @@ def hours_text(minutes: int) -> str:
     return f"{sign}{rest} min"
 
 
+def count_text(count: int, one: str, many: str) -> str:
+    """'1 åpent avvik', '2 åpne avvik': the number with the right form of the noun phrase."""
+    return f"{count} {one if count == 1 else many}"
+
+
 def decimal_text(value: Decimal, places: int = 2) -> str:
     """A number with a decimal comma: Decimal('12.5') → '12,50'."""
     quantum = Decimal(1).scaleb(-places)

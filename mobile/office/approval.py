@@ -21,7 +21,6 @@ from mobile.office.common import (
 )
 from mobile.office.state import (
     FLAG_KIND_TEXT,
-    SIGNER_ROLE_TEXT,
     STATUS_TEXT,
     ApprovalDesk,
     entry_line,
@@ -30,8 +29,10 @@ from mobile.office.state import (
     money_text,
     override_reasons,
     sheet_totals,
+    signer_text,
 )
 from mobile.views.common import TOUCH, ink, placeholder, stroke_shapes
+from models.clock import OSLO
 from models.schemas import Point, TimesheetStatus
 
 PAD_WIDTH = 320
@@ -201,7 +202,6 @@ def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like clas
     right: list[ft.Control] = [ft.Text("Signatur", size=16, weight=ft.FontWeight.W_600)]
     if signature:
         signed_at = signature.signed_at
-        role = SIGNER_ROLE_TEXT.get(signature.signer_role, signature.signer_role)
         right += [
             ft.Semantics(
                 label=f"Signatur tegnet av {signature.signer_name}",
@@ -219,8 +219,8 @@ def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like clas
                     border_radius=8,
                 ),
             ),
-            ft.Text(f"Signert av {signature.signer_name} ({role})"),
-            ft.Text(f"{fmt.day(signed_at.date())} kl. {fmt.clock_of(signed_at)}"),
+            ft.Text(f"Signert av {signer_text(signature.signer_name, signature.signer_role)}"),
+            ft.Text(f"{fmt.day(signed_at.astimezone(OSLO).date())} kl. {fmt.clock_of(signed_at)}"),
         ]
         if signature.message:
             right.append(ft.Text(f"Melding: {signature.message}", italic=True))

@@ -19,6 +19,7 @@ from mobile.office.common import (
 from mobile.office.state import FLAG_KIND_TEXT, FlagQueue
 from mobile.views.common import TOUCH, placeholder
 from models.schemas import FlagPublic, FlagStatus
+from models.text import count_text
 
 GROUPINGS = (("kind", "Type"), ("decision", "Vedtak"), ("contact", "Støttekontakt"))
 
@@ -47,7 +48,8 @@ def FlagCard(queue: FlagQueue, flag: FlagPublic, api: Any) -> ft.Control:  # noq
     if contact:
         lines.append(ft.Text(f"Støttekontakt: {queue.names.contact(contact)}", size=13))
     if flag.entry_ids:
-        lines.append(ft.Text(f"Gjelder {len(flag.entry_ids)} timeføring(er).", size=13))
+        entries = count_text(len(flag.entry_ids), "timeføring", "timeføringer")
+        lines.append(ft.Text(f"Gjelder {entries}.", size=13))
     lines += [
         link(
             f"Se timelisten {sheet.period} ({queue.names.person(sheet.decision_id)})",

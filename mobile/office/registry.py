@@ -30,6 +30,7 @@ from mobile.office.state import (
 from mobile.views.common import TOUCH, placeholder
 from models.contract import DecisionPublic
 from models.schemas import ContactPublic
+from models.text import count_text
 
 SECTIONS = (
     ("contacts", "Støttekontakter"),
@@ -288,7 +289,9 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
         if missing:
             controls.append(
                 ft.Text(
-                    f"{missing} støttekontakt(er) mangler politiattest.", color=ft.Colors.RED_700
+                    count_text(missing, "støttekontakt mangler", "støttekontakter mangler")
+                    + " politiattest.",
+                    color=ft.Colors.RED_700,
                 )
             )
         if not registry.contacts:

@@ -225,7 +225,9 @@ class FlagQueue:
 
     def explain(self, flag: FlagPublic) -> str:
         """What happened, in plain words: the kind's explanation, then the server's detail."""
-        return f"{FLAG_KIND_HELP.get(flag.kind, '')} {flag.detail}".strip()
+        # The server's detail says it for this case; the kind's help only when there is none
+        # (both at once read the same thing twice).
+        return (flag.detail or "").strip() or FLAG_KIND_HELP.get(flag.kind, "")
 
     async def resolve(self, api: OfficeApi, flag_id: str, note: str) -> bool:
         if not note.strip():
@@ -254,6 +256,16 @@ def override_reasons(detail: TimesheetDetail) -> list[str]:
         f"{reason[0].upper()}{reason[1:]}."
         for reason in approval_override_reasons(detail.status, open_flags)
     ]
+
+
+def signer_text(name: str, role: str) -> str:
+    """'Kari Nordmann (verge)': the phone keeps foresatt/verge in the name, so the role is
+    added only when the name does not already say it."""
+    name = name.strip()
+    if name.endswith(("(foresatt)", "(verge)")):
+        return name
+    role_text = SIGNER_ROLE_TEXT.get(role, "")
+    return f"{name} ({role_text})" if role_text else name
 
 
 def sheet_totals(detail: TimesheetDetail) -> list[tuple[str, str]]:

@@ -59,10 +59,15 @@ def screen(
     fab: ft.FloatingActionButton | None = None,
     back: str | None = None,
     lang: str = "nb",
+    on_back: Callable[..., Any] | None = None,
 ) -> ft.View:
-    """A phone screen: an app bar with the title, then a scrolling column."""
+    """A phone screen: an app bar with the title, then a scrolling column.
+
+    The back arrow goes to `back`, or calls `on_back` (a screen that asks first).
+    """
+    handler = on_back if on_back is not None else (go(back) if back is not None else None)
     leading = (
-        icon_button(ft.Icons.ARROW_BACK, tr("back", lang), go(back)) if back is not None else None
+        icon_button(ft.Icons.ARROW_BACK, tr("back", lang), handler) if handler is not None else None
     )
     return ft.View(
         route=ft.use_view_path() or "/",

@@ -209,7 +209,11 @@ def SettingsView() -> ft.View:
         pending = app.snapshot.pending
         body = tr("logout_body", lang)
         if pending:
-            body += " " + tr("logout_pending", lang, n=pending)
+            body += " " + (
+                tr("logout_pending_one", lang)
+                if pending == 1
+                else tr("logout_pending", lang, n=pending)
+            )
         page.show_dialog(
             ft.AlertDialog(
                 modal=True,

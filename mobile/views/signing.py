@@ -216,7 +216,28 @@ def SigningSheet(decision_id: str, period: str, lang: str) -> ft.View:
         ),
         ft.Container(height=TOUCH),
     ]
-    return screen(tr("let_sign", lang), controls, back=back, lang=lang)
+    page = ft.context.page
+
+    def leave_asked(*_: Any) -> None:
+        # The phone is in the signer's hands: the arrow must not take them into the
+        # contact's app without a word.
+        async def leave(*_: Any) -> None:
+            page.pop_dialog()
+            await page.push_route(back)
+
+        page.show_dialog(
+            ft.AlertDialog(
+                modal=True,
+                title=ft.Text(tr("leave_signing_title", lang)),
+                content=ft.Text(tr("leave_signing_body", lang), size=16),
+                actions=[
+                    ft.TextButton(tr("stay_signing", lang), on_click=lambda: page.pop_dialog()),
+                    ft.FilledButton(tr("leave_signing", lang), on_click=leave),
+                ],
+            )
+        )
+
+    return screen(tr("sign_title", lang), controls, lang=lang, on_back=leave_asked)
 
 
 def sheet_lines(sheet: MonthSheet, lang: str) -> list[ft.Control]:
@@ -255,7 +276,7 @@ def sheet_lines(sheet: MonthSheet, lang: str) -> list[ft.Control]:
                 [
                     ft.Text(tr("total", lang), size=BIG + 2, weight=ft.FontWeight.BOLD),
                     ft.Text(
-                        f"{tr('sessions_count', lang, n=len(sheet.rows))}, "
+                        f"{sessions_text(len(sheet.rows), lang)}, "
                         f"{fmt.duration(sheet.total_minutes, lang)}",
                         size=BIG,
                     ),
@@ -273,3 +294,8 @@ def sheet_lines(sheet: MonthSheet, lang: str) -> list[ft.Control]:
         )
     )
     return lines
+
+
+def sessions_text(count: int, lang: str) -> str:
+    """'1 økt', '3 økter'."""
+    return tr("sessions_one", lang) if count == 1 else tr("sessions_count", lang, n=count)

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from models.clock import OSLO
 from models.payroll import PayKind, PayLine, Totals, totals, totals_by_contact
 from models.text import date_text, decimal_text, hours_text
 
@@ -338,7 +339,8 @@ def pdf_bytes(
             pdf.cell(
                 0,
                 6,
-                f"Signert av {role} {signed.signed_at.astimezone(UTC):%d.%m.%Y %H:%M} UTC",
+                # Oslo time, as the app shows it to everyone who reads it.
+                f"Signert av {role} {signed.signed_at.astimezone(OSLO):%d.%m.%Y kl. %H:%M}",
                 new_x="LMARGIN",
                 new_y="NEXT",
             )
@@ -357,7 +359,7 @@ def pdf_bytes(
             pdf.cell(
                 0,
                 6,
-                f"Godkjent {sheet.approved_at.astimezone(UTC):%d.%m.%Y %H:%M} UTC",
+                f"Godkjent {sheet.approved_at.astimezone(OSLO):%d.%m.%Y kl. %H:%M}",
                 new_x="LMARGIN",
                 new_y="NEXT",
             )

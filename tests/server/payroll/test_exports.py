@@ -241,3 +241,12 @@ def test_pdf_marks_entries_another_batch_pays_and_sums_this_batchs_part(lines):
     ]
     assert any(row.startswith("Sum timeliste 6 t 10 min 28,4") for row in rows), rows
     assert any(row.startswith("Med i denne bunten 4 t 10 min 23,4") for row in rows), rows
+
+
+def test_pdf_prints_the_signing_time_in_oslo_time(lines):
+    # 17:00 UTC on 31 January is 18:00 in Oslo (CET): the time a person saw on the phone.
+    data = pdf_bytes([_sheet()], lines, batch_id="b1", created_at=CREATED)
+    first = PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    assert "31.01.2026 kl. 18:00" in first
+    assert "17:00" not in first
+    assert "UTC" not in first
