@@ -85,3 +85,30 @@ def user_add(args: argparse.Namespace) -> int:
         engine.dispose()
     print(f"Added user {user.username} with role {user.role}.")
     return 0
+
+
+def retention(args: argparse.Namespace) -> int:
+    """List, and with --apply delete, settled pay periods older than the retention time."""
+    from models.clock import today_in_oslo
+    from server.config import get_settings
+    from server.db import make_engine, make_sessionmaker
+    from server.migrate import upgrade
+    from server.services.retention import report_lines, run_retention
+
+    settings = get_settings()
+    upgrade(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with make_sessionmaker(engine)() as db:
+            report = run_retention(
+                db,
+                today=today_in_oslo(),
+                years=settings.retention_years,
+                cutoff_day=settings.pay_cutoff_day,
+                apply=args.apply,
+            )
+    finally:
+        engine.dispose()
+    for line in report_lines(report, settings.retention_years):
+        print(line)
+    return 0

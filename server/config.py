@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.lifecycle import EXPIRING_DAYS, MAX_EXPIRING_DAYS
 from models.payperiod import MAX_CUTOFF_DAY
+from models.retention import RETENTION_YEARS
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
 MIN_SECRET_LENGTH = 32
@@ -37,6 +38,8 @@ class Settings(BaseSettings):
     pay_cutoff_day: int | None = Field(default=None, ge=1, le=MAX_CUTOFF_DAY)
     # A vedtak ending within this many days is listed as expiring (SPEC §4).
     expiring_decision_days: int = Field(default=EXPIRING_DAYS, ge=0, le=MAX_EXPIRING_DAYS)
+    # Settled pay periods are deleted this many years after they end; the law asks for 5.
+    retention_years: int = Field(default=RETENTION_YEARS, ge=RETENTION_YEARS, le=30)
 
     # Argon2id cost; tests lower it, production keeps the library's defaults.
     argon2_time_cost: int = Field(default=3, ge=1)

@@ -54,6 +54,15 @@ def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.set_defaults(handler=_server("user_add"))
 
+    retention = commands.add_parser(
+        "retention",
+        help="list (and with --apply delete) settled pay periods past the retention time",
+    )
+    retention.add_argument(
+        "--apply", action="store_true", help="delete; without it, only list what would go"
+    )
+    retention.set_defaults(handler=_server("retention"))
+
 
 def _device(name: str) -> Handler:
     """A handler that imports sync.cli only when `timeliste device …` runs."""

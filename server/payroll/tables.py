@@ -71,3 +71,17 @@ class PaySettingsRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class RetentionUnlock(Base):
+    """Present only inside a retention run's own transaction (never committed).
+
+    The database refuses every change to a batch, except, while a row of this
+    table exists in the changing transaction, the two a retention run makes:
+    removing the link from a batch to an entry being deleted, and blanking a
+    pay line's case number. Other transactions never see the row.
+    """
+
+    __tablename__ = "retention_unlock"
+
+    run_id: Mapped[str] = mapped_column(String(36), primary_key=True)
