@@ -22,6 +22,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "server": ("Serveradresse", "Server address"),
     "username": ("Brukernavn", "Username"),
     "password": ("Passord", "Password"),
+    "show_password": ("Vis passord", "Show password"),
+    "hide_password": ("Skjul passord", "Hide password"),
     "login": ("Logg inn", "Sign in"),
     "logging_in": ("Logger inn …", "Signing in …"),
     "fill_all": ("Fyll ut alle feltene.", "Fill in every field."),

@@ -31,7 +31,7 @@ from mobile.office.state import (
     sheet_totals,
     signer_text,
 )
-from mobile.views.common import TOUCH, ink, placeholder, stroke_shapes
+from mobile.views.common import TOUCH, dropdown, ink, placeholder, stroke_shapes
 from models.clock import OSLO
 from models.schemas import Point, TimesheetStatus
 
@@ -105,10 +105,10 @@ def ApprovalListView() -> ft.View:  # noqa: N802 - components are named like cla
             heading("Timelister"),
             ft.Row(
                 [
-                    ft.Dropdown(
-                        label="Status",
-                        value=desk.status,
-                        options=[ft.DropdownOption(key=k, text=t) for k, t in STATUS_FILTERS],
+                    dropdown(
+                        "Status",
+                        desk.status,
+                        STATUS_FILTERS,
                         on_select=filter_status,
                         width=220,
                     ),

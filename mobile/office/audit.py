@@ -14,7 +14,7 @@ from mobile.office.common import (
     use_load,
 )
 from mobile.office.state import OBJECT_TEXT, AuditLog, audit_text
-from mobile.views.common import placeholder
+from mobile.views.common import dropdown, placeholder
 
 FILTERS = (
     ("", "Alt"),
@@ -56,10 +56,10 @@ def AuditView() -> ft.View:  # noqa: N802 - components are named like classes
         [
             heading("Revisjonslogg"),
             ft.Text("Hvem gjorde hva, og når. Loggen kan ikke endres."),
-            ft.Dropdown(
-                label="Vis",
-                value=log.object_type,
-                options=[ft.DropdownOption(key=k, text=t) for k, t in FILTERS],
+            dropdown(
+                "Vis",
+                log.object_type,
+                FILTERS,
                 on_select=choose,
                 width=260,
             ),

@@ -9,7 +9,7 @@ import flet as ft
 
 from mobile.context import OfficeSession, use_office_session
 from mobile.office.api import OfficeApi
-from mobile.views.common import TOUCH, go, screen
+from mobile.views.common import TOUCH, PasswordField, dropdown, go, screen
 
 HOME = "/kontor"
 
@@ -65,18 +65,20 @@ def field(
     password: bool = False,
     multiline: bool = False,
     width: int | None = None,
-) -> ft.TextField:
+) -> ft.Control:
     """A labelled text field writing into `form[key]`, showing the field's error."""
 
     def changed(e: ft.Event[ft.TextField]) -> None:
         form[key] = e.control.value or ""
 
+    if password:
+        return PasswordField(
+            label, lambda: form.get(key, ""), changed, error=errors.get(key), width=width
+        )
     return ft.TextField(
         label=label,
         value=form.get(key, ""),
         hint_text=hint,
-        password=password,
-        can_reveal_password=password,
         multiline=multiline,
         min_lines=2 if multiline else None,
         error=errors.get(key) or None,
@@ -93,7 +95,7 @@ def choice(
     *,
     on_change: Callable[[str], Any] | None = None,
     errors: dict[str, str] | None = None,
-) -> ft.Dropdown:
+) -> ft.Control:
     """A labelled drop-down writing the chosen key into `form[key]`."""
 
     def selected(e: ft.Event[ft.Dropdown]) -> None:
@@ -101,10 +103,10 @@ def choice(
         if on_change is not None:
             on_change(form[key])
 
-    return ft.Dropdown(
-        label=label,
-        value=form.get(key) or None,
-        options=[ft.DropdownOption(key=value, text=text) for value, text in options],
+    return dropdown(
+        label,
+        form.get(key) or None,
+        options,
         on_select=selected,
         error_text=(errors or {}).get(key) or None,
         width=360,

@@ -14,7 +14,7 @@ from mobile.office.common import (
     use_load,
 )
 from mobile.office.state import Dashboard, chart_periods, overuse_rows, underuse_rows
-from mobile.views.common import placeholder
+from mobile.views.common import dropdown, placeholder
 from models.clock import today_in_oslo
 from models.contract import UsagePublic
 from models.text import period_text
@@ -96,10 +96,10 @@ def DashboardView() -> ft.View:  # noqa: N802 - components are named like classe
         heading("Forbruk mot vedtak"),
         busy(board.loading, board.loaded or bool(board.error)),
         message(board.error, error=True),
-        ft.Dropdown(
-            label="Vedtak",
-            value=board.selected or None,
-            options=[ft.DropdownOption(key=d, text=board.names.decision(d)) for d in options],
+        dropdown(
+            "Vedtak",
+            board.selected or None,
+            [(d, board.names.decision(d)) for d in options],
             on_select=select,
             width=520,
         ),

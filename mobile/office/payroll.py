@@ -20,7 +20,7 @@ from mobile.office.common import (
     use_load,
 )
 from mobile.office.state import EXPORT_FORMATS, PayrollDesk, batch_text
-from mobile.views.common import TOUCH, placeholder
+from mobile.views.common import TOUCH, dropdown, placeholder
 from models.payroll import KmRate, PayKind, PaySettings
 
 log = logging.getLogger(__name__)
@@ -243,10 +243,10 @@ def PaySettingsView() -> ft.View:  # noqa: N802 - components are named like clas
                 )
             )
         controls.append(
-            ft.Dropdown(
-                label="Utleggsregel",
-                value=form.get("cover_mode"),
-                options=[ft.DropdownOption(key=k, text=t) for k, t in COVER_MODES],
+            dropdown(
+                "Utleggsregel",
+                form.get("cover_mode"),
+                COVER_MODES,
                 on_select=put("cover_mode"),
                 disabled=session.role != "admin",
             )

@@ -51,6 +51,69 @@ def icon_button(
     )
 
 
+@ft.component
+def PasswordField(
+    label: str,
+    read: Callable[[], str],
+    on_change: Callable[..., Any],
+    *,
+    on_submit: Callable[..., Any] | None = None,
+    error: str | None = None,
+    autofill: bool = False,
+    lang: str = "nb",
+    width: int | None = None,
+) -> ft.Control:
+    """A password field whose show/hide button has a name a screen reader can say.
+
+    Flutter's own reveal button (can_reveal_password) is nameless. `read` gives
+    the value as typed so far: typing does not re-render, so a value passed in
+    at the last render could be stale when the button re-renders the field.
+    """
+    shown, set_shown = ft.use_state(False)
+    return ft.TextField(
+        label=label,
+        value=read(),
+        password=not shown,
+        on_change=on_change,
+        on_submit=on_submit,
+        error=error or None,
+        autofill_hints=[ft.AutofillHint.PASSWORD] if autofill else None,
+        width=width,
+        suffix_icon=icon_button(
+            ft.Icons.VISIBILITY_OFF if shown else ft.Icons.VISIBILITY,
+            tr("hide_password" if shown else "show_password", lang),
+            lambda: set_shown(not shown),
+        ),
+    )
+
+
+def dropdown(
+    label: str,
+    value: str | None,
+    options: Sequence[tuple[str, str]],
+    **kw: Any,
+) -> ft.Control:
+    """A drop-down whose button is named by its label and what is chosen.
+
+    Flutter exposes the whole drop-down as one button with no name (the label
+    drawn in its border is not part of it); merging a label into that node
+    names it: "Status: Signert, venter".
+    """
+    chosen = next((text for key, text in options if key == value), None)
+    name = f"{label}: {chosen}" if chosen else label
+    return ft.MergeSemantics(
+        content=ft.Semantics(
+            label=name,
+            content=ft.Dropdown(
+                label=label,
+                value=value,
+                options=[ft.DropdownOption(key=key, text=text) for key, text in options],
+                **kw,
+            ),
+        )
+    )
+
+
 def screen(
     title: str,
     controls: Sequence[ft.Control],

@@ -8,7 +8,7 @@ import flet as ft
 from mobile.context import use_app, use_controller
 from mobile.i18n import tr
 from mobile.state import typed
-from mobile.views.common import big_button, error_text
+from mobile.views.common import PasswordField, big_button, error_text
 
 
 @ft.component
@@ -58,14 +58,13 @@ def LoginView() -> ft.View:
                             on_change=put("username"),
                             autofill_hints=[ft.AutofillHint.USERNAME],
                         ),
-                        ft.TextField(
-                            label=tr("password", lang),
-                            value=form.password,
-                            password=True,
-                            can_reveal_password=True,
-                            on_change=put("password"),
+                        PasswordField(
+                            tr("password", lang),
+                            lambda: form.password,
+                            put("password"),
                             on_submit=submit,
-                            autofill_hints=[ft.AutofillHint.PASSWORD],
+                            autofill=True,
+                            lang=lang,
                         ),
                         error_text(form.error),
                         big_button(

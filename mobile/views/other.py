@@ -11,7 +11,15 @@ from mobile import fmt
 from mobile.context import use_app, use_controller
 from mobile.i18n import LANGUAGES, flag_kind, tr
 from mobile.state import entry_summary, sync_message
-from mobile.views.common import TONE_COLORS, big_button, go, placeholder, screen, use_ready
+from mobile.views.common import (
+    TONE_COLORS,
+    PasswordField,
+    big_button,
+    go,
+    placeholder,
+    screen,
+    use_ready,
+)
 from models.schemas import TimesheetStatus
 from sync.client import SyncState
 from sync.store import EntryState
@@ -171,13 +179,13 @@ def SyncView() -> ft.View:
                 set_busy(False)
 
         controls += [
-            ft.TextField(
-                label=tr("password", lang),
-                password=True,
-                can_reveal_password=True,
-                on_change=typed_password,
+            PasswordField(
+                tr("password", lang),
+                lambda: password.current,
+                typed_password,
                 on_submit=relogin,
                 error=login_error or None,
+                lang=lang,
             ),
             big_button(tr("login", lang), relogin, icon=ft.Icons.LOGIN, disabled=busy),
         ]

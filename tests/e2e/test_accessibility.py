@@ -1,0 +1,172 @@
+"""Every control on every screen has a name a screen reader can say (WCAG 2.1 4.1.2).
+
+The test reads Flutter's semantics tree (the DOM the browser's accessibility
+layer sees) on each screen of the contact's app and of the office, and lists
+every button, drop-down, checkbox, radio, tab, link and text field without an
+accessible name. See docs/accessibility.md.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Phone, seed
+from tests.e2e.test_contact_app import log_session
+from tests.e2e.test_office import ContactDevice, sign_in, tap
+from tests.support.live_server import LiveServer
+
+pytestmark = pytest.mark.e2e
+
+UNNAMED_JS = """(() => {
+  const host = document.querySelector('flt-semantics-host');
+  if (!host) return ['no semantics tree'];
+  const roles = ['button', 'combobox', 'checkbox', 'radio', 'switch', 'tab', 'link',
+                 'slider', 'menuitem', 'textbox', 'listbox'];
+  const out = [];
+  for (const node of host.querySelectorAll('*')) {
+    let role = node.getAttribute('role');
+    if (node.tagName === 'INPUT' || node.tagName === 'TEXTAREA') role = role || 'textbox';
+    if (!roles.includes(role)) continue;
+    const name = (node.getAttribute('aria-label') || node.innerText || node.title || '').trim();
+    if (!name) {
+      const parent = node.parentElement;
+      const near = parent ? (parent.innerText || '').trim().slice(0, 60) : '';
+      out.push(role + ' (near: ' + near.replace(/\\n/g, ' | ') + ')');
+    }
+  }
+  return out;
+})()"""
+
+
+def unnamed(phone: Phone) -> list[str]:
+    phone.page.wait_for_timeout(300)  # let the semantics tree settle after the last frame
+    found: list[str] = phone.page.evaluate(UNNAMED_JS)
+    return found
+
+
+def check(phone: Phone, screen: str, problems: dict[str, list[str]]) -> None:
+    found = unnamed(phone)
+    if found:
+        problems[screen] = found
+
+
+def report(problems: dict[str, list[str]]) -> str:
+    return "\n".join(f"{screen}: {', '.join(found)}" for screen, found in problems.items())
+
+
+def test_contact_app_screens_name_every_control(phone: Phone, live_server: LiveServer) -> None:
+    seeded = seed(
+        live_server, people={"Ola Nordmann": ("10", "month"), "Per Hansen": ("2", "week")}
+    )
+    problems: dict[str, list[str]] = {}
+    phone.open()
+    phone.wait_text("Logg inn")
+    check(phone, "login", problems)
+    # The show-password button is named, and says what it does.
+    phone.button("Vis passord").wait_for()
+    phone.click("Vis passord")
+    phone.button("Skjul passord").wait_for()
+    phone.login(seeded.username)
+    phone.wait_text("Synkronisert")
+    check(phone, "home", problems)
+    phone.click("Ny økt")
+    phone.wait_text("Hvem gjaldt økten")
+    phone.click("Legg til kjøring")
+    phone.click("Legg til utlegg")
+    phone.button("Fjern utlegg 1").wait_for()
+    check(phone, "entry", problems)
+    phone.click("Tilbake")
+    log_session(phone, "Ola N.", "10:00", "11:00")
+    phone.wait_text("sendt")
+    phone.click("Timeliste for Ola N.")
+    phone.wait_text("La mottaker signere")
+    check(phone, "month", problems)
+    phone.click("La mottaker signere")
+    phone.wait_text("Les gjennom øktene")
+    check(phone, "signing", problems)
+    for path, wanted, name in (
+        ("/meldinger", "Meldinger", "messages"),
+        ("/sync", "Synkroniser nå", "sync"),
+        ("/innstillinger", "Språk", "settings"),
+    ):
+        phone.open(path)
+        phone.wait_text(wanted)
+        check(phone, name, problems)
+    assert not problems, "controls without a name:\n" + report(problems)
+
+
+def test_office_screens_name_every_control(phone: Phone, live_server: LiveServer) -> None:
+    seeded = seed(live_server, people={"Siri Skjermleser": ("2", "month")})
+    device = ContactDevice(live_server, seeded)
+    device.log(seeded.decisions["Siri Skjermleser"], "10:00", "13:00")
+    device.sign(seeded.decisions["Siri Skjermleser"])
+    problems: dict[str, list[str]] = {}
+    phone.page.set_viewport_size({"width": 1366, "height": 900})
+    phone.open()
+    sign_in(phone, "koord")
+    phone.wait_text("Godkjenning")
+    check(phone, "office home", problems)
+    for path, wanted, name in (
+        ("/kontor/avvik", "Overforbruk", "flags"),
+        ("/kontor/godkjenning", "Siri Skjermleser", "approval list"),
+        ("/kontor/forbruk", "Forbruk mot vedtak", "usage"),
+        ("/kontor/registrering", "Ny støttekontakt", "registry: contacts"),
+    ):
+        phone.open(path)
+        phone.wait_text(wanted)
+        check(phone, name, problems)
+    # The drop-downs say what they are and what is chosen.
+    phone.open("/kontor/godkjenning")
+    phone.wait_text("Siri Skjermleser")
+    phone.button("Status: Signert, venter").wait_for()
+    tap(phone, "Siri Skjermleser")
+    phone.wait_text("Signert av")
+    check(phone, "sheet review", problems)
+    phone.open("/kontor/registrering")
+    phone.wait_text("Ny støttekontakt")
+    phone.button("Vis passord").wait_for()
+    for section, wanted in (
+        ("Tjenestemottakere", "Registrer tjenestemottaker"),
+        ("Vedtak", "Registrer vedtak"),
+    ):
+        phone.click_text(section)
+        phone.wait_text(wanted)
+        check(phone, f"registry: {section}", problems)
+    for name in ("Tjenestemottaker", "Type vedtak", "Per"):
+        found = phone.page.get_by_role("button", name=re.compile("^" + name)).count()
+        assert found, f"no drop-down named {name!r}"
+
+    n = f"{os.getpid()}{next(_numbers)}"
+    for username, role, screens in (
+        (f"lonn{n}", "payroll", (("/kontor/lonn", "Lønnsbunter", "payroll"),)),
+        (
+            f"admin{n}",
+            "admin",
+            (
+                ("/kontor/lonn/innstillinger", "Lønnsarter", "pay settings"),
+                ("/kontor/revisjon", "Revisjonslogg|Hvem gjorde", "audit"),
+            ),
+        ),
+    ):
+        live_server.add_user(username, role)
+        context: Any = phone.page.context.browser.new_context(  # type: ignore[union-attr]
+            viewport={"width": 1366, "height": 900}, locale="nb-NO"
+        )
+        try:
+            other = Phone(context.new_page(), phone.base_url)
+            other.open()
+            sign_in(other, username)
+            for path, wanted, name in screens:
+                other.open(path)
+                other.wait_text(wanted)
+                check(other, name, problems)
+        finally:
+            context.close()
+    assert not problems, "controls without a name:\n" + report(problems)
+
+
+_numbers = iter(range(1, 1000))
