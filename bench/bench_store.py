@@ -39,6 +39,7 @@ from sync.store import DeviceStore
 TODAY = date(2026, 12, 31)
 DECISION = {
     "id": "d1",
+    "case_no": "2026/1",
     "recipient_id": "r1",
     "contact_ids": ["c1"],
     "kind": "individual",
@@ -64,6 +65,19 @@ def entry_json(number: int) -> dict[str, Any]:
     }
 
 
+def pulled(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry as a pull sends it (models.contract.EntryPublic)."""
+    parsed = EntryData.model_validate(entry)
+    return {
+        **entry,
+        "contact_id": "c1",
+        "minutes": parsed.minutes,
+        "total_km": str(parsed.total_km),
+        "total_expenses": str(parsed.total_expenses),
+        "updated_at": "2026-01-01T12:00:00+00:00",
+    }
+
+
 def median_ms(action: Callable[[int], None], repeat: int, first: int) -> float:
     times = []
     for i in range(repeat):
@@ -83,8 +97,14 @@ def device_store(folder: Path, size: int, repeat: int) -> tuple[float, float, fl
             "cursor": 1,
             "contact_id": "c1",
             "decisions": [DECISION],
-            "entries": [entry_json(n) for n in range(size)],
-        }
+            "recipients": [],
+            "entries": [pulled(entry_json(n)) for n in range(size)],
+            "timesheets": [],
+            "flags": [],
+            "usage": [],
+            "deleted": {},
+        },
+        today=TODAY,
     )
 
     def save(number: int) -> None:

@@ -395,9 +395,7 @@ class SyncClient:
             ]
             if not answered:
                 raise _RefusedError("Tjenesten svarte ikke på endringene. Prøv igjen senere.")
-            # The store records results in their wire form (the JSON it keeps).
-            wire = [result.model_dump(mode="json") for result in answered]
-            await asyncio.to_thread(self._store.apply_push_results, wire)
+            await asyncio.to_thread(self._store.apply_push_results, answered)
             log.info(
                 "pushed %d mutations: %d rejected",
                 len(answered),
@@ -411,8 +409,7 @@ class SyncClient:
             if self._pull_limit is not None:
                 params["limit"] = self._pull_limit
             page = _answer(await self._request("GET", PULL_PATH, params=params), PullResponse)
-            # The store merges the page in its wire form (the JSON it keeps).
-            await asyncio.to_thread(self._store.apply_pull, page.model_dump(mode="json"))
+            await asyncio.to_thread(self._store.apply_pull, page)
             if not page.has_more or page.cursor <= cursor:
                 return
 

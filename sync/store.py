@@ -12,6 +12,12 @@ fsync before the method returns, in a browser an IndexedDB transaction that
 `await store.flush()` waits for. Reads never touch the disk. One
 `DeviceStore` per file and process: a second opener is refused
 (`StoreInUseError`) rather than allowed to overwrite the first.
+
+The store is this facade over four parts: sync.records (an entry's three
+versions and how they change, pure), sync.projection (locks, sheets and usage
+as the phone shows them), sync.merge (a push's results and a pull's page, in
+the typed contract of models.contract) and the storage (sync.documents for
+the state in memory, sync.storage for the bytes).
 """
 
 from __future__ import annotations
@@ -22,20 +28,16 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from models.canonical import content_hash
 from models.clock import today_in_oslo
-from models.payperiod import pay_period_of
-from models.quota import PeriodUsage, usage_by_period
+from models.contract import MutationResult, PullResponse
+from models.quota import PeriodUsage
 from models.rules import Problem, entry_problems
 from models.schemas import (
     Decision,
@@ -45,8 +47,12 @@ from models.schemas import (
     SignatureCreate,
     TimesheetPublic,
 )
-from models.timesheets import CLOSED_TO_CONTACT, sheet_entries, sheet_status
+from models.timesheets import sheet_status
+from sync import merge, projection, records
 from sync.documents import Documents
+from sync.projection import known as _known
+from sync.projection import parse_entry as _parse_entry
+from sync.records import EntryState, Raw
 from sync.storage import FileBackend, StoreBackend, StoreError, StoreInUseError
 
 _log = logging.getLogger(__name__)
@@ -83,14 +89,6 @@ class InvalidEntryError(StoreError):
 
 
 # --- what the store hands out ---------------------------------------------------------
-
-
-class EntryState(StrEnum):
-    """Where an entry stands between phone and server."""
-
-    pending = "pending"  # saved on the phone, not yet acknowledged by the server
-    synced = "synced"  # the server has exactly this
-    rejected = "rejected"  # the server refused the last change; the contact must fix it
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,28 +185,10 @@ def store_path(folder: Path, server_url: str, username: str) -> Path:
 #   outbox      mutation id → {mutation_id, type, data, key}
 
 SCHEMA_VERSION = 1  # of the documents; the file format is sync.storage's
-_ENTRY_FIELDS = frozenset(field.alias or name for name, field in EntryData.model_fields.items())
-
-
-Raw = dict[str, Any]
 
 
 def _entry_json(entry: EntryData) -> Raw:
     return entry.model_dump(mode="json", by_alias=True)
-
-
-def _parse_entry(raw: Raw) -> EntryData:
-    # The server may add fields of its own (contact_id, timestamps): keep the payload's.
-    return EntryData.model_validate({k: v for k, v in raw.items() if k in _ENTRY_FIELDS})
-
-
-_M = TypeVar("_M", bound=BaseModel)
-
-
-def _known(model: type[_M], raw: Raw) -> _M:
-    """`model` from a pulled item, ignoring the fields the server adds (case_no, entry_ids…)."""
-    names = {field.alias or name for name, field in model.model_fields.items()}
-    return model.model_validate({k: v for k, v in raw.items() if k in names})
 
 
 def _problems(raw: Sequence[Any] | None) -> tuple[Problem, ...]:
@@ -225,47 +205,6 @@ def _problems(raw: Sequence[Any] | None) -> tuple[Problem, ...]:
         else:
             problems.append(Problem(field="", message=str(item)))
     return tuple(problems)
-
-
-def _minutes_from_hours(value: Any) -> int:
-    # The contract gives hours with two decimals; 0.01 h is 0.6 min, so the
-    # nearest whole minute is always the exact one.
-    return int((Decimal(str(value)) * 60).to_integral_value(rounding=ROUND_HALF_UP))
-
-
-# A synced entry's three versions are usually one and the same: writing it
-# once and pointing to it keeps the file (and every save, which rewrites the
-# file) a third of the size.
-_SAME_AS_DATA = "=data"
-_SAME_AS_SERVER = "=server"
-
-
-def _versions(record: Raw | None) -> tuple[Raw | None, Raw | None, Raw | None]:
-    """(data, server, basis) of an entry record, unpacked."""
-    if record is None:
-        return None, None, None
-    data = record.get("data")
-    server = record.get("server")
-    if server == _SAME_AS_DATA:
-        server = data
-    basis = record.get("basis")
-    if basis == _SAME_AS_DATA:
-        basis = data
-    elif basis == _SAME_AS_SERVER:
-        basis = server
-    return data, server, basis
-
-
-def _pack(record: Raw, data: Raw | None, server: Raw | None, basis: Raw | None) -> None:
-    """Store the three versions in `record`, each repeated one as a pointer."""
-    record["data"] = data
-    record["server"] = _SAME_AS_DATA if server is not None and server == data else server
-    if basis is not None and basis == data:
-        record["basis"] = _SAME_AS_DATA
-    elif basis is not None and basis == server:
-        record["basis"] = _SAME_AS_SERVER
-    else:
-        record["basis"] = basis
 
 
 # --- the store ------------------------------------------------------------------------
@@ -510,29 +449,13 @@ class DeviceStore:
 
     # locks -----------------------------------------------------------------------------
 
-    def _locked_keys(self, data: Raw) -> set[tuple[str, str]]:
-        """(decision id, pay period) of every timesheet that is signed or approved."""
-        keys = {
-            (sheet["decision_id"], sheet["period"])
-            for sheet in data.get("timesheets", {}).values()
-            if sheet.get("status") in CLOSED_TO_CONTACT
-        }
-        for key, record in data.get("signatures", {}).items():
-            if record["state"] != EntryState.rejected:
-                decision_id, period = key.split("|", 1)
-                keys.add((decision_id, period))
-        return keys
-
     def _is_locked(
         self, data: Raw, entry: EntryData, locked: set[tuple[str, str]] | None = None
     ) -> bool:
-        """`locked`: the `_locked_keys` when the caller asks about many entries."""
+        """`locked`: the `projection.locked_keys` when the caller asks about many entries."""
         if locked is None:
-            locked = self._locked_keys(data)
-        if not locked:
-            return False
-        period = pay_period_of(entry.date, self._sync_meta(data).get("pay_cutoff_day"))
-        return any((decision_id, period) in locked for decision_id in entry.decision_ids)
+            locked = projection.locked_keys(data)
+        return projection.is_locked(entry, locked, projection.cutoff_day(data))
 
     def is_locked(self, entry: EntryData) -> bool:
         """True when the entry lies in a signed, approved or exported timesheet."""
@@ -560,7 +483,7 @@ class DeviceStore:
     ) -> LocalEntry:
         entry = self._parse(record["data"])
         state = EntryState(record["state"])
-        server = _versions(record)[1] if state is EntryState.rejected else None
+        server = records.versions(record)[1] if state is EntryState.rejected else None
         return LocalEntry(
             entry=entry,
             state=state,
@@ -569,15 +492,6 @@ class DeviceStore:
             flags=tuple(open_flags.get(entry.id, ())),
             accepted=_parse_entry(server) if server is not None else None,
         )
-
-    @staticmethod
-    def _open_flags_by_entry(data: Raw) -> dict[str, list[str]]:
-        by_entry: dict[str, list[str]] = {}
-        for flag_id, flag in data.get("flags", {}).items():
-            if flag.get("status") == "open":
-                for entry_id in flag.get("entry_ids", ()):
-                    by_entry.setdefault(entry_id, []).append(flag_id)
-        return by_entry
 
     def entries(
         self, decision_id: str | None = None, period: str | None = None
@@ -588,22 +502,14 @@ class DeviceStore:
         """
         with self._mutex:
             data = self._read()
-            cutoff = self._sync_meta(data).get("pay_cutoff_day")
-            open_flags = self._open_flags_by_entry(data)
-            locked = self._locked_keys(data)
-            shown = []
-            for record in data.get("entries", {}).values():
-                raw = record["data"]
-                if raw is None:
-                    continue
-                if decision_id is not None and decision_id not in raw["decision_ids"]:
-                    continue
-                if (
-                    period is not None
-                    and pay_period_of(date.fromisoformat(raw["date"]), cutoff) != period
-                ):
-                    continue
-                shown.append(self._local_entry(data, record, open_flags, locked))
+            open_flags = projection.open_flags_by_entry(data)
+            locked = projection.locked_keys(data)
+            shown = [
+                self._local_entry(data, record, open_flags, locked)
+                for record in projection.entries_in(
+                    data, data.get("entries", {}).values(), decision_id, period
+                )
+            ]
             shown.sort(key=lambda item: (item.entry.date, item.entry.start, item.id), reverse=True)
             return shown
 
@@ -614,7 +520,7 @@ class DeviceStore:
             record = data.get("entries", {}).get(entry_id)
             if record is None or record["data"] is None:
                 return None
-            return self._local_entry(data, record, self._open_flags_by_entry(data))
+            return self._local_entry(data, record, projection.open_flags_by_entry(data))
 
     def _guess_contact_id(self, decisions: dict[str, Decision]) -> str | None:
         known = self.contact_id()
@@ -667,12 +573,7 @@ class DeviceStore:
                 if self._is_locked(data, entry):
                     raise LockedError(_LOCKED_MESSAGE)
                 mutation_id = self._enqueue(data, "entry.upsert", payload, key=entry.id)
-                _, server, basis = _versions(record)
-                if record is None:
-                    record = {}
-                    entries[entry.id] = record
-                _pack(record, payload, server, basis)
-                record.update(state=EntryState.pending, errors=[], last_mutation=mutation_id)
+                entries[entry.id] = records.saved_locally(record, payload, mutation_id)
 
             self._commit(change)
             saved = self.entry(entry.id)
@@ -684,15 +585,14 @@ class DeviceStore:
         with self._mutex:
 
             def change(data: Raw) -> None:
-                record = self._table(data, "entries").get(entry_id)
+                entries = self._table(data, "entries")
+                record = entries.get(entry_id)
                 if record is None or record["data"] is None:
                     raise StoreError("Økten finnes ikke på telefonen.")
                 if self._is_locked(data, self._parse(record["data"])):
                     raise LockedError(_LOCKED_MESSAGE)
                 mutation_id = self._enqueue(data, "entry.delete", {"id": entry_id}, key=entry_id)
-                _, server, basis = _versions(record)
-                _pack(record, None, server, basis)
-                record.update(state=EntryState.pending, errors=[], last_mutation=mutation_id)
+                entries[entry_id] = records.deleted_locally(record, mutation_id)
 
             self._commit(change)
 
@@ -715,20 +615,15 @@ class DeviceStore:
     # timesheets and signing ------------------------------------------------------------
 
     def _sheet_entries(self, data: Raw, decision_id: str, period: str) -> list[EntryData]:
-        # What the server will hold once the outbox is through: a refused
-        # change is not on the sheet the signer sees (nor on the server's).
-        # The app's month view picks the same versions (LocalEntry.sheet_version)
-        # through the same models.timesheets.sheet_entries.
-        effective = []
-        for record in data.get("entries", {}).values():
-            raw = self._effective(record)
-            if raw is not None and decision_id in raw["decision_ids"]:
-                # Only the phone's own version is cached: a refused change's
-                # server version is rare and parsed each time.
-                effective.append(self._parse(raw) if raw is record["data"] else _parse_entry(raw))
-        return sheet_entries(
-            effective, decision_id, period, self._sync_meta(data).get("pay_cutoff_day")
-        )
+        return projection.sheet_of(data, decision_id, period, self._parse_any)
+
+    def _parse_any(self, raw: Raw) -> EntryData:
+        # Only the phone's own versions are cached (by `_parse`); the server's
+        # version of a refused change is rare and parsed each time.
+        record = self._read().get("entries", {}).get(str(raw.get("id")))
+        if record is not None and record.get("data") is raw:
+            return self._parse(raw)
+        return _parse_entry(raw)
 
     def timesheet_entries(self, decision_id: str, period: str) -> list[EntryData]:
         """The entries of contact × decision × pay period, in the order they are shown."""
@@ -771,7 +666,7 @@ class DeviceStore:
             payload = signature.model_dump(mode="json")
 
             def change(data: Raw) -> None:
-                if (signature.decision_id, signature.period) in self._locked_keys(data):
+                if (signature.decision_id, signature.period) in projection.locked_keys(data):
                     raise LockedError("Timelisten er allerede signert.")
                 mutation_id = self._enqueue(data, "timesheet.sign", payload, key=key)
                 self._table(data, "signatures")[key] = {
@@ -798,44 +693,6 @@ class DeviceStore:
 
     # quota --------------------------------------------------------------------------
 
-    def _effective(self, record: Raw) -> Raw | None:
-        """The version the server will count once the outbox is through."""
-        data, server, _ = _versions(record)
-        return server if record["state"] == EntryState.rejected else data
-
-    def _usage(self, data: Raw, decision_id: str, extra: EntryData | None) -> list[PeriodUsage]:
-        raw_decision = data.get("decisions", {}).get(decision_id)
-        if raw_decision is None:
-            return []
-        terms = _known(Decision, raw_decision)
-        now: list[EntryData] = []
-        counted: list[EntryData] = []
-        for entry_id, record in data.get("entries", {}).items():
-            if extra is not None and entry_id == extra.id:
-                effective: Raw | None = None  # replaced by `extra` below
-            else:
-                effective = self._effective(record)
-            basis = _versions(record)[2]
-            if effective == basis:
-                continue  # the server's figure already holds this version
-            if effective is not None and decision_id in effective["decision_ids"]:
-                now.append(_parse_entry(effective))
-            if basis is not None and decision_id in basis["decision_ids"]:
-                counted.append(_parse_entry(basis))
-        if extra is not None and decision_id in extra.decision_ids:
-            now.append(extra)
-        server = data.get("usage", {}).get(decision_id, {})
-        # models.quota counts both sides, so the quota rule stays in one place;
-        # the server's figure is the base and the phone's changes the difference.
-        added = usage_by_period(decision_id, terms, now)
-        removed = usage_by_period(decision_id, terms, counted)
-        projected = []
-        for plus, minus in zip(added, removed, strict=True):
-            base = int(server.get(plus.period.start.isoformat(), 0))
-            used = max(0, base + plus.used_minutes - minus.used_minutes)
-            projected.append(PeriodUsage(plus.period, used))
-        return projected
-
     def usage(self, decision_id: str) -> list[PeriodUsage]:
         """Usage in every quota period of the decision, projected offline.
 
@@ -843,7 +700,7 @@ class DeviceStore:
         acknowledged (new, changed and deleted entries), using models.quota.
         """
         with self._mutex:
-            return self._usage(self._read(), decision_id, None)
+            return projection.usage(self._read(), decision_id, None, self._parse_any)
 
     def projected_usage_after(
         self, entry: EntryData, decision_id: str | None = None
@@ -856,7 +713,7 @@ class DeviceStore:
         """
         chosen = decision_id or entry.decision_ids[0]
         with self._mutex:
-            for usage in self._usage(self._read(), chosen, entry):
+            for usage in projection.usage(self._read(), chosen, entry, self._parse_any):
                 if usage.period.contains(entry.date):
                     return usage
             return None
@@ -891,7 +748,7 @@ class DeviceStore:
         """Entries the server refused, with its reasons, for the contact to fix."""
         with self._mutex:
             data = self._read()
-            open_flags = self._open_flags_by_entry(data)
+            open_flags = projection.open_flags_by_entry(data)
             return [
                 self._local_entry(data, record, open_flags)
                 for record in data.get("entries", {}).values()
@@ -909,161 +766,32 @@ class DeviceStore:
                 if record["state"] == EntryState.rejected
             )
 
-    def apply_push_results(self, results: Sequence[dict[str, Any]]) -> None:
-        """Record the server's answer to a push (applied, duplicate or rejected) in one write."""
-        with self._mutex:
+    def apply_push_results(self, results: Sequence[MutationResult | Mapping[str, Any]]) -> None:
+        """Record the server's answer to a push (applied, duplicate or rejected) in one write.
 
-            def change(data: Raw) -> None:
-                outbox = self._table(data, "outbox")
-                flags = self._table(data, "flags")
-                for result in results:
-                    # The flags a save raised show on the phone at once, before the pull.
-                    for flag in result.get("flags") or ():
-                        flags[str(flag["id"])] = flag
-                    mutation = outbox.pop(str(result["mutation_id"]), None)
-                    if mutation is None:
-                        continue  # answered before (a retried batch)
-                    self._settle(data, mutation, result)
+        Results are models.contract's; the JSON form is validated into them.
+        """
+        typed = [
+            result if isinstance(result, MutationResult) else MutationResult.model_validate(result)
+            for result in results
+        ]
+        self._commit(lambda data: merge.apply_push_results(data, typed))
 
-            self._commit(change)
-
-    def _settle(self, data: Raw, mutation: Raw, result: dict[str, Any]) -> None:
-        status = result.get("status")
-        accepted = status in ("applied", "duplicate")
-        errors = result.get("errors") or []
-        kind = mutation["type"]
-        if kind == "timesheet.sign":
-            record = self._table(data, "signatures").get(mutation["key"])
-            if record is not None and record["last_mutation"] == mutation["mutation_id"]:
-                record["state"] = EntryState.synced if accepted else EntryState.rejected
-                record["errors"] = [] if accepted else errors
-            return
-        entries = self._table(data, "entries")
-        record = entries.get(mutation["key"])
-        if record is None:
-            return
-        latest = record.get("last_mutation") == mutation["mutation_id"]
-        current, server, basis = _versions(record)
-        if accepted:
-            server = mutation["data"] if kind == "entry.upsert" else None
-            _pack(record, current, server, basis)
-            if latest:
-                if current is None:
-                    if basis is None:
-                        del entries[mutation["key"]]
-                    else:
-                        record["state"] = EntryState.synced  # a tombstone until usage catches up
-                else:
-                    record["state"] = EntryState.synced
-                    record["errors"] = []
-            return
-        if latest:
-            if current is None:
-                # The server would not delete it (for instance a locked sheet): it stays.
-                if server is None:
-                    del entries[mutation["key"]]
-                    return
-                _pack(record, server, server, basis)
-            record["state"] = EntryState.rejected
-            record["errors"] = errors
-
-    def apply_pull(self, payload: dict[str, Any]) -> None:
-        """Merge a pull answer (SPEC §5) in one write.
+    def apply_pull(
+        self, page: PullResponse | Mapping[str, Any], *, today: date | None = None
+    ) -> None:
+        """Merge a pull page (models.contract.PullResponse; JSON is validated into it) in one write.
 
         The server wins for what the office decides (approval, rejection,
         flags, voided signatures); local changes not yet pushed are kept.
+        Entries of sheets exported more than `merge.KEEP_EXPORTED_MONTHS` ago
+        leave the phone (the server keeps them).
         """
-        with self._mutex:
-            self._commit(lambda data: self._merge_pull(data, payload))
-
-    def _merge_pull(self, data: Raw, payload: dict[str, Any]) -> None:
-        meta = self._sync_meta(data)
-        if "pay_cutoff_day" in payload:
-            meta["pay_cutoff_day"] = payload["pay_cutoff_day"]
-        contact_id = payload.get("contact_id")
-        if contact_id:
-            meta["contact_id"] = str(contact_id)
-            account = self._table(data, "meta").get("account")
-            if account is not None:
-                account["contact_id"] = str(contact_id)
-        for name, key in (("decisions", "id"), ("recipients", "id"), ("timesheets", "id")):
-            table = self._table(data, name)
-            for item in payload.get(name) or ():
-                if item.get("deleted"):
-                    table.pop(str(item[key]), None)
-                else:
-                    table[str(item[key])] = {k: v for k, v in item.items() if k != "deleted"}
-        flags = self._table(data, "flags")
-        for item in payload.get("flags") or ():
-            flags[str(item["id"])] = item
-        for item in payload.get("usage") or ():
-            self._table(data, "usage")[str(item["decision_id"])] = {
-                str(period["start"]): _minutes_from_hours(period["used_hours"])
-                for period in item.get("periods", ())
-            }
-        deleted = payload.get("deleted") or {}
-        # A recipient the contact no longer serves leaves the phone with its
-        # display name and case number: least data on the device.
-        for name in ("decisions", "recipients", "timesheets"):
-            table = self._table(data, name)
-            for gone in deleted.get(name) or ():
-                table.pop(str(gone), None)
-        outbox_keys = {m["key"] for m in data.get("outbox", {}).values()}
-        entries = self._table(data, "entries")
-        pulled = list(payload.get("entries") or ())
-        pulled += [{"id": gone, "deleted": True} for gone in deleted.get("entries") or ()]
-        for item in pulled:
-            self._merge_entry(data, entries, item, waiting=str(item["id"]) in outbox_keys)
-            if item.get("contact_id") and not meta.get("contact_id"):
-                meta["contact_id"] = str(item["contact_id"])
-        # The pulled usage counts the server's entries as they are now.
-        # Iterating does not mark a record as changed (sync.documents): each one
-        # is taken by key only when it does change, so a pull that changes a
-        # few entries writes a few, however many the phone holds.
-        for entry_id, seen in list(entries.items()):
-            current, server, _ = _versions(seen)
-            if (
-                seen["state"] == EntryState.rejected
-                and server is not None
-                and entry_id not in outbox_keys
-                and self._is_locked(data, _parse_entry(server))
-            ):
-                # The office has signed off the sheet: its version stands, and the
-                # server's reasons stay on the entry so the contact sees why.
-                current = server
-            if current is None and server is None and entry_id not in outbox_keys:
-                del entries[entry_id]
-                continue
-            packed: Raw = {}
-            _pack(packed, current, server, server)
-            if any(seen.get(name) != value for name, value in packed.items()):
-                entries[entry_id].update(packed)
-        # Signatures the server has answered are now part of the pulled timesheets.
-        signatures = self._table(data, "signatures")
-        for key in [k for k, r in signatures.items() if r["state"] == EntryState.synced]:
-            del signatures[key]
-        meta["cursor"] = int(payload.get("cursor") or meta["cursor"])
-        meta["last_synced_at"] = datetime.now(UTC).isoformat()
-
-    def _merge_entry(self, data: Raw, entries: dict[str, Raw], item: Raw, *, waiting: bool) -> None:
-        entry_id = str(item["id"])
-        deleted = bool(item.get("deleted"))
-        server = None if deleted else _entry_json(_parse_entry(item))
-        record = entries.get(entry_id)
-        if record is None:
-            if server is not None:
-                record = {"state": EntryState.synced, "errors": [], "last_mutation": None}
-                _pack(record, server, server, None)
-                entries[entry_id] = record
-            return
-        current, _, basis = _versions(record)
-        _pack(record, current, server, basis)
-        if waiting:
-            return  # the phone's newer change is still on its way
-        if record["state"] == EntryState.rejected and current is not None:
-            return  # the contact's correction stays until saved or discarded (see below)
-        _pack(record, server, server, basis)
-        record.update(state=EntryState.synced, errors=[])
+        typed = page if isinstance(page, PullResponse) else PullResponse.model_validate(page)
+        now = datetime.now(UTC)
+        self._commit(
+            lambda data: merge.merge_pull(data, typed, now=now, today=today or today_in_oslo())
+        )
 
     def discard_rejected(self, entry_id: str) -> None:
         """Give up a refused change: the entry goes back to what the server has (or away)."""
@@ -1074,12 +802,11 @@ class DeviceStore:
                 record = entries.get(entry_id)
                 if record is None or record["state"] != EntryState.rejected:
                     return
-                _, server, basis = _versions(record)
-                if server is None:
+                after = records.discarded(record)
+                if after is None:
                     del entries[entry_id]
                 else:
-                    _pack(record, server, server, basis)
-                    record.update(state=EntryState.synced, errors=[])
+                    entries[entry_id] = after
 
             self._commit(change)
 

@@ -89,9 +89,16 @@ def seed_store(path: Path) -> None:
             {
                 "cursor": 1,
                 "contact_id": "c1",
+                "recipients": [],
+                "entries": [],
+                "timesheets": [],
+                "flags": [],
+                "usage": [],
+                "deleted": {},
                 "decisions": [
                     {
                         "id": "d1",
+                        "case_no": "2026/1",
                         "recipient_id": "r1",
                         "contact_ids": ["c1"],
                         "kind": "individual",

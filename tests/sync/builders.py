@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from models.schemas import Decision
+from models.schemas import Decision, EntryData
+from sync.projection import ENTRY_FIELDS
 from sync.store import DeviceStore
 from tests.factories import make_decision
+
+
+def pulled_entry(entry: EntryData | dict[str, Any], contact_id: str = "c1") -> dict[str, Any]:
+    """An entry as the pull sends it (models.contract.EntryPublic): the server's fields added."""
+    if isinstance(entry, dict):
+        contact_id = entry.get("contact_id", contact_id)
+        entry = EntryData.model_validate({k: v for k, v in entry.items() if k in ENTRY_FIELDS})
+    data = entry
+    return {
+        **data.model_dump(mode="json", by_alias=True),
+        "contact_id": contact_id,
+        "minutes": data.minutes,
+        "total_km": str(data.total_km),
+        "total_expenses": str(data.total_expenses),
+        "updated_at": "2026-03-01T12:00:00+00:00",
+    }
 
 
 def pull_payload(
@@ -18,17 +34,23 @@ def pull_payload(
     contact_id: str = "c1",
     **extra: Any,
 ) -> dict[str, Any]:
-    """What a first pull could answer: decisions assigned to c1 and nothing else."""
+    """A valid pull page (models.contract.PullResponse): decisions assigned to c1, nothing else.
+
+    Entries in `extra` may be given as EntryData dumps: they get the fields the server adds.
+    """
     decisions = decisions if decisions is not None else [make_decision()]
+    if "entries" in extra:
+        extra["entries"] = [pulled_entry(item, contact_id) for item in extra["entries"]]
     return {
         "cursor": cursor,
         "contact_id": contact_id,
-        "decisions": [d.model_dump(mode="json") for d in decisions],
+        "decisions": [{**d.model_dump(mode="json"), "case_no": "2026/1"} for d in decisions],
         "recipients": [{"id": "r1", "display_name": "Kari N.", "case_no": "2026/1"}],
         "entries": [],
         "timesheets": [],
         "flags": [],
         "usage": [],
+        "deleted": {},
         **extra,
     }
 
@@ -41,17 +63,15 @@ def seeded_store(path: Any, **pull: Any) -> DeviceStore:
 
 
 def usage_item(decision_id: str, start: date, end: date, used_minutes: int) -> dict[str, Any]:
-    hours = (Decimal(used_minutes) / 60).quantize(Decimal("0.01"))
     return {
         "decision_id": decision_id,
         "periods": [
             {
+                "key": start.isoformat()[:7],
                 "start": start.isoformat(),
                 "end": end.isoformat(),
-                "quota_hours": "10.00",
-                "used_hours": str(hours),
-                "remaining_hours": "0",
-                "over_hours": "0",
+                "quota_minutes": 600,
+                "used_minutes": used_minutes,
             }
         ],
     }

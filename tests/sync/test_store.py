@@ -321,3 +321,47 @@ def test_a_recipient_no_longer_served_leaves_the_phone(tmp_path: Path) -> None:
         )
         assert store.recipients() == {}
         assert store.decisions() == []
+
+
+def test_entries_of_sheets_exported_over_13_months_ago_leave_the_phone(tmp_path: Path) -> None:
+    """The server keeps them; the phone keeps what it may still show or change."""
+    old = make_entry(day=date(2025, 1, 10))  # 2025-01: 14 months before 2026-03
+    recent = make_entry(day=date(2025, 2, 10))  # 2025-02: 13 months before, stays
+    approved = make_entry(day=date(2024, 12, 10), decision_ids=["d2"])  # approved, not exported
+    decisions = [
+        make_decision(valid_from=date(2024, 1, 1), valid_to=date(2026, 12, 31)),
+        make_decision(id="d2", valid_from=date(2024, 1, 1), valid_to=date(2026, 12, 31)),
+    ]
+    sheets = [
+        sheet(period="2025-01", status="exported"),
+        sheet(period="2025-02", status="exported"),
+        sheet(decision_id="d2", period="2024-12", status="approved"),
+    ]
+    with seeded_store(tmp_path / "store.json", decisions=decisions) as store:
+        store.apply_pull(
+            pull_payload(
+                decisions=decisions,
+                cursor=2,
+                entries=[e.model_dump(mode="json") for e in (old, recent, approved)],
+                timesheets=sheets,
+            ),
+            today=date(2026, 3, 20),
+        )
+        assert {e.id for e in store.entries()} == {recent.id, approved.id}
+        assert {(t.decision_id, t.period) for t in store.timesheets()} == {
+            ("d1", "2025-02"),
+            ("d2", "2024-12"),
+        }
+    # Nothing the phone still has to send is pruned: an entry waiting in the outbox stays.
+    with seeded_store(tmp_path / "other.json", decisions=decisions) as store:
+        store.apply_pull(
+            pull_payload(decisions=decisions, cursor=2, entries=[old.model_dump(mode="json")]),
+            today=date(2025, 1, 20),
+        )
+        store.save_entry(make_entry(id=old.id, day=old.date, end="13:00"), today=date(2025, 1, 20))
+        store.apply_pull(
+            pull_payload(decisions=decisions, cursor=3, timesheets=[sheets[0]]),
+            today=date(2026, 3, 20),
+        )
+        assert [e.id for e in store.entries()] == [old.id]
+        assert [t.period for t in store.timesheets()] == ["2025-01"]  # it stays locked

@@ -111,7 +111,11 @@ def test_what_the_backend_holds_is_the_store_after_every_kind_of_change() -> Non
     store.apply_push_results(
         [
             {"mutation_id": m1.mutation_id, "status": "applied"},
-            {"mutation_id": m2.mutation_id, "status": "rejected", "errors": [{"message": "nei"}]},
+            {
+                "mutation_id": m2.mutation_id,
+                "status": "rejected",
+                "errors": [{"field": "end", "message": "nei"}],
+            },
             {"mutation_id": m3.mutation_id, "status": "applied"},
         ]
     )
