@@ -21,7 +21,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    computed_field,
+)
 
 from models.quota import PeriodUsage, minutes_to_hours, over_minutes, remaining_minutes
 from models.schemas import (
@@ -37,6 +44,7 @@ from models.schemas import (
     TimesheetPublic,
     Trip,
 )
+from models.types import no_control
 
 __all__ = [
     "MAX_MUTATION_ID",
@@ -384,7 +392,9 @@ class PushRequest(BaseModel):
     """`POST /api/v1/sync/push`."""
 
     model_config = ConfigDict(extra="forbid")
-    device_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    device_id: Annotated[
+        str, StringConstraints(min_length=1, max_length=100), AfterValidator(no_control)
+    ]
     mutations: list[Mutation] = Field(max_length=MAX_PUSH_MUTATIONS)
 
 
@@ -407,7 +417,7 @@ class EntryDelete(BaseModel):
     """The `entry.delete` payload."""
 
     model_config = ConfigDict(extra="forbid")
-    id: str
+    id: Annotated[str, StringConstraints(max_length=64), AfterValidator(no_control)]
 
 
 # --- sync: pull ---------------------------------------------------------------------------

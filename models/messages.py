@@ -48,6 +48,9 @@ _SPECIFIC = {
     ("amount", "less_than_equal"): "Beløpet er urimelig stort (over 100 000 kr).",
     ("amount", "greater_than_equal"): "Beløpet kan ikke være negativt.",
     ("decision_ids", "too_short"): "Velg hvem økten gjaldt.",
+    ("trips", "too_long"): "En økt kan ha høyst 10 turer.",
+    ("expenses", "too_long"): "En økt kan ha høyst 10 utlegg.",
+    ("contact_ids", "too_long"): "Et vedtak kan ha høyst 10 støttekontakter.",
 }
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -25,18 +26,22 @@ from pydantic import (
 )
 
 from models.clock import duration_minutes, duration_problem
+from models.passwords import password_problem
 from models.payperiod import PERIOD_PATTERN
 from models.types import (
     CaseNo,
     ClockTime,
     Day,
     EntityId,
+    FiniteFloat,
     Hours,
     Km,
     LongText,
     Name,
     Nok,
+    PastDay,
     ShortText,
+    no_control_in_text,
 )
 
 EmployeeNo = Annotated[
@@ -116,7 +121,7 @@ class ContactBase(Schema):
     name: Name
     employee_no: EmployeeNo
     contract_type: ContractType
-    politiattest_date: date | None = None
+    politiattest_date: PastDay | None = None
     hourly_rate: Nok | None = None  # None: the municipality's default rate
 
 
@@ -126,15 +131,42 @@ class ContactCreate(ContactBase):
     username: Annotated[
         str, StringConstraints(min_length=3, max_length=60, pattern=r"^[a-z0-9._-]+$")
     ]
-    password: Annotated[str, StringConstraints(min_length=8, max_length=200)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+    @field_validator("password")
+    @classmethod
+    def _policy(cls, value: str, info: ValidationInfo) -> str:
+        problem = password_problem(value, info.data.get("username"))
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
-class ContactUpdate(Schema):
+class PatchSchema(Schema):
+    """A change where an omitted field stays as it is.
+
+    Only the fields in `NULLABLE` may be sent as null (to clear them); a null
+    anywhere else is refused with a message instead of reaching the database.
+    """
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nulls(cls, value: object, info: ValidationInfo) -> object:
+        if value is None and info.field_name not in cls.NULLABLE:
+            raise ValueError("Feltet kan ikke tømmes. Utelat det for å beholde verdien.")
+        return value
+
+
+class ContactUpdate(PatchSchema):
     """Fields the office may change later; omitted fields stay as they are."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({"politiattest_date", "hourly_rate"})
 
     name: Name | None = None
     contract_type: ContractType | None = None
-    politiattest_date: date | None = None
+    politiattest_date: PastDay | None = None
     hourly_rate: Nok | None = None
 
 
@@ -160,7 +192,7 @@ class RecipientCreate(Schema):
 
     name: Name
     case_no: CaseNo
-    birth_date: date | None = None
+    birth_date: PastDay | None = None
     guardians: list[Guardian] = Field(default_factory=list, max_length=10)
 
 
@@ -217,14 +249,32 @@ class DecisionCreate(DecisionTerms):
     recipient_id: EntityId
     contact_ids: list[EntityId] = Field(default_factory=list, max_length=10)
 
+    @field_validator("contact_ids")
+    @classmethod
+    def _distinct_contacts(cls, value: list[str]) -> list[str]:
+        return _distinct_ids(value)
 
-class DecisionUpdate(Schema):
+
+def _distinct_ids(value: list[str]) -> list[str]:
+    if len(set(value)) != len(value):
+        raise ValueError("Samme støttekontakt står flere ganger.")
+    return value
+
+
+class DecisionUpdate(PatchSchema):
     """Changing a vedtak; omitted fields stay as they are."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({"km_per_month"})
 
     hours: Hours | None = None
     valid_to: Day | None = None
     km_per_month: Km | None = None
-    contact_ids: list[EntityId] | None = None
+    contact_ids: list[EntityId] | None = Field(default=None, max_length=10)
+
+    @field_validator("contact_ids")
+    @classmethod
+    def _distinct_contacts(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _distinct_ids(value)
 
 
 class Decision(DecisionTerms):
@@ -254,7 +304,11 @@ class Expense(Schema):
     """Utlegg: money the contact laid out."""
 
     amount: Nok
-    category: Annotated[str, StringConstraints(min_length=1, max_length=60, strip_whitespace=True)]
+    category: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=60, strip_whitespace=True),
+        AfterValidator(no_control_in_text),
+    ]
     description: ShortText = ""
 
     @field_validator("amount")
@@ -265,7 +319,18 @@ class Expense(Schema):
         return value
 
 
-Activity = Annotated[str, StringConstraints(min_length=1, max_length=80, strip_whitespace=True)]
+Activity = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=80, strip_whitespace=True),
+    AfterValidator(no_control_in_text),
+]
+
+
+# SPEC §4 "Limits": hard errors per entry.
+MAX_TRIPS_PER_ENTRY = 10
+MAX_EXPENSES_PER_ENTRY = 10
+MAX_KM_PER_ENTRY = Decimal(2000)
+MAX_EXPENSES_NOK_PER_ENTRY = Decimal(10_000)
 
 
 class EntryData(Schema):
@@ -278,8 +343,8 @@ class EntryData(Schema):
     end: ClockTime
     activities: list[Activity] = Field(default_factory=list, max_length=20)
     note: LongText | None = None
-    trips: list[Trip] = Field(default_factory=list, max_length=20)
-    expenses: list[Expense] = Field(default_factory=list, max_length=20)
+    trips: list[Trip] = Field(default_factory=list, max_length=MAX_TRIPS_PER_ENTRY)
+    expenses: list[Expense] = Field(default_factory=list, max_length=MAX_EXPENSES_PER_ENTRY)
 
     @field_validator("id")
     @classmethod
@@ -294,6 +359,22 @@ class EntryData(Schema):
     def _distinct(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
             raise ValueError("Samme vedtak er ført to ganger i økten.")
+        return value
+
+    @field_validator("trips")
+    @classmethod
+    def _km_in_total(cls, value: list[Trip]) -> list[Trip]:
+        if sum((trip.km for trip in value), Decimal(0)) > MAX_KM_PER_ENTRY:
+            raise ValueError(
+                f"Kjøringen i én økt kan til sammen ikke være over {MAX_KM_PER_ENTRY} km."
+            )
+        return value
+
+    @field_validator("expenses")
+    @classmethod
+    def _expenses_in_total(cls, value: list[Expense]) -> list[Expense]:
+        if sum((expense.amount for expense in value), Decimal(0)) > MAX_EXPENSES_NOK_PER_ENTRY:
+            raise ValueError("Utleggene i én økt kan til sammen ikke være over 10 000 kr.")
         return value
 
     @field_validator("end")
@@ -351,8 +432,8 @@ def signature_problem(strokes: Sequence[Sequence[object]]) -> str | None:
 
 
 class Point(Schema):
-    x: float
-    y: float
+    x: FiniteFloat
+    y: FiniteFloat
 
 
 class SignatureCreate(Schema):

@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine)
     errors.install(app)
     # Added last = outermost: the headers go on every answer, the 413 included.
+    app.add_middleware(middleware.RefuseControlCharacters)
     app.add_middleware(middleware.LimitBody)
     app.add_middleware(middleware.SecurityHeaders)
 

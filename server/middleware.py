@@ -6,6 +6,8 @@ body is never read into memory and streamed answers stay streamed.
 
 from __future__ import annotations
 
+from urllib.parse import unquote_to_bytes
+
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -108,6 +110,35 @@ class LimitBody:
             413, "For stor forespørsel", _too_large_detail(limit), headers={"Connection": "close"}
         )
         await answer(scope, receive, send)
+
+
+def _has_control(data: bytes) -> bool:
+    return any(byte < 0x20 or byte == 0x7F for byte in data)
+
+
+class RefuseControlCharacters:
+    """A path or query holding NUL or another control character is refused here.
+
+    No id or search holds one; PostgreSQL cannot even compare with one, and
+    SQLite can, so without this the engines would answer differently.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope.get("path", "")
+            query = unquote_to_bytes(scope.get("query_string", b"").replace(b"+", b" "))
+            if _has_control(path.encode("utf-8", "surrogatepass")) or _has_control(query):
+                answer = problem_response(
+                    400,
+                    "Ugyldig forespørsel",
+                    "Adressen inneholder kontrolltegn (for eksempel NUL).",
+                )
+                await answer(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class SecurityHeaders:

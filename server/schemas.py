@@ -7,9 +7,9 @@ import for the API's shapes.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
 from models.contract import (
     MAX_MUTATION_ID,
@@ -39,7 +39,7 @@ from models.contract import (
     UsagePublic,
 )
 from models.schemas import EntryData
-from models.types import LongText
+from models.types import LongText, RequiredLongText
 
 __all__ = [
     "MAX_MUTATION_ID",
@@ -86,14 +86,14 @@ class RejectRequest(BaseModel):
     """Send a timesheet back to the contact with a reason they will read."""
 
     model_config = ConfigDict(extra="forbid")
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+    reason: RequiredLongText
 
 
 class ResolveRequest(BaseModel):
     """Close a flag with what was done about it."""
 
     model_config = ConfigDict(extra="forbid")
-    note: Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+    note: RequiredLongText
 
 
 def entry_data_fields(entry: EntryData) -> dict[str, Any]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from models.contract import LoginResponse, Me
 from models.schemas import Role
+from models.types import no_control
 from server.config import Settings
 from server.deps import CurrentUser, DbDep, SettingsDep
 from server.services import auth
@@ -20,7 +23,7 @@ class LoginRequest(BaseModel):
     """Username and password."""
 
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=200)
+    username: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(no_control)]
     password: str = Field(min_length=1, max_length=500)
 
 

@@ -20,14 +20,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from models.passwords import password_problem
+from models.rules import Problem
 from models.schemas import Role
 from server.config import Settings
 from server.db import utcnow
 from server.errors import BusyError, ConflictError, InvalidError, ThrottledError, UnauthorizedError
 from server.services.common import Actor, audit, new_id
 from server.tables import AuthToken, LoginFailure, User
-
-MIN_PASSWORD_LENGTH = 8
 
 
 def password_hasher(settings: Settings) -> PasswordHasher:
@@ -67,9 +67,10 @@ def create_user(
     except ValueError:
         roles = ", ".join(r.value for r in Role)
         raise InvalidError(f"Ukjent rolle. Gyldige roller: {roles}.") from None
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidError(f"Passordet må ha minst {MIN_PASSWORD_LENGTH} tegn.")
     username = username.strip().lower()
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise InvalidError(problem, problems=[Problem(field="password", message=problem)])
     if db.scalar(select(User.id).where(User.username == username)) is not None:
         raise ConflictError("Brukernavnet er allerede i bruk.")
     user = User(

@@ -670,17 +670,30 @@ class _Segment:
 
 
 # What a contact reads of a flag that also concerns someone else's entries:
-# the other contact's times are theirs (the coordinator sees the full text).
+# the other contact's dates, times, totals and ids are theirs (SPEC §4
+# "Access"); the coordinator sees the full text.
 _SHARED_DETAIL = {
     FlagKind.double_coverage.value: (
         "En annen støttekontakt har ført tid som overlapper med denne økten på samme "
         "vedtak. Koordinator følger det opp."
     ),
+    FlagKind.overuse.value: (
+        "Timene på vedtaket er brukt opp denne perioden, også av andre støttekontakter. "
+        "Koordinator følger det opp."
+    ),
+    FlagKind.km_over_allowance.value: (
+        "Kjøringen på vedtaket er over det som er tillatt denne måneden, også andre "
+        "støttekontakters. Koordinator følger det opp."
+    ),
+    FlagKind.outside_decision.value: (
+        "En økt på vedtaket ligger utenfor vedtakets gyldighet. Koordinator følger det opp."
+    ),
 }
+_SHARED_FALLBACK = "Koordinator følger opp et avvik på vedtaket."
 
 
 def flags_for_contact(db: Session, contact_id: str, rows: list[FlagRow]) -> list[FlagPublic]:
-    """Flags as a contact may see them: only their own entries, no one else's times."""
+    """Flags as a contact may see them: only their own entries, no one else's data."""
     listed = sorted({entry_id for row in rows for entry_id in row.entry_ids})
     own: set[str] = set()
     if listed:
@@ -694,11 +707,13 @@ def flags_for_contact(db: Session, contact_id: str, rows: list[FlagRow]) -> list
     result = []
     for row in rows:
         public = flag_public(row)
-        if any(entry_id not in own for entry_id in row.entry_ids):
+        foreign_contact = row.contact_id is not None and row.contact_id != contact_id
+        if foreign_contact or any(entry_id not in own for entry_id in row.entry_ids):
             public = public.model_copy(
                 update={
                     "entry_ids": [e for e in row.entry_ids if e in own],
-                    "detail": _SHARED_DETAIL.get(row.kind, row.detail),
+                    "detail": _SHARED_DETAIL.get(row.kind, _SHARED_FALLBACK),
+                    "contact_id": None if foreign_contact else row.contact_id,
                 }
             )
         result.append(public)

@@ -57,9 +57,15 @@ def test_user_add_stores_an_argon2_hash(data_dir: Path) -> None:
 
 
 def test_user_add_refuses_a_duplicate(data_dir: Path) -> None:
-    _run(["user", "add", "ola", "--role", "admin", "--password-stdin"], data_dir, "passord-123\n")
+    _run(
+        ["user", "add", "ola", "--role", "admin", "--password-stdin"],
+        data_dir,
+        "blå-fjell-ved-sjøen-1\n",
+    )
     again = _run(
-        ["user", "add", "ola", "--role", "admin", "--password-stdin"], data_dir, "passord-456\n"
+        ["user", "add", "ola", "--role", "admin", "--password-stdin"],
+        data_dir,
+        "blå-fjell-ved-sjøen-2\n",
     )
     assert again.returncode != 0
     assert "allerede i bruk" in again.stderr
@@ -67,7 +73,9 @@ def test_user_add_refuses_a_duplicate(data_dir: Path) -> None:
 
 def test_user_add_refuses_an_unknown_role(data_dir: Path) -> None:
     result = _run(
-        ["user", "add", "per", "--role", "boss", "--password-stdin"], data_dir, "passord-123\n"
+        ["user", "add", "per", "--role", "boss", "--password-stdin"],
+        data_dir,
+        "blå-fjell-ved-sjøen-1\n",
     )
     assert result.returncode != 0
     assert "unknown role" in result.stderr

@@ -120,7 +120,11 @@ def test_incremental_flags_match_a_full_recomputation(
     try:
         with factory() as db:
             coordinator_user = create_user(
-                db, settings=config, username="k", password="passord-123", role=Role.coordinator
+                db,
+                settings=config,
+                username="k",
+                password="riktig-passord-123",
+                role=Role.coordinator,
             )
             db.commit()
             coordinator = Actor(user_id=coordinator_user.id, role=Role.coordinator)
@@ -135,7 +139,7 @@ def test_incremental_flags_match_a_full_recomputation(
                     actor=coordinator,
                     data=ContactCreate(
                         username=f"kontakt{n}",
-                        password="passord-123",
+                        password="riktig-passord-123",
                         name=f"Ola {n}",
                         employee_no=f"E{n}",
                         contract_type="contractor",
