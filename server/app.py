@@ -14,6 +14,7 @@ from server.config import Settings, get_settings
 from server.db import make_engine, make_sessionmaker
 from server.payroll import routes as payroll_routes
 from server.routes import auth, health, lifecycle, office, queue, sync, timesheets
+from server.routes import second_factor as second_factor_routes
 
 API_PREFIX = "/api/v1"
 
@@ -67,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(auth.me_router)
+    app.include_router(second_factor_routes.router)
+    app.include_router(second_factor_routes.admin_router)
     # Before office: its /decisions/{decision_id} would take /decisions/expiring.
     app.include_router(lifecycle.router)
     app.include_router(office.router)

@@ -12,6 +12,7 @@ from models.schemas import Role
 from server.config import Settings
 from server.db import db
 from server.errors import ForbiddenError, UnauthorizedError
+from server.services import second_factor
 from server.services.auth import authenticate
 from server.services.common import Actor
 
@@ -28,14 +29,27 @@ SettingsDep = Annotated[Settings, Depends(settings)]
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /api/v1/auth/login")
 
 
-def current_user(
+def signed_in(
     db: DbDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
+    """Any valid token, also one whose office user still has to set up a required second factor."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise UnauthorizedError("Du må logge inn først.")
     return authenticate(db, settings=settings, token=credentials.credentials)
+
+
+SignedIn = Annotated[Actor, Depends(signed_in)]
+
+
+def current_user(actor: SignedIn, db: DbDep) -> Actor:
+    """The signed-in user, once any second factor the admin requires is set up."""
+    if second_factor.needs_enrolment(db, role=actor.role, user_id=actor.user_id):
+        raise ForbiddenError(
+            "Administrator krever totrinnsinnlogging. Slå den på under Innstillinger først."
+        )
+    return actor
 
 
 CurrentUser = Annotated[Actor, Depends(current_user)]

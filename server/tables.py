@@ -321,3 +321,37 @@ class Tombstone(Base):
     contact_id: Mapped[str] = mapped_column(String(36), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     object_id: Mapped[str] = mapped_column(String(64))
+
+
+class SecondFactor(Base):
+    """An office user's TOTP key; `enabled_at` is None until a first code confirmed it.
+
+    `last_step` is the 30-second step of the last code used: a code works once.
+    """
+
+    __tablename__ = "second_factors"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class RecoveryCode(Base):
+    """A one-time code for when the phone with the authenticator is gone; stored keyed-hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class SecuritySettings(Base):
+    """The admin's login settings (one row, id 1)."""
+
+    __tablename__ = "security_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    require_totp_for_office: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -11,7 +11,7 @@ from models.contract import LoginResponse, Me
 from models.schemas import Role
 from models.types import no_control
 from server.config import Settings
-from server.deps import CurrentUser, DbDep, SettingsDep
+from server.deps import DbDep, SettingsDep, SignedIn
 from server.services import auth
 from server.tables import User
 
@@ -20,11 +20,13 @@ me_router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
 class LoginRequest(BaseModel):
-    """Username and password."""
+    """Username and password; `otp` the authenticator's code (or a recovery code) when
+    the user has a second factor (a 401 with error code `totp_required` asks for it)."""
 
     model_config = ConfigDict(extra="forbid")
     username: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(no_control)]
     password: str = Field(min_length=1, max_length=500)
+    otp: Annotated[str, Field(max_length=20), AfterValidator(no_control)] | None = None
 
 
 def _gate(request: Request, settings: Settings) -> auth.HashGate:
@@ -56,6 +58,7 @@ async def login(body: LoginRequest, request: Request, settings: SettingsDep) -> 
         settings=settings,
         username=body.username,
         password=body.password,
+        otp=body.otp,
         address=address,
     )
     return LoginResponse(
@@ -68,12 +71,12 @@ async def login(body: LoginRequest, request: Request, settings: SettingsDep) -> 
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(actor: CurrentUser, db: DbDep) -> None:
+def logout(actor: SignedIn, db: DbDep) -> None:
     auth.logout(db, actor=actor)
 
 
 @me_router.get("/me")
-def me(actor: CurrentUser, db: DbDep) -> Me:
+def me(actor: SignedIn, db: DbDep) -> Me:
     user = db.get(User, actor.user_id)
     assert user is not None  # authenticate() found it a moment ago
     return Me(user_id=user.id, username=user.username, role=actor.role, contact_id=user.contact_id)

@@ -26,6 +26,7 @@ from models.schemas import Role
 from server.config import Settings
 from server.db import utcnow
 from server.errors import BusyError, ConflictError, InvalidError, ThrottledError, UnauthorizedError
+from server.services import second_factor
 from server.services.common import Actor, audit, new_id
 from server.tables import AuthToken, LoginFailure, User
 
@@ -246,13 +247,24 @@ def check_password(settings: Settings, attempt: Attempt, password: str) -> Verdi
     return Verdict(ok=True)
 
 
-def finish_login(db: Session, *, settings: Settings, attempt: Attempt, verdict: Verdict) -> Login:
-    """Hand out a token for a checked password; a failure stays counted and is refused."""
+def finish_login(
+    db: Session, *, settings: Settings, attempt: Attempt, verdict: Verdict, otp: str | None = None
+) -> Login:
+    """Hand out a token for a checked password (and second factor, when the user has one).
+
+    A failure stays counted and is refused; so does a missing or wrong code,
+    which puts the second factor under the same throttle as the password.
+    """
     if not verdict.ok or attempt.user_id is None:
         raise UnauthorizedError("Feil brukernavn eller passord.")
     user = db.get(User, attempt.user_id)
     if user is None or not user.active:
         raise UnauthorizedError("Feil brukernavn eller passord.")
+    try:
+        second_factor.verify(db, settings=settings, user=user, code=otp)
+    except UnauthorizedError:
+        db.commit()  # the factor's lock goes; the attempt stays counted
+        raise
     db.execute(
         delete(LoginFailure).where(
             LoginFailure.username == attempt.key, LoginFailure.address == attempt.address
@@ -276,7 +288,15 @@ def finish_login(db: Session, *, settings: Settings, attempt: Attempt, verdict: 
     return Login(token=token, user=user, expires_at=expires_at)
 
 
-def login(db: Session, *, settings: Settings, username: str, password: str, address: str) -> Login:
+def login(
+    db: Session,
+    *,
+    settings: Settings,
+    username: str,
+    password: str,
+    address: str,
+    otp: str | None = None,
+) -> Login:
     """Check the password and hand out a token, in one thread (the CLI and tests).
 
     The HTTP route runs the same three steps with the hash outside any
@@ -284,7 +304,7 @@ def login(db: Session, *, settings: Settings, username: str, password: str, addr
     """
     attempt = begin_attempt(db, settings=settings, username=username, address=address)
     verdict = check_password(settings, attempt, password)
-    return finish_login(db, settings=settings, attempt=attempt, verdict=verdict)
+    return finish_login(db, settings=settings, attempt=attempt, verdict=verdict, otp=otp)
 
 
 _DUMMY: dict[tuple[int, int, int], str] = {}
@@ -383,6 +403,7 @@ async def login_async(
     username: str,
     password: str,
     address: str,
+    otp: str | None = None,
 ) -> Login:
     """Login for the HTTP route: throttle, then the hash with no connection held, then the token."""
 
@@ -396,7 +417,7 @@ async def login_async(
 
     def finish(attempt: Attempt, verdict: Verdict) -> Login:
         with sessions() as db:
-            return finish_login(db, settings=settings, attempt=attempt, verdict=verdict)
+            return finish_login(db, settings=settings, attempt=attempt, verdict=verdict, otp=otp)
 
     attempt = await to_thread.run_sync(begin)
     try:
