@@ -30,6 +30,7 @@ from pydantic import (
     computed_field,
 )
 
+from models.devices import DeviceReport
 from models.quota import PeriodUsage, minutes_to_hours, over_minutes, remaining_minutes
 from models.schemas import (
     ContactPublic,
@@ -396,6 +397,8 @@ class PushRequest(BaseModel):
         str, StringConstraints(min_length=1, max_length=100), AfterValidator(no_control)
     ]
     mutations: list[Mutation] = Field(max_length=MAX_PUSH_MUTATIONS)
+    # The device's outbox as it stands (SPEC §4 "Devices"); older apps leave it out.
+    device: DeviceReport | None = None
 
 
 class MutationResult(Out):

@@ -13,7 +13,7 @@ from server import errors, middleware
 from server.config import Settings, get_settings
 from server.db import make_engine, make_sessionmaker
 from server.payroll import routes as payroll_routes
-from server.routes import auth, health, lifecycle, office, queue, sync, timesheets
+from server.routes import auth, devices, health, lifecycle, office, queue, sync, timesheets
 from server.routes import second_factor as second_factor_routes
 
 API_PREFIX = "/api/v1"
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(second_factor_routes.admin_router)
     # Before office: its /decisions/{decision_id} would take /decisions/expiring.
     app.include_router(lifecycle.router)
+    app.include_router(devices.router)
     app.include_router(office.router)
     app.include_router(sync.router)
     app.include_router(timesheets.router)

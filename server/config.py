@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.devices import SILENT_DAYS, WAITING_DAYS
 from models.lifecycle import EXPIRING_DAYS, MAX_EXPIRING_DAYS
 from models.payperiod import MAX_CUTOFF_DAY
 from models.retention import RETENTION_YEARS
@@ -40,6 +41,10 @@ class Settings(BaseSettings):
     expiring_decision_days: int = Field(default=EXPIRING_DAYS, ge=0, le=MAX_EXPIRING_DAYS)
     # Settled pay periods are deleted this many years after they end; the law asks for 5.
     retention_years: int = Field(default=RETENTION_YEARS, ge=RETENTION_YEARS, le=30)
+    # The office is told of phones holding a change this long, or silent this long
+    # while their contact has open timesheets (SPEC §4 "Devices").
+    device_waiting_days: int = Field(default=WAITING_DAYS, ge=1, le=365)
+    device_silent_days: int = Field(default=SILENT_DAYS, ge=1, le=365)
 
     # Argon2id cost; tests lower it, production keeps the library's defaults.
     argon2_time_cost: int = Field(default=3, ge=1)

@@ -355,3 +355,20 @@ class SecuritySettings(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     require_totp_for_office: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DeviceState(Base):
+    """What a device last reported of its outbox, and when (SPEC §4 "Devices").
+
+    One row per login × device, replaced by every push and pull: the office
+    sees phones that hold changes too long or have gone quiet.
+    """
+
+    __tablename__ = "device_states"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contacts.id"), index=True)
+    unsent: Mapped[int] = mapped_column(Integer, default=0)
+    oldest_unsent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

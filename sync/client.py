@@ -17,7 +17,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, NoReturn, TypeVar
 
@@ -25,6 +25,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from models.contract import LoginResponse, Me, PullResponse, PushResponse
+from models.devices import DeviceReport
 from sync.store import DeviceStore
 
 __all__ = [
@@ -44,6 +45,15 @@ PULL_PATH = "/api/v1/sync/pull"
 LOGIN_PATH = "/api/v1/auth/login"
 ME_PATH = "/api/v1/me"
 MAX_PULL_PAGES = 1000  # a guard against a server that always says "more"
+CLOCK_IDS_FROM = 10**12  # ms since 1970 passed this in 2001: smaller ids are plain counters
+
+
+def queued_at(mutation_id: int) -> datetime | None:
+    """When a change was queued: the store takes mutation ids from the clock in ms
+    (sync.store `_enqueue`), so the id is the time. None for an old counter id."""
+    if mutation_id < CLOCK_IDS_FROM:
+        return None
+    return datetime.fromtimestamp(mutation_id / 1000, UTC)
 
 
 class SyncState(StrEnum):
@@ -376,16 +386,29 @@ class SyncClient:
         if me.contact_id:
             await asyncio.to_thread(self._store.set_contact_id, me.contact_id)
 
+    async def _device_report(self) -> DeviceReport:
+        """The outbox as it stands, for the office (SPEC §4 "Devices")."""
+        waiting = await asyncio.to_thread(self._store.pending_count)
+        oldest = await asyncio.to_thread(self._store.outbox, 1)
+        return DeviceReport(
+            unsent=waiting, oldest_unsent_at=queued_at(oldest[0].mutation_id) if oldest else None
+        )
+
     async def _push_all(self) -> None:
         device_id = await asyncio.to_thread(self._store.device_id)
         while True:
             batch = await asyncio.to_thread(self._store.outbox, self._batch_size)
             if not batch:
                 return
+            report = await self._device_report()
             response = await self._request(
                 "POST",
                 PUSH_PATH,
-                json={"device_id": device_id, "mutations": [m.as_json() for m in batch]},
+                json={
+                    "device_id": device_id,
+                    "mutations": [m.as_json() for m in batch],
+                    "device": report.model_dump(mode="json"),
+                },
             )
             sent = {m.mutation_id for m in batch}
             answered = [
@@ -403,9 +426,17 @@ class SyncClient:
             )
 
     async def _pull_all(self) -> None:
+        device_id = await asyncio.to_thread(self._store.device_id)
         for _ in range(MAX_PULL_PAGES):
             cursor = await asyncio.to_thread(self._store.cursor)
-            params = {"cursor": cursor}
+            report = await self._device_report()
+            params: dict[str, Any] = {
+                "cursor": cursor,
+                "device_id": device_id,
+                "unsent": report.unsent,
+            }
+            if report.oldest_unsent_at is not None:
+                params["oldest_unsent_at"] = report.oldest_unsent_at.isoformat()
             if self._pull_limit is not None:
                 params["limit"] = self._pull_limit
             page = _answer(await self._request("GET", PULL_PATH, params=params), PullResponse)

@@ -33,6 +33,7 @@ from models.contract import (
     TimesheetSummary,
     UsagePublic,
 )
+from models.devices import DevicesAttentionPublic
 from models.lifecycle import ExpiringDecisionsPublic, FollowOnCreate
 from models.payroll import PaySettings
 from models.schemas import (
@@ -260,3 +261,8 @@ class OfficeApi:
             f"/decisions/{decision_id}/follow-on",
             json=terms.model_dump(mode="json", exclude_none=True),
         )
+
+    # --- devices -------------------------------------------------------------------
+
+    async def devices_attention(self) -> DevicesAttentionPublic:
+        return await self._answer(DevicesAttentionPublic, "GET", "/devices/attention")

@@ -15,6 +15,7 @@ from mobile.office.approval import ApprovalListView, SheetReviewView
 from mobile.office.audit import AuditView
 from mobile.office.common import heading, use_api
 from mobile.office.dashboard import DashboardView
+from mobile.office.devices import DevicesPanel
 from mobile.office.expiring import ExpiringPanel
 from mobile.office.flags import FlagQueueView
 from mobile.office.payroll import PayrollView, PaySettingsView
@@ -81,7 +82,7 @@ def OfficeHome() -> ft.View:  # noqa: N802 - components are named like classes
             heading(f"Hei, {session.username}"),
             ft.Text(ROLE_TEXT.get(session.role, session.role), size=15),
             *tiles,
-            *([ExpiringPanel(api)] if session.role == "coordinator" else []),
+            *([ExpiringPanel(api), DevicesPanel(api)] if session.role == "coordinator" else []),
         ],
         actions=[icon_button(ft.Icons.SETTINGS, "Innstillinger", go("/innstillinger"))],
     )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from models.devices import MAX_UNSENT, DeviceReport
 from server.deps import ContactUser, DbDep, SettingsDep
 from server.schemas import PullResponse, PushRequest, PushResponse
-from server.services import sync
+from server.services import devices, sync
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
 
@@ -23,6 +25,7 @@ def push(body: PushRequest, actor: ContactUser, db: DbDep, settings: SettingsDep
     retry). Types: `entry.upsert` (EntryData), `entry.delete` (`{id}`),
     `timesheet.sign` (SignatureCreate). Bad data never fails the whole push.
     """
+    devices.record(db, actor=actor, device_id=body.device_id, report=body.device)
     return sync.push(db, settings=settings, actor=actor, request=body)
 
 
@@ -33,6 +36,9 @@ def pull(
     settings: SettingsDep,
     cursor: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=50_000)] = 5000,
+    device_id: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    unsent: Annotated[int | None, Query(ge=0, le=MAX_UNSENT)] = None,
+    oldest_unsent_at: Annotated[datetime | None, Query()] = None,
 ) -> PullResponse:
     """Everything that changed after `cursor` (0: all the contact may see).
 
@@ -42,5 +48,15 @@ def pull(
     changed: all quota periods), `deleted: {entries, decisions, timesheets}`,
     `contact_id`, `pay_cutoff_day` (null: calendar months),
     `has_more` (pull again with the new cursor: a page holds about `limit` entries).
+
+    `device_id`, `unsent` and `oldest_unsent_at`: the device's outbox as it
+    stands (SPEC §4 "Devices"); the server keeps the latest per device.
     """
+    if device_id is not None:
+        report = (
+            None
+            if unsent is None
+            else DeviceReport(unsent=unsent, oldest_unsent_at=oldest_unsent_at)
+        )
+        devices.record(db, actor=actor, device_id=device_id, report=report)
     return sync.pull(db, settings=settings, actor=actor, cursor=cursor, limit=limit)

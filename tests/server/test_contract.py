@@ -88,7 +88,8 @@ def _resolved(node: Any, definitions: dict[str, Any], prefix: str) -> Any:
 
 
 def _without_null_defaults(node: Any) -> Any:
-    """FastAPI leaves `"default": null` out of the answers it documents; so do we."""
+    """FastAPI leaves `"default": null` out of the answers and requests it documents;
+    so do we."""
     if isinstance(node, dict):
         return {
             key: _without_null_defaults(value)
@@ -115,7 +116,7 @@ def _model_schema(model: type[BaseModel], mode: str) -> Any:
     schema = model.model_json_schema(mode="serialization" if mode == "answer" else "validation")
     definitions = schema.pop("$defs", {})
     resolved = _resolved(schema, definitions, "#/$defs/")
-    return _without_null_defaults(resolved) if mode == "answer" else resolved
+    return _without_null_defaults(resolved)
 
 
 @pytest.fixture(scope="module")
