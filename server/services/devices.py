@@ -8,7 +8,7 @@ the reports and gathers, per contact, what the rule needs.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,6 +20,8 @@ from server.db import utcnow
 from server.services.common import Actor, audit_read
 from server.tables import ContactRow, DeviceMutation, DeviceState, TimesheetRow, User
 
+UNCHANGED_WRITE_EVERY = timedelta(minutes=10)
+
 
 def record(db: Session, *, actor: Actor, device_id: str, report: DeviceReport | None) -> None:
     """Keep what the device reported now (or that it synced, when it reported nothing).
@@ -29,11 +31,30 @@ def record(db: Session, *, actor: Actor, device_id: str, report: DeviceReport | 
     """
     if actor.contact_id is None:
         return
+    now = utcnow()
+    known = db.execute(
+        select(DeviceState.unsent, DeviceState.oldest_unsent_at, DeviceState.reported_at).where(
+            DeviceState.user_id == actor.user_id, DeviceState.device_id == device_id
+        )
+    ).first()
+    db.commit()  # end the read (on SQLite every transaction holds the write lock)
+    if (
+        known is not None
+        and known.reported_at > now - UNCHANGED_WRITE_EVERY
+        and (
+            report is None
+            or (known.unsent, known.oldest_unsent_at)
+            == (report.unsent, report.oldest_unsent_at if report.unsent else None)
+        )
+    ):
+        # Nothing new, and the last sync time is fresh enough for a limit counted
+        # in days: a phone pulling every minute does not write every minute.
+        return
     values: dict[str, Any] = {
         "user_id": actor.user_id,
         "device_id": device_id,
         "contact_id": actor.contact_id,
-        "reported_at": utcnow(),
+        "reported_at": now,
     }
     if report is not None:
         values["unsent"] = report.unsent

@@ -110,3 +110,24 @@ def test_only_the_coordinator_sees_the_list_and_bad_reports_are_refused(
     assert bad_push.status_code == 422
     events = world.get("/api/v1/audit", headers=world.office["admin"])["data"]
     assert any(e["object_type"] == "devices_attention" for e in events)
+
+
+def test_an_unchanged_report_is_not_written_again_within_ten_minutes(
+    world: World, client: TestClient, settings: Settings
+) -> None:
+    from sqlalchemy import select
+
+    def reported_at() -> datetime:
+        engine = make_engine(settings.sqlalchemy_url)
+        with engine.connect() as conn:
+            value: datetime = conn.execute(select(DeviceState.reported_at)).scalar_one()
+        engine.dispose()
+        return value
+
+    params = {"cursor": 0, "device_id": "phone", "unsent": 0}
+    client.get(PULL, params=params, headers=world.contact)
+    first = reported_at()
+    client.get(PULL, params=params, headers=world.contact)
+    assert reported_at() == first  # a phone pulling every minute does not write every minute
+    client.get(PULL, params={**params, "unsent": 1}, headers=world.contact)
+    assert reported_at() > first  # a change is written at once
