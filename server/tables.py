@@ -179,6 +179,21 @@ class EntryDecision(Base):
     minutes: Mapped[int] = mapped_column(Integer)
 
 
+class DecisionDayUsage(Base):
+    """Minutes of live entries on a decision per day, kept as entries change.
+
+    A quota period's usage is the sum of its days (at most a year's worth of
+    rows), so neither the quota check nor a pull reads entries; days, not
+    periods, so a change of the vedtak's terms never leaves a stale figure.
+    """
+
+    __tablename__ = "decision_day_usage"
+
+    decision_id: Mapped[str] = mapped_column(ForeignKey("decisions.id"), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    minutes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class TimesheetRow(Base):
     """A timeliste: contact × decision × pay period. Totals mirror its linked entries."""
 

@@ -73,7 +73,7 @@ from server.schemas import (
     PushResponse,
     entry_data_fields,
 )
-from server.services import timesheets
+from server.services import timesheets, usage
 from server.services.changes import Changes
 from server.services.common import Actor, new_id
 from server.services.convert import TIME_COLUMNS, decision_models, flag_public, stored_entry
@@ -173,6 +173,7 @@ class _Segment:
         self.rows = rows  # stored entries the push names (any owner)
         self.today = today
         self.current: dict[str, dict[str, Any] | None] = {}
+        self.initial: dict[str, dict[str, Any] | None] = {}
         self.last_fields: dict[str, dict[str, Any]] = {}
         self.versions: dict[str, list[TimeEntry]] = defaultdict(list)
         self.touched: list[str] = []
@@ -202,6 +203,7 @@ class _Segment:
                 self.current[entry_id] = {name: getattr(row, name) for name in ENTRY_FIELDS}
             else:
                 self.current[entry_id] = None
+        self.initial = dict(self.current)
         keys: set[tuple[str, str]] = set()
         for _, data in entries:
             if data is not None:
@@ -486,6 +488,14 @@ class _Segment:
             for sheet_id in sorted(self.entry_sheets.get(entry_id, ()))
             if sheet_id not in self.dropped
         ]
+        deltas: usage.Deltas = {}
+        for entry_id in touched:
+            for version, sign in ((self.initial.get(entry_id), -1), (self.current[entry_id], 1)):
+                if version is not None:
+                    usage.count(
+                        deltas, version["decision_ids"], version["date"], sign * version["minutes"]
+                    )
+        usage.apply(db, deltas)
         for rows, table in ((index, EntryDecision), (links, TimesheetEntry)):
             for chunk in _chunks(rows):
                 db.execute(insert(table), list(chunk))

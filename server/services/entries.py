@@ -18,7 +18,7 @@ from models.schemas import EntryData, FlagKind, FlagStatus
 from server.config import Settings
 from server.errors import ForbiddenError, InvalidError
 from server.schemas import entry_data_fields
-from server.services import timesheets
+from server.services import timesheets, usage
 from server.services.changes import Changes
 from server.services.common import Actor, audit
 from server.services.convert import AssignmentCache, decision_models, stored_entry
@@ -155,6 +155,11 @@ def upsert_entry(
     existing.deleted = False
     existing.device_id = device_id
     changes.touch(existing)
+    deltas: usage.Deltas = {}
+    if old is not None:
+        usage.count(deltas, old.decision_ids, old.date, -old.minutes)
+    usage.count(deltas, data.decision_ids, data.date, data.minutes)
+    usage.apply(db, deltas)
     if live:
         # Only a live entry has index rows (deleting one removes them).
         db.execute(delete(EntryDecision).where(EntryDecision.entry_id == data.id))
@@ -219,6 +224,9 @@ def delete_entry(
     existing.device_id = device_id
     changes.touch(existing)
     db.execute(delete(EntryDecision).where(EntryDecision.entry_id == entry_id))
+    deltas: usage.Deltas = {}
+    usage.count(deltas, old.decision_ids, old.date, -old.minutes)
+    usage.apply(db, deltas)
     db.flush()
     timesheets.relink(db, changes, entry=existing, keys=[], before=before)
     decisions = decision_models(db, locked.values())

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from models.flags import (
@@ -30,6 +30,7 @@ from models.flags import (
 from models.quota import QuotaPeriod, period_containing
 from models.schemas import Decision, DecisionKind, FlagKind, FlagStatus, TimeEntry
 from server.db import utcnow
+from server.services import usage
 from server.services.changes import Changes
 from server.services.common import new_id
 from server.services.convert import ENTRY_COLUMNS, TIME_COLUMNS, stored_entry
@@ -79,12 +80,6 @@ _CONTACT_ENTRIES = select(*TIME_COLUMNS).where(
     EntryRow.deleted.is_(False),
 )
 
-_MINUTES_ON = select(func.coalesce(func.sum(EntryDecision.minutes), 0)).where(
-    EntryDecision.decision_id == bindparam("decision_id"),
-    EntryDecision.date >= bindparam("first"),
-    EntryDecision.date <= bindparam("last"),
-)
-
 
 def entries_on_decision(
     db: Session,
@@ -109,9 +104,8 @@ def _contact_entries(db: Session, contact_id: str, first: date, last: date) -> l
 
 
 def _minutes_on(db: Session, decision_id: str, first: date, last: date) -> int:
-    """Stored minutes of the live entries naming the decision, dated first..last."""
-    total = db.scalar(_MINUTES_ON, {"decision_id": decision_id, "first": first, "last": last})
-    return int(total or 0)
+    """Stored minutes of the live entries naming the decision, dated first..last (kept)."""
+    return usage.minutes_between(db, decision_id, first, last)
 
 
 def _month_bounds(day: date) -> tuple[date, date]:

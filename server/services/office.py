@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.flags import outside_decision
-from models.quota import usage_by_period
 from models.rules import Problem
 from models.schemas import (
     ContactCreate,
@@ -31,10 +30,11 @@ from models.schemas import (
 from server.config import Settings
 from server.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
 from server.schemas import DecisionPublic, PeriodUsagePublic, UsagePublic
+from server.services import usage
 from server.services.auth import create_user
 from server.services.changes import Changes
 from server.services.common import Actor, audit, audit_read, new_id
-from server.services.convert import contact_ids_of, decision_model, stored_entries
+from server.services.convert import contact_ids_of, decision_model
 from server.services.flags import entries_on_decision, period_findings, reconcile, resolve_scope
 from server.services.locks import lock_decisions
 from server.tables import (
@@ -42,7 +42,6 @@ from server.tables import (
     DecisionContact,
     DecisionRow,
     EntryDecision,
-    EntryRow,
     FlagRow,
     RecipientRow,
     User,
@@ -410,16 +409,12 @@ def get_decision(db: Session, *, actor: Actor, decision_id: str) -> DecisionPubl
 
 
 def usage_of(db: Session, row: DecisionRow, contact_ids: list[str]) -> UsagePublic:
+    """Usage in every period, from the kept day minutes (services.usage), not the entries."""
     decision = decision_model(row, contact_ids)
-    entries = stored_entries(
-        db,
-        EntryDecision.decision_id == row.id,
-        join=(EntryDecision, EntryDecision.entry_id == EntryRow.id),
-    )
-    periods = usage_by_period(row.id, decision, entries)
+    periods = usage.usage_by_period(db, row.id, decision)
     return UsagePublic(
         decision_id=row.id,
-        periods=[PeriodUsagePublic.of(usage) for usage in periods],
+        periods=[PeriodUsagePublic.of(period) for period in periods],
     )
 
 

@@ -5,7 +5,8 @@ resent mutation ids for one contact (another contact's entries sit on the
 same individual decisions, so double coverage is in play). The sequence is
 pushed once as one push and once as one push per mutation, each on its own
 copy of the same SQLite database. Both must end with the same entries,
-index rows, timesheets, links, receipts and open flags, answer every
+index rows, timesheets, links, receipts, kept usage and open flags (the
+kept usage equal to the sum of the index), answer every
 mutation with the same status and errors, and the open flags must be what
 the rules in models.flags find over all live entries.
 """
@@ -41,6 +42,7 @@ from server.services.common import Actor
 from server.services.convert import decision_model
 from server.services.flags import RULE_KINDS
 from server.tables import (
+    DecisionDayUsage,
     DecisionRow,
     DeviceMutation,
     EntryDecision,
@@ -246,6 +248,11 @@ def _state(db: Session) -> dict[str, Any]:
             (r.device_id, r.mutation_id, r.type, r.status, repr(r.errors))
             for r in db.scalars(select(DeviceMutation))
         ),
+        "usage": sorted(
+            (r.decision_id, r.date, r.minutes)
+            for r in db.scalars(select(DecisionDayUsage))
+            if r.minutes
+        ),
         "open_flags": sorted(
             (r.scope, r.kind, tuple(r.entry_ids), r.detail, r.decision_id, r.contact_id, r.period)
             for r in db.scalars(select(FlagRow).where(FlagRow.status == FlagStatus.open.value))
@@ -314,6 +321,12 @@ def _run(
                 )
                 for scope in [row.scope]
             }
+            # The kept usage is what the entries index sums to.
+            counted: dict[tuple[str, date], int] = {}
+            for row in db.scalars(select(EntryDecision)):
+                key = (row.decision_id, row.date)
+                counted[key] = counted.get(key, 0) + row.minutes
+            assert state["usage"] == sorted((d, day, m) for (d, day), m in counted.items())
             return answers, state, rules, _from_scratch(db)
     finally:
         engine.dispose()
