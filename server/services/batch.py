@@ -37,7 +37,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from models.clock import today_in_oslo
+from models.clock import ends_next_day, today_in_oslo
 from models.flags import (
     Finding,
     double_coverage,
@@ -174,6 +174,7 @@ class _Segment:
         self.today = today
         self.current: dict[str, dict[str, Any] | None] = {}
         self.initial: dict[str, dict[str, Any] | None] = {}
+        self.initial_sheets: dict[str, set[str]] = {}
         self.last_fields: dict[str, dict[str, Any]] = {}
         self.versions: dict[str, list[TimeEntry]] = defaultdict(list)
         self.touched: list[str] = []
@@ -230,6 +231,7 @@ class _Segment:
                     tuple_(TimesheetRow.decision_id, TimesheetRow.period).in_(chunk),
                 )
             )
+        self.initial_sheets = {e: set(sheets) for e, sheets in self.entry_sheets.items()}
         known = {row.id for row in found}
         for chunk in _chunks(sorted(sheet_ids - known)):
             found += db.scalars(select(TimesheetRow).where(TimesheetRow.id.in_(chunk)))
@@ -518,35 +520,31 @@ class _Segment:
         self._answer_flags(found)
 
     def _totals(self) -> None:
-        rows = self.affected
-        if not rows:
-            return
-        totals: dict[str, tuple[int, Any, Any, Any]] = {}
-        for chunk in _chunks(sorted(rows)):
-            for sheet_id, count, minutes, km, expenses in self.db.execute(
-                select(
-                    TimesheetEntry.timesheet_id,
-                    func.count(EntryRow.id),
-                    func.sum(EntryRow.minutes),
-                    func.sum(EntryRow.total_km),
-                    func.sum(EntryRow.total_expenses),
-                )
-                .join(EntryRow, TimesheetEntry.entry_id == EntryRow.id)
-                .where(TimesheetEntry.timesheet_id.in_(chunk))
-                .group_by(TimesheetEntry.timesheet_id)
+        """Move each touched sheet's totals by what left it and what came onto it.
+
+        The totals mirror the sheet's entries (every writer keeps them so), so
+        the difference is enough: no sheet's entries are summed again.
+        """
+        minutes: dict[str, int] = defaultdict(int)
+        km: dict[str, Decimal] = defaultdict(Decimal)
+        expenses: dict[str, Decimal] = defaultdict(Decimal)
+        for entry_id in self.touched:
+            for version, sheet_ids, sign in (
+                (self.initial.get(entry_id), self.initial_sheets.get(entry_id, ()), -1),
+                (self.current[entry_id], self.entry_sheets.get(entry_id, ()), 1),
             ):
-                totals[sheet_id] = (count, minutes, km, expenses)
-        for sheet_id, row in rows.items():
-            _count, minutes, km, expenses = totals.get(sheet_id, (0, None, None, None))
+                if version is None:
+                    continue
+                for sheet_id in sheet_ids:
+                    minutes[sheet_id] += sign * version["minutes"]
+                    km[sheet_id] += sign * version["total_km"]
+                    expenses[sheet_id] += sign * version["total_expenses"]
+        for sheet_id, row in self.affected.items():
             row.content_hash = timesheets.STALE
-            row.total_minutes = int(minutes or 0)
-            row.total_km = (
-                Decimal(km).quantize(Decimal("0.1")) if km is not None else Decimal("0.0")
-            )
-            row.total_expenses = (
-                Decimal(expenses).quantize(Decimal("0.01"))
-                if expenses is not None
-                else Decimal("0.00")
+            row.total_minutes = (row.total_minutes or 0) + minutes[sheet_id]
+            row.total_km = (Decimal(row.total_km or 0) + km[sheet_id]).quantize(Decimal("0.1"))
+            row.total_expenses = (Decimal(row.total_expenses or 0) + expenses[sheet_id]).quantize(
+                Decimal("0.01")
             )
             self.changes.touch(row)
 
@@ -614,6 +612,8 @@ class _Segment:
                     )
                 ):
                     others[(other.on_decision, other.date)].append(stored_entry(other))
+        # Clock spans of the loaded entries, by object (they live as long as this call).
+        spans: dict[int, tuple[int, int]] = {}
         for entry in live:
             for decision_id in entry.decision_ids:
                 decision = self.decisions.get(decision_id)
@@ -622,12 +622,18 @@ class _Segment:
                     if outside:
                         findings.append(outside)
             window = [entry.date + timedelta(days=k) for k in (-1, 0, 1)]
-            findings += overlaps(entry, [e for day in window for e in by_day.get(day, ())])
+            findings += overlaps(
+                entry, _near(entry, [e for day in window for e in by_day.get(day, ())], spans)
+            )
             individual = [d for d in entry.decision_ids if d in individual_ids]
             findings += double_coverage(
                 entry,
                 individual,
-                [e for d in individual for day in window for e in others.get((d, day), ())],
+                _near(
+                    entry,
+                    [e for d in individual for day in window for e in others.get((d, day), ())],
+                    spans,
+                ),
             )
         checked |= {finding.scope for finding in findings}
         return findings, checked
@@ -648,6 +654,13 @@ class _Segment:
                     )
                 )
             ]
+        order = {row.id: n for n, row in enumerate(open_found)}
+        by_scope = {row.scope: row for row in open_found}
+        by_entry: dict[str, list[FlagRow]] = defaultdict(list)
+        for row in open_found:
+            if row.kind in _RULE_VALUES:
+                for listed in set(row.entry_ids):
+                    by_entry[listed].append(row)
         for answer in self.answers:
             if answer.status != "applied" or answer.entry_id is None:
                 continue
@@ -665,12 +678,15 @@ class _Segment:
                     )
                 ]
             else:
-                chosen = [
-                    row
-                    for row in open_found
-                    if row.scope in answer.period_scopes
-                    or (entry_id in row.entry_ids and row.kind in _RULE_VALUES)
-                ]
+                # Looked up by scope and by entry (a scan per answer would make a
+                # push of n mutations cost n x flags), kept in reconcile's order.
+                picked = {
+                    order[flag.id]: flag
+                    for scope in answer.period_scopes
+                    if (flag := by_scope.get(scope)) is not None
+                }
+                picked |= {order[flag.id]: flag for flag in by_entry.get(entry_id, ())}
+                chosen = [picked[n] for n in sorted(picked)]
                 seen = {row.id for row in chosen}
                 for row in answer.raised:
                     if row.status == FlagStatus.open.value and row.id not in seen:
@@ -728,6 +744,42 @@ def flags_for_contact(db: Session, contact_id: str, rows: list[FlagRow]) -> list
             )
         result.append(public)
     return result
+
+
+def _clock_span(entry: TimeEntry) -> tuple[int, int]:
+    """Start and end in minutes on a naive local clock (no time zone)."""
+    start = entry.date.toordinal() * 1440 + int(entry.start[:2]) * 60 + int(entry.start[3:5])
+    end = entry.date.toordinal() * 1440 + int(entry.end[:2]) * 60 + int(entry.end[3:5])
+    if ends_next_day(entry.start, entry.end):
+        end += 1440
+    return start, end
+
+
+# A daylight-saving change moves a local clock by an hour; two hours of slack
+# keeps every pair the rules (on real instants) could find.
+_SLACK = 120
+
+
+def _near(
+    entry: TimeEntry, others: list[TimeEntry], spans: dict[int, tuple[int, int]]
+) -> list[TimeEntry]:
+    """The `others` whose clock times come within two hours of the entry's.
+
+    The overlap rules in models.flags compare real instants, which costs a
+    time-zone conversion per pair; a push of many entries on the same days
+    would spend most of its time there. Only pairs this cheap test keeps can
+    overlap, so the rules see every candidate and decide as before.
+    """
+    start, end = _clock_span(entry)
+    kept = []
+    for other in others:
+        span = spans.get(id(other))
+        if span is None:
+            span = spans[id(other)] = _clock_span(other)
+        other_start, other_end = span
+        if other_start < end + _SLACK and start < other_end + _SLACK:
+            kept.append(other)
+    return kept
 
 
 _RULE_VALUES = {kind.value for kind in RULE_KINDS}
