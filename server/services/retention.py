@@ -29,10 +29,12 @@ from sqlalchemy.orm import Session
 from models.payperiod import pay_period_bounds
 from models.retention import SETTLED_STATUSES, is_due, keep_from
 from server.payroll.tables import PayrollBatchEntry, PayrollLineRow, RetentionUnlock
+from server.services import usage
 from server.services.common import Actor, audit, new_id
 from server.tables import (
     ContactRow,
     DecisionContact,
+    DecisionDayUsage,
     DecisionRow,
     EntryDecision,
     EntryRow,
@@ -250,6 +252,7 @@ def _apply_period(db: Session, plan: PeriodPlan, period: str, actor: Actor | Non
         )
     _delete_where(db, TimesheetEntry.timesheet_id, plan.sheets)
     _delete_where(db, TimesheetEntry.entry_id, plan.entries)
+    usage.forget_entries(db, plan.entries)
     _delete_where(db, EntryDecision.entry_id, plan.entries)
     _delete_where(db, SignatureRow.id, plan.signatures)
     _delete_where(db, FlagRow.id, plan.flags)
@@ -328,6 +331,7 @@ def _apply_orphans(
     _delete_where(db, DecisionContact.decision_id, decisions)
     _delete_where(db, FlagRow.decision_id, decisions)
     _delete_where(db, Tombstone.object_id, decisions | recipients)
+    _delete_where(db, DecisionDayUsage.decision_id, decisions)
     _delete_where(db, DecisionRow.id, decisions)
     _delete_where(db, RecipientRow.id, recipients)
     audit(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from models.quota import PeriodUsage, period_containing, quota_periods
 from models.schemas import DecisionTerms
-from server.tables import DecisionDayUsage
+from server.tables import DecisionDayUsage, EntryDecision
 
 Deltas = dict[tuple[str, date], int]
 
@@ -48,6 +48,20 @@ def apply(db: Session, deltas: Mapping[tuple[str, date], int]) -> None:
     ]
     if rows:
         db.execute(_upsert(db), rows)
+
+
+def forget_entries(db: Session, entry_ids: Iterable[str]) -> None:
+    """Take the minutes of entries about to leave the index (retention) off the kept days."""
+    ids = sorted(entry_ids)
+    deltas: Deltas = {}
+    for start in range(0, len(ids), 2000):
+        for decision_id, day, minutes in db.execute(
+            select(EntryDecision.decision_id, EntryDecision.date, EntryDecision.minutes).where(
+                EntryDecision.entry_id.in_(ids[start : start + 2000])
+            )
+        ):
+            count(deltas, [decision_id], day, -int(minutes))
+    apply(db, deltas)
 
 
 _BETWEEN = select(func.coalesce(func.sum(DecisionDayUsage.minutes), 0)).where(
