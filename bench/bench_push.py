@@ -61,7 +61,7 @@ from server.tables import (
     TimesheetRow,
 )
 
-PASSWORD = "bench-passord-123"
+PASSWORD = "Fjellvann-Sykkel-7391"
 SEED_CONTACTS = 20
 
 

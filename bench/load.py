@@ -62,7 +62,7 @@ from server.services.common import Actor
 from server.services.convert import contact_ids_of, decision_model, stored_entries
 from server.tables import DecisionDayUsage, DecisionRow, EntryDecision, EntryRow, FlagRow
 
-PASSWORD = "last-passord-123"
+PASSWORD = "Fjellvann-Sykkel-7391"
 
 
 def _uid(device: int, n: int) -> str:

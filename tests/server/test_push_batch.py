@@ -81,7 +81,7 @@ operation = st.one_of(
 
 def _world(db: Session, config: Settings) -> dict[str, Any]:
     coordinator_user = create_user(
-        db, settings=config, username="k", password="passord-123", role=Role.coordinator
+        db, settings=config, username="k", password="Fjellvann-Sykkel-7391", role=Role.coordinator
     )
     db.commit()
     coordinator = Actor(user_id=coordinator_user.id, role=Role.coordinator)
@@ -95,7 +95,7 @@ def _world(db: Session, config: Settings) -> dict[str, Any]:
             actor=coordinator,
             data=ContactCreate(
                 username=f"kontakt{n}",
-                password="passord-123",
+                password="Fjellvann-Sykkel-7391",
                 name=f"Ola {n}",
                 employee_no=f"E{n}",
                 contract_type="contractor",
