@@ -4,7 +4,11 @@
   the native `FileBackend` (snapshot + append-only journal, one fsync per save,
   crash-safe compaction); the browser's IndexedDB backend implements the same seam.
 - `sync.store.DeviceStore`: what the phone keeps — pulled data, the contact's
-  entries with their local state, and the outbox of mutations.
+  entries with their local state, and the outbox of mutations. It is a facade over
+  `sync.records` (an entry's three versions and their transitions, pure),
+  `sync.projection` (locks, sheets, usage), `sync.merge` (push results and pull
+  pages, typed by models.contract) and `sync.documents` (the state in memory and
+  which documents each save touched).
 - `sync.client.SyncClient`: pushes the outbox and pulls changes over httpx.
 - `sync.cli`: `timeliste device status|sync STORE` for support.
 

@@ -387,7 +387,10 @@ class FileBackend:
         if self._broken:
             raise OSError("Lageret kunne ikke skrive sist; åpne det på nytt.")
         if self._journal is None:
-            raise StoreError("Lageret er lukket.")
+            # A compaction wrote its snapshot but could not start the new journal
+            # (a full disk): the snapshot holds everything, so start it now.
+            self._new_journal()
+        assert self._journal is not None
         line = _encode_line(changes)
         try:
             written = 0

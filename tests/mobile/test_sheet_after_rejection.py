@@ -8,30 +8,17 @@ den ble vist" (issue 10, item 5). Both now use models.timesheets.sheet_entries.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from mobile.device import read_snapshot
 from mobile.state import month_sheet
 from models.canonical import content_hash
-from models.schemas import SignatureCreate
 from sync.store import DeviceStore, EntryState
 from tests.factories import make_entry
-from tests.sync.builders import seeded_store
+from tests.sync.builders import seeded_store, signature
 
 TODAY = date(2026, 3, 20)
-
-
-def _signature(content: str) -> SignatureCreate:
-    return SignatureCreate(
-        decision_id="d1",
-        period="2026-03",
-        content_hash=content,
-        signer_name="Kari Nordmann",
-        signer_role="recipient",
-        strokes=[[{"x": 0, "y": 0}, {"x": 1, "y": 1}]],
-        signed_at=datetime(2026, 3, 20, 12, tzinfo=UTC),
-    )
 
 
 def _answer(store: DeviceStore, status: str) -> None:
@@ -58,7 +45,7 @@ def _sign_as_the_app_does(store: DeviceStore) -> list[str]:
         period="2026-03",
         entries=sheet.entries(),
     )
-    store.sign_timesheet(_signature(shown))
+    store.sign_timesheet(signature(shown))
     return [row.entry.entry.end for row in sheet.rows]
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from models.schemas import Decision, EntryData
+from models.schemas import Decision, EntryData, SignatureCreate
 from sync.projection import ENTRY_FIELDS
 from sync.store import DeviceStore
 from tests.factories import make_decision
@@ -91,3 +91,16 @@ def sheet(
         "total_km": "0",
         "total_expenses": "0",
     }
+
+
+def signature(content: str, *, decision_id: str = "d1", period: str = "2026-03") -> SignatureCreate:
+    """A recipient's signature of the sheet whose hash is `content`."""
+    return SignatureCreate(
+        decision_id=decision_id,
+        period=period,
+        content_hash=content,
+        signer_name="Kari Nordmann",
+        signer_role="recipient",
+        strokes=[[{"x": 0, "y": 0}, {"x": 1, "y": 1}]],
+        signed_at=datetime(2026, 3, 20, 12, tzinfo=UTC),
+    )

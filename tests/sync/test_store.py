@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from models.canonical import content_hash
-from models.schemas import SignatureCreate
 from sync.storage import FileBackend
 from sync.store import (
     DeviceStore,
@@ -20,7 +19,7 @@ from sync.store import (
     store_path,
 )
 from tests.factories import make_decision, make_entry
-from tests.sync.builders import pull_payload, seeded_store, sheet, usage_item
+from tests.sync.builders import pull_payload, seeded_store, sheet, signature, usage_item
 
 TODAY = date(2026, 3, 20)
 
@@ -159,17 +158,6 @@ def test_signing_locks_at_once_and_checks_the_hash(store: DeviceStore) -> None:
     store.save_entry(entry, today=TODAY)
     digest = content_hash(contact_id="c1", decision_id="d1", period="2026-03", entries=[entry])
     assert store.content_hash("d1", "2026-03") == digest
-
-    def signature(hash_: str) -> SignatureCreate:
-        return SignatureCreate(
-            decision_id="d1",
-            period="2026-03",
-            content_hash=hash_,
-            signer_name="Kari Nordmann",
-            signer_role="recipient",
-            strokes=[[{"x": 0, "y": 0}, {"x": 1, "y": 1}]],
-            signed_at=datetime(2026, 3, 20, 12, tzinfo=UTC),
-        )
 
     with pytest.raises(InvalidEntryError, match="endret"):
         store.sign_timesheet(signature("a" * 64))

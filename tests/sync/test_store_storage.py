@@ -290,3 +290,32 @@ def test_documents_roll_back_every_touched_document() -> None:
     ]
     documents.roll_back()
     assert documents == {"t": {"a": {"v": 1}}, "u": {}}
+
+
+def test_a_compaction_that_cannot_start_its_journal_loses_no_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "store.json"
+    store = DeviceStore(FileBackend(path, compact_bytes=2048))
+    store.set_account(server_url="http://127.0.0.1:1", username="kari", token="t")
+    store.apply_pull(pull_payload())
+    real = FileBackend._new_journal
+    failures = []
+
+    def full_disk(self: FileBackend) -> None:
+        if not failures:
+            failures.append(1)
+            self._close_journal()
+            raise OSError("disk full")
+        real(self)
+
+    monkeypatch.setattr(FileBackend, "_new_journal", full_disk)
+    saved = []
+    for n in range(1, 12):  # enough to pass 2 KiB and compact at least once
+        entry = make_entry(day=date(2026, 3, n))
+        store.save_entry(entry, today=TODAY)  # the save is in the journal: no error
+        saved.append(entry.id)
+    assert failures
+    store.close()
+    with DeviceStore(path) as reopened:
+        assert {e.id for e in reopened.entries()} == set(saved)
