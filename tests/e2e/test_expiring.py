@@ -41,7 +41,7 @@ def test_the_contacts_card_says_when_the_vedtak_ends(live_server: LiveServer, ph
     shown = phone.wait_text(f"Vedtaket går ut {date_text(ends)}")
     assert "Sondre U." in shown, shown
     # The card is drawn (not only its semantics) before the picture is taken.
-    phone.button("Før økt for Sondre U.").first.wait_for()
+    phone.button("Ny økt for Sondre U.").first.wait_for()
     phone.screenshot("contact-card-expiring")
 
 
