@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from models.types import MINUTES_PER_DAY, parse_clock
 
 OSLO = ZoneInfo("Europe/Oslo")
-# SPEC §4 "Time": an entry this long is probably a typo; the app asks before saving it.
+# docs/rules.md §3: an entry this long is probably a typo; the app asks before saving it.
 LONG_SESSION_MINUTES = 12 * 60
 
 

@@ -1,4 +1,4 @@
-"""The HTTP contract between server, phone and office (docs/rules.md §7).
+"""The HTTP contract between server, phone and office (docs/rules.md §13).
 
 These are the shapes the server answers with and the clients read: the
 server's routes declare them as their response models, and `sync/client.py`

@@ -1,4 +1,4 @@
-"""Flag detection (SPEC §4 "Flags") as pure functions.
+"""Flag detection (docs/rules.md §7) as pure functions.
 
 Each finding carries a `scope`: the one thing it is about (a decision-period,
 an entry, a pair of entries). The server keeps at most one open flag per

@@ -1,4 +1,4 @@
-"""Vedtak lifecycle (SPEC §4 "Vedtak lifecycle"): which vedtak are about to end,
+"""Vedtak lifecycle (docs/rules.md §9): which vedtak are about to end,
 and the terms of the one that follows on.
 
 A vedtak is "expiring" from `days` days before its last day (`valid_to`,

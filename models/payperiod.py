@@ -1,4 +1,4 @@
-"""Pay periods (SPEC §4 "Pay periods"): timesheets follow these, quotas do not.
+"""Pay periods (docs/rules.md §5 "Pay periods"): timesheets follow these, quotas do not.
 
 By default a pay period is a calendar month. A municipality may set a cut-off
 day: with cut-off 20 the period runs from the 21st of one month to the 20th of

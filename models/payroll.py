@@ -1,4 +1,4 @@
-"""Pay rules (SPEC §4 "Payroll"): what an approved entry is worth, to the øre.
+"""Pay rules (docs/rules.md §8): what an approved entry is worth, to the øre.
 
 Pure functions over plain data. The server gathers the approved, unpaid
 entries of a batch as `PayItem`s, calls `pay_lines`, and hands the lines to
@@ -8,8 +8,8 @@ Rounding happens once per pay line, never per entry: a line's amount is its
 exact quantity times its rate, rounded half up to the øre. Hours are summed in
 whole minutes first, so 20 + 40 minutes pay exactly one hour.
 
-Pay codes follow the contact's contract type and the tax rules (SPEC §4 "Pay
-codes by contract type", "Km allowance split for tax"): an employee's hours go
+Pay codes follow the contact's contract type and the tax rules (docs/rules.md
+§8 "Pay codes by contract type" and "Km for tax"): an employee's hours go
 under a code the payroll system treats as holiday-pay basis, a contractor's
 under a fee code; the km allowance is paid as a tax-free line and a taxable
 line whose amounts add up to km × rate exactly; a passenger add-on, when set,

@@ -1,4 +1,4 @@
-"""Quota periods, pro-rating and usage (SPEC §4 "Quota periods" and "Usage").
+"""Quota periods, pro-rating and usage (docs/rules.md §4).
 
 Everything is counted in whole minutes. A quota period stands alone: unused
 hours never carry over. A period that the vedtak only partly covers gets

@@ -1,4 +1,4 @@
-"""Hard errors of an entry against the world (SPEC §4 "Hard errors").
+"""Hard errors of an entry against the world (docs/rules.md §6).
 
 The schema already refuses malformed data and impossible times. What is left
 needs context — today's date, the decisions, who is asking — and is checked

@@ -1,4 +1,4 @@
-"""The domain's schemas (SPEC §3), one family per resource.
+"""The domain's schemas (docs/rules.md §2), one family per resource.
 
 `…Create` is what a client sends to make one, `…Public` what the server
 answers. The server's tables and the device's store both hold data shaped like

@@ -1,4 +1,4 @@
-"""The Timeliste server: FastAPI + SQLAlchemy 2 + Alembic (SPEC §5).
+"""The Timeliste server: FastAPI + SQLAlchemy 2 + Alembic (docs/rules.md §13).
 
 Layout: `config` (Settings), `db` (Base, engines, the `db` session
 dependency), `tables` (core tables), `migrations` + `migrate.upgrade(url)`,

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET
     token_ttl_minutes: int = Field(default=12 * 60, gt=0)
     pay_cutoff_day: int | None = Field(default=None, ge=1, le=MAX_CUTOFF_DAY)
-    # A vedtak ending within this many days is listed as expiring (SPEC §4).
+    # A vedtak ending within this many days is listed as expiring (docs/rules.md §9).
     expiring_decision_days: int = Field(default=EXPIRING_DAYS, ge=0, le=MAX_EXPIRING_DAYS)
     # Settled pay periods are deleted this many years after they end; the law asks for 5.
     retention_years: int = Field(default=RETENTION_YEARS, ge=RETENTION_YEARS, le=30)
@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     argon2_memory_cost: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
 
-    # Login throttling (SPEC §4 "Access"): per username and address, free
+    # Login throttling (docs/rules.md §10): per username and address, free
     # mistakes, then doubling waits, then a refusal until the window ends.
     login_free_failures: int = Field(default=3, ge=1)
     login_max_failures: int = Field(default=10, ge=2)

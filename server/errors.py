@@ -237,7 +237,7 @@ class ContainErrors:
             await internal_error()(scope, receive, send)
 
 
-# Every error answer an operation can give, for generated clients (SPEC §5).
+# Every error answer an operation can give, for generated clients (docs/rules.md §13).
 _DECLARED = {
     "400": "Forespørselen kunne ikke leses",
     "401": "Ikke innlogget, eller innloggingen er utløpt",

@@ -15,7 +15,7 @@ from server.errors import problem_response
 
 API_PREFIX = "/api/v1"
 PUSH_PATH = f"{API_PREFIX}/sync/push"
-# SPEC §4 "Limits": a push may carry a month of entries with signatures; every
+# docs/rules.md §6 "Limits": a push may carry a month of entries with signatures; every
 # other body is a small form.
 MAX_PUSH_BYTES = 1024 * 1024
 MAX_BODY_BYTES = 64 * 1024
@@ -33,7 +33,7 @@ _API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-ac
 
 
 def body_limit(path: str) -> int:
-    """The largest body a request to `path` may carry (SPEC §4 "Limits")."""
+    """The largest body a request to `path` may carry (docs/rules.md §6 "Limits")."""
     return MAX_PUSH_BYTES if path.rstrip("/") == PUSH_PATH else MAX_BODY_BYTES
 
 

@@ -1,4 +1,4 @@
-"""The phone's side of sync (SPEC §4 "Sync", §5 push/pull).
+"""The phone's side of sync (docs/rules.md §11, §13).
 
 - `sync.storage`: the seam between the store and its bytes (`StoreBackend`) and
   the native `FileBackend` (snapshot + append-only journal, one fsync per save,

@@ -1,4 +1,4 @@
-"""SyncClient: pushes the outbox and pulls changes over `httpx.AsyncClient` (SPEC §5).
+"""SyncClient: pushes the outbox and pulls changes over `httpx.AsyncClient` (docs/rules.md §13).
 
 A sync pushes the outbox in order and in batches, then pulls from the
 cursor. Network errors, timeouts and 5xx answers are retried with exponential

@@ -1,4 +1,4 @@
-"""The office's client for the server's HTTP API (SPEC §5).
+"""The office's client for the server's HTTP API (docs/rules.md §13).
 
 The office is online-only: every screen asks the server and shows what it
 answers. Errors come back as `ApiError` carrying the server's Norwegian

@@ -1,4 +1,4 @@
-"""Payroll file writers: csv, visma, xlsx, pdf (SPEC §4 "Payroll").
+"""Payroll file writers: csv, visma, xlsx, pdf (docs/rules.md §8).
 
 Each writer takes plain data (pay lines from `models.payroll`, archive sheets)
 and returns bytes. The same batch must download as the same bytes every time,

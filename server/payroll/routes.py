@@ -1,4 +1,4 @@
-"""Payroll routes (SPEC §5): batches, their files, and the pay settings."""
+"""Payroll routes (docs/rules.md §13): batches, their files, and the pay settings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Payroll batches and pay settings (SPEC §4 "Payroll").
+"""Payroll batches and pay settings (docs/rules.md §8).
 
 A batch takes every entry that is approved and not yet paid. A group entry is
 listed on one timesheet per decision; it is payable only when every one of

@@ -1,4 +1,4 @@
-"""Vedtak that are about to end, and registering the next one (SPEC §4 "Vedtak lifecycle")."""
+"""Vedtak that are about to end, and registering the next one (docs/rules.md §9)."""
 
 from __future__ import annotations
 

@@ -146,7 +146,7 @@ def _lock_keys(db: Session, keys: list[str]) -> None:
 
 
 def _throttle(db: Session, settings: Settings, key: str, address: str, now: datetime) -> None:
-    """Refuse (429 with Retry-After) an attempt the rules of SPEC §4 "Access" do not allow yet."""
+    """Refuse (429 with Retry-After) an attempt the rules of docs/rules.md §10 do not allow yet."""
     since = now - timedelta(seconds=settings.login_window_seconds)
     window = timedelta(seconds=settings.login_window_seconds)
     by_user = list(

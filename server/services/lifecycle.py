@@ -1,4 +1,4 @@
-"""Vedtak that are about to end, and the one that follows on (SPEC §4 "Vedtak lifecycle").
+"""Vedtak that are about to end, and the one that follows on (docs/rules.md §9).
 
 The rule (what "expiring" means, the follow-on dates) lives in
 `models.lifecycle`; this module reads the rows it needs and registers the

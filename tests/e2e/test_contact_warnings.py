@@ -1,5 +1,5 @@
 """What the contact's app says before it saves a session that is probably a mistake,
-and how it shows where its changes are (SPEC §4 "Time": next day, over 12 h, overlap).
+and how it shows where its changes are (docs/rules.md §3: next day, over 12 h, overlap).
 """
 
 from __future__ import annotations

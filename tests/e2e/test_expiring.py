@@ -1,4 +1,4 @@
-"""Expiring vedtak in a real browser (SPEC §4 "Vedtak lifecycle"): the contact's
+"""Expiring vedtak in a real browser (docs/rules.md §9): the contact's
 card says when the vedtak ends, and the coordinator's start page lists it and
 registers the next one in one press."""
 

@@ -1,4 +1,4 @@
-"""The canonical content of a timesheet and its SHA-256 (SPEC §4 "Signing").
+"""The canonical content of a timesheet and its SHA-256 (docs/rules.md §5 "Signing").
 
 The vectors below are pinned: phone and server must produce these exact bytes
 and digests, now and after any refactoring. They are listed for other

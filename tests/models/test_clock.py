@@ -1,4 +1,4 @@
-"""Wall-clock arithmetic in Europe/Oslo (SPEC §4 "Time")."""
+"""Wall-clock arithmetic in Europe/Oslo (docs/rules.md §3)."""
 
 from __future__ import annotations
 

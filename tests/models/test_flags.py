@@ -1,4 +1,4 @@
-"""Flag detection (SPEC §4 "Flags")."""
+"""Flag detection (docs/rules.md §7)."""
 
 from __future__ import annotations
 

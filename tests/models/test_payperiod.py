@@ -1,4 +1,4 @@
-"""Pay periods (SPEC §4 "Pay periods")."""
+"""Pay periods (docs/rules.md §5 "Pay periods")."""
 
 from __future__ import annotations
 

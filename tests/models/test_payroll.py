@@ -265,7 +265,7 @@ def test_settings_round_trip_through_json() -> None:
     assert again == settings
 
 
-# --- pay codes by contract type, km split for tax, passenger add-on (SPEC §4) -------
+# --- pay codes by contract type, km split for tax, passenger add-on (docs/rules.md §8) -------
 
 km_any = st.decimals(min_value=Decimal("0.1"), max_value=Decimal("100000"), places=1)
 any_day = st.dates(min_value=date(2025, 1, 1), max_value=date(2030, 12, 31))

@@ -1,4 +1,4 @@
-"""Quota periods, pro-rating and usage (SPEC §4 "Quota periods" and "Usage")."""
+"""Quota periods, pro-rating and usage (docs/rules.md §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Hard errors of an entry against the world (SPEC §4 "Hard errors")."""
+"""Hard errors of an entry against the world (docs/rules.md §6)."""
 
 from __future__ import annotations
 

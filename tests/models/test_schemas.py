@@ -1,4 +1,4 @@
-"""Schema validation and its Norwegian messages (SPEC §4 "Hard errors": malformed data)."""
+"""Schema validation and its Norwegian messages (docs/rules.md §6: malformed data)."""
 
 from __future__ import annotations
 

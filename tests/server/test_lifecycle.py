@@ -1,5 +1,5 @@
 """Expiring vedtak and the follow-on, over HTTP on SQLite and PostgreSQL
-(SPEC §4 "Vedtak lifecycle")."""
+(docs/rules.md §9)."""
 
 from __future__ import annotations
 

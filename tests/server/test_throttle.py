@@ -120,7 +120,7 @@ def _add_failures(settings: Settings, username: str, addresses: list[str], age: 
 
 
 def test_a_known_username_cannot_be_locked_for_its_owner(settings: Settings) -> None:
-    """Past the username's limit, a new address is slowed, not refused (SPEC §4 "Access")."""
+    """Past the username's limit, a new address is slowed, not refused (docs/rules.md §10)."""
     add_user(settings, "kari", Role.coordinator)
     bots = [f"203.0.113.{n}" for n in range(settings.login_user_max_failures)]
     _add_failures(settings, "kari", bots, age=settings.login_slow_seconds + 1)

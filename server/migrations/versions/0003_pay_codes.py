@@ -3,7 +3,7 @@
 Saved pay settings are one JSON document (models.payroll.PaySettings). Before
 this revision it had one hour code and one km code; now hours go under an
 employee code (holiday-pay basis) or a contractor fee code, and km under a
-tax-free and a taxable code (SPEC §4). The old hour code becomes the fee code
+tax-free and a taxable code (docs/rules.md §8). The old hour code becomes the fee code
 (most contacts are contractors, so their lines keep their code) and the old
 km code the tax-free km code; the new codes get placeholders no other code
 uses, for the admin to replace. Frozen pay lines of earlier batches are not

@@ -1,4 +1,4 @@
-"""Payroll batches over HTTP, on SQLite and PostgreSQL (SPEC §4 "Payroll", §5)."""
+"""Payroll batches over HTTP, on SQLite and PostgreSQL (docs/rules.md §8, §13)."""
 
 from __future__ import annotations
 

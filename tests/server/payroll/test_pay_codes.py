@@ -1,5 +1,5 @@
 """Pay codes by contract type, km split for tax and the passenger add-on, over
-HTTP on SQLite and PostgreSQL (SPEC §4), and the migration of saved settings."""
+HTTP on SQLite and PostgreSQL (docs/rules.md §8), and the migration of saved settings."""
 
 from __future__ import annotations
 
