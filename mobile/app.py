@@ -89,7 +89,8 @@ class _Notices:
         self.state = state
         self.seen = state.notice_serial
         # Observable keeps listeners weakly: this object holds the bound method.
-        self.dispose = state.subscribe(self.changed)
+        # ft.observable mixes in `subscribe` at run time, out of mypy's sight.
+        self.dispose = state.subscribe(self.changed)  # type: ignore[attr-defined]
 
     def changed(self, _sender: Any, name: str | None) -> None:
         if name == "notice_serial" and self.state.notice_serial != self.seen:
@@ -113,7 +114,7 @@ def _guard_renders() -> None:
 
     def update(self: Any) -> None:
         try:
-            original(self)
+            original(self)  # type: ignore[no-untyped-call]  # flet's own method has no hints
         except Exception as error:
             frames = []
             tb = error.__traceback__

@@ -42,6 +42,7 @@ from models.schemas import (
     DecisionKind,
     EntryData,
     FlagPublic,
+    Point,
     RecipientForContact,
     SignatureCreate,
     SignerRole,
@@ -663,7 +664,7 @@ def over_quota_text(
 
 
 def entry_warnings(snapshot: Snapshot, entry: EntryData, lang: str = DEFAULT_LANGUAGE) -> list[str]:
-    """What to ask about before saving (SPEC §4 "Time"): over 12 hours, or an overlap
+    """What to ask about before saving (docs/rules.md §3): over 12 hours, or an overlap
     with another of the contact's own sessions (the rule of models.flags)."""
     warnings = []
     if entry.minutes > LONG_SESSION_MINUTES:
@@ -829,7 +830,9 @@ class StrokePad:
         if not self.strokes or self.point_count >= SIGNATURE_MAX_POINTS:
             return
         self.strokes[-1].append((round(x, 1), round(y, 1)))
-        self.notify()  # the inner list is a plain list: tell the canvas
+        # The inner list is a plain list: tell the canvas. (ft.observable mixes in
+        # `notify` at run time, out of mypy's sight.)
+        self.notify()  # type: ignore[attr-defined]
 
     def clear(self) -> None:
         self.strokes = []
@@ -886,11 +889,7 @@ class SignatureDraft:
             content_hash=content_hash,
             signer_name=self.signer_name.strip() + role_note,
             signer_role=SIGNER_ROLES[self.role],
-            strokes=[
-                [{"x": x, "y": y} for x, y in stroke]  # type: ignore[misc]
-                for stroke in self.strokes
-                if stroke
-            ],
+            strokes=[[Point(x=x, y=y) for x, y in stroke] for stroke in self.strokes if stroke],
             signed_at=signed_at or datetime.now(UTC),
             message=self.full_message(),
         )

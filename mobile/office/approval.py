@@ -8,6 +8,7 @@ import flet as ft
 import flet.canvas as cv
 
 from mobile import fmt
+from mobile.hooks import keyed, memo, use_state_from
 from mobile.office.api import OfficeApi
 from mobile.office.common import (
     busy,
@@ -67,7 +68,7 @@ def signature_shapes(strokes: list[list[Point]]) -> list[cv.Shape]:
 @ft.component
 def ApprovalListView() -> ft.View:  # noqa: N802 - components are named like classes
     session, api = use_api()
-    desk, _ = ft.use_state(ApprovalDesk)
+    desk, _ = use_state_from(ApprovalDesk)
 
     use_load(api, desk.load)
     if session is None or api is None:
@@ -139,10 +140,10 @@ def _opener(timesheet_id: str) -> Any:
 @ft.component
 def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like classes
     session, api = use_api()
-    desk, _ = ft.use_state(ApprovalDesk)
+    desk, _ = use_state_from(ApprovalDesk)
     params = ft.use_route_params()
     timesheet_id = params.get("timesheet_id", "")
-    form, _ = ft.use_state(lambda: {"note": "", "override_reason": "", "reason": ""})
+    form, _ = use_state_from(lambda: {"note": "", "override_reason": "", "reason": ""})
 
     async def load(client: OfficeApi) -> None:
         await desk.open(client, timesheet_id)
@@ -239,7 +240,7 @@ def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like clas
                     ft.Column(right, col={"xs": 12, "md": 5}, spacing=6),
                 ]
             ),
-            SheetActions(desk, api, form, key=f"actions-{detail.id}"),
+            keyed(f"actions-{detail.id}", SheetActions, desk, api, form),
             link("Tilbake til listen", "/kontor/godkjenning"),
         ],
         back="/kontor/godkjenning",
@@ -313,4 +314,4 @@ def SheetActions(desk: ApprovalDesk, api: Any, form: dict[str, str]) -> ft.Contr
 
 
 # Re-rendered only when the desk changes, so a reason being typed is not reset.
-SheetActions = ft.memo(SheetActions)
+SheetActions = memo(SheetActions)

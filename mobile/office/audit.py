@@ -5,6 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 from mobile import fmt
+from mobile.hooks import use_state_from
 from mobile.office.common import (
     busy,
     heading,
@@ -28,7 +29,7 @@ FILTERS = (
 @ft.component
 def AuditView() -> ft.View:  # noqa: N802 - components are named like classes
     session, api = use_api()
-    log, _ = ft.use_state(AuditLog)
+    log, _ = use_state_from(AuditLog)
 
     use_load(api, log.load)
     if session is None or api is None:

@@ -3,30 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import flet as ft
 
 from mobile.context import OfficeSession, use_office_session
+from mobile.hooks import use_state_from
 from mobile.office.api import OfficeApi
 from mobile.views.common import TOUCH, PasswordField, dropdown, go, screen
 
 HOME = "/kontor"
 
 
+@dataclass
+class _ApiHolder:
+    """The screen's client and the sign-in it was made for (a new sign-in, a new client)."""
+
+    api: OfficeApi | None = None
+    key: tuple[str, str] | None = None
+
+
 def use_api() -> tuple[OfficeSession | None, OfficeApi | None]:
     """The signed-in office user and a client for the server, kept for the screen's life."""
     session = use_office_session()
-    holder, _ = ft.use_state(lambda: {"api": None, "key": None})
+    holder, _ = use_state_from(_ApiHolder)
     key = (session.server_url, session.token) if session else None
-    if holder["key"] != key:
-        holder["key"] = key
-        holder["api"] = OfficeApi(session.server_url, session.token) if session else None
-    api: OfficeApi | None = holder["api"]
+    if holder.key != key:
+        holder.key = key
+        holder.api = OfficeApi(session.server_url, session.token) if session else None
+    api = holder.api
 
     async def close() -> None:
-        if holder["api"] is not None:
-            await holder["api"].close()
+        if holder.api is not None:
+            await holder.api.close()
 
     ft.on_unmounted(close)
     return session, api

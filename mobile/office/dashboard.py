@@ -5,6 +5,7 @@ from __future__ import annotations
 import flet as ft
 import flet_charts as fch
 
+from mobile.hooks import use_state_from
 from mobile.office.common import (
     busy,
     heading,
@@ -79,7 +80,7 @@ def usage_chart(body: UsagePublic) -> ft.Control:
 @ft.component
 def DashboardView() -> ft.View:  # noqa: N802 - components are named like classes
     session, api = use_api()
-    board, _ = ft.use_state(Dashboard)
+    board, _ = use_state_from(Dashboard)
 
     use_load(api, board.load)
     if session is None or api is None:

@@ -15,6 +15,7 @@ from typing import Any
 import flet as ft
 
 from mobile import fmt
+from mobile.hooks import use_state_from
 from mobile.office.api import ApiError, OfficeApi
 from mobile.office.common import busy, message, use_load
 from mobile.office.state import PER_TEXT, check, parse_date_field, parse_number_field
@@ -110,7 +111,7 @@ class ExpiringDesk:
 
 @ft.component
 def ExpiringPanel(api: OfficeApi | None) -> ft.Control:  # noqa: N802 - a component
-    desk, _ = ft.use_state(ExpiringDesk)
+    desk, _ = use_state_from(ExpiringDesk)
     use_load(api, desk.load)
 
     def registrar(item: ExpiringDecisionPublic) -> Any:

@@ -6,6 +6,7 @@ from typing import Any
 
 import flet as ft
 
+from mobile.hooks import keyed, memo, use_state_from
 from mobile.office.common import (
     busy,
     empty,
@@ -90,13 +91,13 @@ def FlagCard(queue: FlagQueue, flag: FlagPublic, api: Any) -> ft.Control:  # noq
 
 
 # Re-rendered only when the queue changes, so a note being typed is not reset.
-FlagCard = ft.memo(FlagCard)
+FlagCard = memo(FlagCard)
 
 
 @ft.component
 def FlagQueueView() -> ft.View:  # noqa: N802 - components are named like classes
     session, api = use_api()
-    queue, _ = ft.use_state(FlagQueue)
+    queue, _ = use_state_from(FlagQueue)
 
     use_load(api, queue.load)
     if session is None or api is None:
@@ -128,5 +129,5 @@ def FlagQueueView() -> ft.View:  # noqa: N802 - components are named like classe
         controls.append(empty(queue, "Ingen åpne avvik. Alt ser bra ut."))
     for title, flags in groups:
         controls.append(ft.Text(f"{title} ({len(flags)})", size=18, weight=ft.FontWeight.W_600))
-        controls += [FlagCard(queue, flag, api, key=flag.id) for flag in flags]
+        controls += [keyed(flag.id, FlagCard, queue, flag, api) for flag in flags]
     return office_screen("Avvik", controls)

@@ -8,6 +8,7 @@ from typing import Any
 
 import flet as ft
 
+from mobile.hooks import use_state_from
 from mobile.office.api import OfficeApi
 from mobile.office.common import (
     busy,
@@ -34,7 +35,7 @@ async def save_file(name: str, content: bytes) -> None:
 @ft.component
 def PayrollView() -> ft.View:  # noqa: N802 - components are named like classes
     session, api = use_api()
-    desk, _ = ft.use_state(PayrollDesk)
+    desk, _ = use_state_from(PayrollDesk)
 
     use_load(api, desk.load)
     if session is None or api is None:
@@ -203,8 +204,8 @@ def settings_payload(form: dict[str, str], base: PaySettings) -> dict[str, objec
 @ft.component
 def PaySettingsView() -> ft.View:  # noqa: N802 - components are named like classes
     session, api = use_api()
-    desk, _ = ft.use_state(PayrollDesk)
-    form, set_form = ft.use_state(dict)
+    desk, _ = use_state_from(PayrollDesk)
+    form, set_form = use_state_from(dict[str, str])
 
     async def load(client: OfficeApi) -> None:
         await desk.load_settings(client)

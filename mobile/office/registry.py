@@ -7,6 +7,7 @@ from typing import Any
 import flet as ft
 
 from mobile import fmt
+from mobile.hooks import keyed, memo, use_state_from
 from mobile.office.api import OfficeApi
 from mobile.office.common import (
     busy,
@@ -41,7 +42,7 @@ SECTIONS = (
 
 @ft.component
 def ContactForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - components are named like classes
-    form, _ = ft.use_state(lambda: {"contract_type": "contractor"})
+    form, _ = use_state_from(lambda: {"contract_type": "contractor"})
     errors = registry.field_errors
 
     async def save(*_: Any) -> None:
@@ -137,7 +138,7 @@ def ContactRow(registry: Registry, contact: ContactPublic, api: Any) -> ft.Contr
 
 @ft.component
 def RecipientForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - components are named like classes
-    form, _ = ft.use_state(dict)
+    form, _ = use_state_from(dict[str, str])
     errors = registry.field_errors
 
     async def save(*_: Any) -> None:
@@ -171,8 +172,8 @@ def RecipientForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - c
 
 @ft.component
 def DecisionForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - components are named like classes
-    form, _ = ft.use_state(lambda: {"kind": "individual", "per": "month"})
-    chosen, set_chosen = ft.use_state(frozenset())
+    form, _ = use_state_from(lambda: {"kind": "individual", "per": "month"})
+    chosen, set_chosen = use_state_from(frozenset[str])
     kind, set_kind = ft.use_state("individual")
     errors = registry.field_errors
 
@@ -242,16 +243,16 @@ def decision_text(registry: Registry, decision: DecisionPublic) -> str:
 # The forms and rows re-render only when the registry itself changes: a
 # re-render while someone types (say, because the app's sync state moved)
 # would send a field's older value back and lose their keystrokes.
-ContactForm = ft.memo(ContactForm)
-ContactRow = ft.memo(ContactRow)
-RecipientForm = ft.memo(RecipientForm)
-DecisionForm = ft.memo(DecisionForm)
+ContactForm = memo(ContactForm)
+ContactRow = memo(ContactRow)
+RecipientForm = memo(RecipientForm)
+DecisionForm = memo(DecisionForm)
 
 
 @ft.component
 def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
     session, api = use_api()
-    registry, _ = ft.use_state(Registry)
+    registry, _ = use_state_from(Registry)
     section, set_section = ft.use_state("contacts")
     coordinator = session is not None and session.role == "coordinator"
 
@@ -296,8 +297,8 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
             )
         if not registry.contacts:
             controls.append(empty(registry, "Ingen støttekontakter funnet."))
-        controls += [ContactRow(registry, c, api, key=c.id) for c in registry.contacts]
-        controls += [ft.Divider(), ContactForm(registry, api, key="contact-form")]
+        controls += [keyed(c.id, ContactRow, registry, c, api) for c in registry.contacts]
+        controls += [ft.Divider(), keyed("contact-form", ContactForm, registry, api)]
     elif section == "recipients":
         for recipient in registry.recipients:
             guardians = ", ".join(f"{g.name} ({g.relation})" for g in recipient.guardians)
@@ -314,7 +315,7 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
                 for d in registry.decisions_of(recipient.id)
             ]
             controls.append(ft.Card(content=ft.Container(ft.Column(lines, spacing=4), padding=12)))
-        controls += [ft.Divider(), RecipientForm(registry, api, key="recipient-form")]
+        controls += [ft.Divider(), keyed("recipient-form", RecipientForm, registry, api)]
     else:
         for recipient in registry.recipients:
             for decision in registry.decisions_of(recipient.id):
@@ -324,5 +325,5 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
                         subtitle=ft.Text(decision_text(registry, decision)),
                     )
                 )
-        controls += [ft.Divider(), DecisionForm(registry, api, key="decision-form")]
+        controls += [ft.Divider(), keyed("decision-form", DecisionForm, registry, api)]
     return office_screen("Registrering", controls)

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import flet as ft
 
 from mobile import fmt
 from mobile.context import use_app, use_controller
+from mobile.hooks import use_state_from
 from mobile.i18n import ACTIVITY_CATALOGUE, EXPENSE_CATEGORIES, tr
 from mobile.state import (
     EntryDraft,
@@ -130,7 +132,7 @@ def EntrySheet(entry_id: str | None, target_key: str | None, lang: str) -> ft.Vi
             draft.start_timer(app.timer_started)
         return draft
 
-    draft, _ = ft.use_state(initial)
+    draft, _ = use_state_from(initial)
     locked = existing is not None and existing.locked
     errors = draft.errors
     page = ft.context.page
@@ -306,7 +308,7 @@ def EntrySheet(entry_id: str | None, target_key: str | None, lang: str) -> ft.Vi
 
     # what ----------------------------------------------------------------------------------
     controls.append(ft.Text(tr("activities", lang), size=17, weight=ft.FontWeight.W_600))
-    chips = [
+    chips: list[ft.Control] = [
         chip(
             en if lang == "en" else nb,
             nb in draft.activities,
@@ -388,7 +390,7 @@ def EntrySheet(entry_id: str | None, target_key: str | None, lang: str) -> ft.Vi
     return screen(title, controls, back="/", lang=lang)
 
 
-def _today():  # type: ignore[no-untyped-def]
+def _today() -> date:
     from models.clock import today_in_oslo
 
     return today_in_oslo()

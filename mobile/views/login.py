@@ -6,6 +6,7 @@ from __future__ import annotations
 import flet as ft
 
 from mobile.context import use_app, use_controller
+from mobile.hooks import use_state_from
 from mobile.i18n import tr
 from mobile.state import typed
 from mobile.views.common import PasswordField, big_button, error_text
@@ -16,7 +17,7 @@ def LoginView() -> ft.View:
     controller = use_controller()
     app = use_app()
     lang = app.lang
-    form, _ = ft.use_state(controller.login_form)
+    form, _ = use_state_from(controller.login_form)
 
     async def submit(*_: object) -> None:
         if form.busy:

@@ -125,7 +125,7 @@ def MonthView() -> ft.View:
         controls.append(ft.Text(tr("nothing_to_sign", lang), size=16))
     for row in sheet.rows:
         entry = row.entry.entry
-        lines = [
+        lines: list[ft.Control] = [
             ft.Text(
                 f"{fmt.long_day(entry.date, lang).capitalize()}  {entry.start}–{entry.end}",
                 size=16,

@@ -174,7 +174,7 @@ def SyncView() -> ft.View:
         async def relogin(*_: Any) -> None:
             set_busy(True)
             try:
-                set_login_error(await controller.relogin(password.current) or "")
+                set_login_error(await controller.relogin(password.current or "") or "")
             finally:
                 set_busy(False)
 

@@ -16,6 +16,7 @@ import flet.canvas as cv
 
 from mobile import fmt
 from mobile.context import use_app, use_controller
+from mobile.hooks import use_state_from
 from mobile.i18n import activity_label, tr
 from mobile.state import (
     FEEDBACK_KINDS,
@@ -106,9 +107,9 @@ def SigningView() -> ft.View:
 def SigningSheet(decision_id: str, period: str, lang: str) -> ft.View:
     controller = use_controller()
     app = use_app()
-    frozen, _ = ft.use_state(lambda: month_sheet(app.snapshot, decision_id, period))
-    shown_hash, _ = ft.use_state(lambda: controller.sheet_hash(frozen))
-    draft, _ = ft.use_state(SignatureDraft)
+    frozen, _ = use_state_from(lambda: month_sheet(app.snapshot, decision_id, period))
+    shown_hash, _ = use_state_from(lambda: controller.sheet_hash(frozen))
+    draft, _ = use_state_from(SignatureDraft)
     done, set_done = ft.use_state(False)
     back = f"/person/{decision_id}/maaned/{period}"
 
