@@ -47,43 +47,6 @@ from models.schemas import (
 )
 from models.types import no_control
 
-__all__ = [
-    "MAX_MUTATION_ID",
-    "MAX_PUSH_MUTATIONS",
-    "AuditEventPublic",
-    "AuditEventsPublic",
-    "BatchPublic",
-    "BatchTotals",
-    "BatchesPublic",
-    "ContactsPublic",
-    "DecisionPublic",
-    "DecisionsPublic",
-    "Deleted",
-    "EntryDelete",
-    "EntryPublic",
-    "FieldError",
-    "FlagPublic",
-    "FlagsPublic",
-    "LoginResponse",
-    "Me",
-    "Mutation",
-    "MutationResult",
-    "MutationStatus",
-    "MutationType",
-    "Out",
-    "PeriodUsagePublic",
-    "Problem",
-    "PullResponse",
-    "PushRequest",
-    "PushResponse",
-    "RecipientsPublic",
-    "SignatureOut",
-    "TimesheetDetail",
-    "TimesheetSummary",
-    "TimesheetsPublic",
-    "UsagePublic",
-]
-
 
 class Out(BaseModel):
     """Base of answers: fields are written by their wire names."""
