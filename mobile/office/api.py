@@ -23,7 +23,6 @@ from models.contract import (
     DecisionPublic,
     DecisionsPublic,
     FieldError,
-    FlagPublic,
     FlagsPublic,
     LoginResponse,
     Problem,
@@ -41,6 +40,7 @@ from models.schemas import (
     ContactPublic,
     ContactUpdate,
     DecisionCreate,
+    FlagPublic,
     RecipientCreate,
     RecipientPublic,
 )

@@ -26,7 +26,6 @@ from models.contract import (
     DecisionPublic,
     DecisionsPublic,
     FieldError,
-    FlagPublic,
     FlagsPublic,
     LoginResponse,
     Me,
@@ -42,6 +41,7 @@ from models.contract import (
 )
 from models.lifecycle import ExpiringDecisionsPublic
 from models.payroll import PaySettings
+from models.schemas import FlagPublic
 from server.app import create_app
 from tests.server.conftest import make_settings
 
