@@ -1,4 +1,4 @@
-"""The password policy (SPEC §4 "Access"): one home, for the server and the office screen.
+"""The password policy (docs/rules.md §10): one home, for the server and the office screen.
 
 At least 10 characters, not the username, not a common password. "Common"
 means in the short list below (passwords people are known to pick, in

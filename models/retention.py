@@ -1,4 +1,4 @@
-"""Retention (SPEC §4 "Retention"): which pay periods' data the law no longer asks us to keep.
+"""Retention (docs/rules.md §12): which pay periods' data the law no longer asks us to keep.
 
 Bokføringsloven § 13 asks for pay documentation (primary documentation) to be
 kept for 5 years; nothing asks for longer, and health-related personal data may

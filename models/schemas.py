@@ -326,7 +326,7 @@ Activity = Annotated[
 ]
 
 
-# SPEC §4 "Limits": hard errors per entry.
+# docs/rules.md §6 "Limits": hard errors per entry.
 MAX_TRIPS_PER_ENTRY = 10
 MAX_EXPENSES_PER_ENTRY = 10
 MAX_KM_PER_ENTRY = Decimal(2000)

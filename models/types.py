@@ -45,7 +45,7 @@ def _exact_decimal(value: object) -> object:
 def _no_control(value: str) -> str:
     # NUL is refused by PostgreSQL and kept by SQLite; other control characters
     # break exports and screens. Lone surrogates cannot be stored at all.
-    # Refused alike everywhere, with a message (SPEC §4 "Limits").
+    # Refused alike everywhere, with a message (docs/rules.md §6 "Limits").
     for char in value:
         if unicodedata.category(char) in ("Cc", "Cs"):
             raise ValueError("Teksten inneholder kontrolltegn (for eksempel NUL). Fjern dem.")

@@ -126,7 +126,7 @@ class LocalSignature:
 
 @dataclass(frozen=True, slots=True)
 class Mutation:
-    """One change in the outbox, exactly as it will be pushed (SPEC §5)."""
+    """One change in the outbox, exactly as it will be pushed (docs/rules.md §13)."""
 
     mutation_id: int
     type: str  # "entry.upsert" | "entry.delete" | "timesheet.sign"

@@ -181,7 +181,7 @@ def SyncView() -> ft.View:
         controls += [
             PasswordField(
                 tr("password", lang),
-                lambda: password.current,
+                lambda: password.current or "",
                 typed_password,
                 on_submit=relogin,
                 error=login_error or None,

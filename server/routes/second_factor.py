@@ -1,4 +1,4 @@
-"""TOTP enrolment for office users, and the admin's requirement (SPEC §4 "Access")."""
+"""TOTP enrolment for office users, and the admin's requirement (docs/rules.md §10)."""
 
 from __future__ import annotations
 

@@ -696,8 +696,8 @@ class _Segment:
 
 
 # What a contact reads of a flag that also concerns someone else's entries:
-# the other contact's dates, times, totals and ids are theirs (SPEC §4
-# "Access"); the coordinator sees the full text.
+# the other contact's dates, times, totals and ids are theirs (docs/rules.md
+# §10); the coordinator sees the full text.
 _SHARED_DETAIL = {
     FlagKind.double_coverage.value: (
         "En annen støttekontakt har ført tid som overlapper med denne økten på samme "

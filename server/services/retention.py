@@ -1,4 +1,4 @@
-"""Deleting what the law no longer asks us to keep (SPEC §4 "Retention").
+"""Deleting what the law no longer asks us to keep (docs/rules.md §12).
 
 `run_retention` looks at every pay period that ended more than the setting's
 years ago (`models.retention`). Of such a period it deletes the settled

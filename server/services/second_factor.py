@@ -1,4 +1,4 @@
-"""The second factor for office roles (SPEC §4 "Access"): TOTP enrolment,
+"""The second factor for office roles (docs/rules.md §10): TOTP enrolment,
 recovery codes, the check at login, and the admin's requirement.
 
 Contacts are unchanged: they sign in on their own phone with a password.

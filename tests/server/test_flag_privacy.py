@@ -1,5 +1,5 @@
 """A flag on a vedtak shared by two contacts tells each only about their own
-entries (SPEC §4 "Access"; issue 11, finding 10): no other contact's dates,
+entries (docs/rules.md §10; issue 11, finding 10): no other contact's dates,
 times, totals or ids, in pull or in push answers."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`timeliste retention` on SQLite and PostgreSQL (SPEC §4 "Retention").
+"""`timeliste retention` on SQLite and PostgreSQL (docs/rules.md §12).
 
 A town with five-year-old pay periods (paid, rejected, and one still waiting),
 a running vedtak and a recent period: a dry run changes nothing, a run with

@@ -1,5 +1,5 @@
 """TOTP for office roles: enrolment, login with a code or a recovery code,
-replays refused, and the admin's requirement (SPEC §4 "Access")."""
+replays refused, and the admin's requirement (docs/rules.md §10)."""
 
 from __future__ import annotations
 

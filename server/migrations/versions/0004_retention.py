@@ -4,7 +4,7 @@ Batches stay immutable (0002) with two exceptions, allowed only while the
 changing transaction holds a row in `retention_unlock` (the retention run
 inserts it and removes it before commit, so no other transaction sees it):
 deleting `payroll_batch_entries` rows, and an UPDATE of `payroll_lines` that
-changes nothing but `case_no` and `dimensions` (SPEC §4 "Retention": batches
+changes nothing but `case_no` and `dimensions` (docs/rules.md §12: batches
 keep their frozen pay lines without case numbers). A line is never deleted.
 
 Revision ID: 0004
