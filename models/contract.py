@@ -360,7 +360,7 @@ class PushRequest(BaseModel):
         str, StringConstraints(min_length=1, max_length=100), AfterValidator(no_control)
     ]
     mutations: list[Mutation] = Field(max_length=MAX_PUSH_MUTATIONS)
-    # The device's outbox as it stands (SPEC §4 "Devices"); older apps leave it out.
+    # The device's outbox as it stands (docs/rules.md §11 "Devices"); older apps leave it out.
     device: DeviceReport | None = None
 
 

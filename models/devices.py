@@ -1,4 +1,4 @@
-"""Phones that go quiet (SPEC §4 "Devices"): what a device reports, and when the
+"""Phones that go quiet (docs/rules.md §11 "Devices"): what a device reports, and when the
 office should look at its contact.
 
 Every push and pull carries the device's count of unsent changes and the time

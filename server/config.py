@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     # Settled pay periods are deleted this many years after they end; the law asks for 5.
     retention_years: int = Field(default=RETENTION_YEARS, ge=RETENTION_YEARS, le=30)
     # The office is told of phones holding a change this long, or silent this long
-    # while their contact has open timesheets (SPEC §4 "Devices").
+    # while their contact has open timesheets (docs/rules.md §11 "Devices").
     device_waiting_days: int = Field(default=WAITING_DAYS, ge=1, le=365)
     device_silent_days: int = Field(default=SILENT_DAYS, ge=1, le=365)
 

@@ -373,7 +373,7 @@ class SecuritySettings(Base):
 
 
 class DeviceState(Base):
-    """What a device last reported of its outbox, and when (SPEC §4 "Devices").
+    """What a device last reported of its outbox, and when (docs/rules.md §11 "Devices").
 
     One row per login × device, replaced by every push and pull: the office
     sees phones that hold changes too long or have gone quiet.

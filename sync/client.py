@@ -387,7 +387,7 @@ class SyncClient:
             await asyncio.to_thread(self._store.set_contact_id, me.contact_id)
 
     async def _device_report(self) -> DeviceReport:
-        """The outbox as it stands, for the office (SPEC §4 "Devices")."""
+        """The outbox as it stands, for the office (docs/rules.md §11 "Devices")."""
         waiting = await asyncio.to_thread(self._store.pending_count)
         oldest = await asyncio.to_thread(self._store.outbox, 1)
         return DeviceReport(

@@ -13,6 +13,7 @@ from datetime import datetime
 import flet as ft
 
 from mobile import fmt
+from mobile.hooks import use_state_from
 from mobile.office.api import ApiError, OfficeApi
 from mobile.office.common import busy, message, use_load
 from models.clock import OSLO
@@ -73,7 +74,7 @@ class DevicesDesk:
 
 @ft.component
 def DevicesPanel(api: OfficeApi | None) -> ft.Control:  # noqa: N802 - a component
-    desk, _ = ft.use_state(DevicesDesk)
+    desk, _ = use_state_from(DevicesDesk)
     use_load(api, desk.load)
     controls: list[ft.Control] = [
         ft.Text("Telefoner som bør sjekkes", size=18, weight=ft.FontWeight.W_600),

@@ -1,4 +1,4 @@
-"""Phones that go quiet (SPEC §4 "Devices"): the office's list."""
+"""Phones that go quiet (docs/rules.md §11 "Devices"): the office's list."""
 
 from __future__ import annotations
 

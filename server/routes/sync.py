@@ -50,7 +50,7 @@ def pull(
     `has_more` (pull again with the new cursor: a page holds about `limit` entries).
 
     `device_id`, `unsent` and `oldest_unsent_at`: the device's outbox as it
-    stands (SPEC §4 "Devices"); the server keeps the latest per device.
+    stands (docs/rules.md §11 "Devices"); the server keeps the latest per device.
     """
     if device_id is not None:
         report = (

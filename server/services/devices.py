@@ -1,4 +1,4 @@
-"""Phones that go quiet (SPEC §4 "Devices"): keep each device's latest report,
+"""Phones that go quiet (docs/rules.md §11 "Devices"): keep each device's latest report,
 and list the contacts the office should look at.
 
 The rule (how long is too long) lives in `models.devices`; this module keeps

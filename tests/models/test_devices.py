@@ -1,4 +1,4 @@
-"""When the office should look at a contact's phones (SPEC §4 "Devices")."""
+"""When the office should look at a contact's phones (docs/rules.md §11 "Devices")."""
 
 from __future__ import annotations
 

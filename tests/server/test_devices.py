@@ -1,5 +1,5 @@
 """Devices report their unsent changes; the office sees phones that go quiet
-(SPEC §4 "Devices"), over HTTP on SQLite and PostgreSQL."""
+(docs/rules.md §11 "Devices"), over HTTP on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

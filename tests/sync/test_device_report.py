@@ -1,4 +1,4 @@
-"""The phone tells the server how many changes wait and since when (SPEC §4
+"""The phone tells the server how many changes wait and since when (docs/rules.md §11
 "Devices"), so the office sees a phone that holds changes too long."""
 
 from __future__ import annotations

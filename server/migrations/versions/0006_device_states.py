@@ -1,4 +1,4 @@
-"""Device states: each device's last reported outbox (SPEC §4 "Devices").
+"""Device states: each device's last reported outbox (docs/rules.md §11 "Devices").
 
 Revision ID: 0006
 Revises: 0005
