@@ -123,7 +123,7 @@ def serving(
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while True:
             if process.poll() is not None:
                 raise SystemExit(f"timeliste serve stopped: see {log.name}")
@@ -133,7 +133,7 @@ def serving(
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise SystemExit("timeliste serve did not start within 60 s")
+                raise SystemExit("timeliste serve did not start within 180 s")
             time.sleep(0.2)
         yield base, process
     finally:
