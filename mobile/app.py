@@ -88,6 +88,7 @@ class _Notices:
         self.page = page
         self.state = state
         self.seen = state.notice_serial
+        self.shown: ft.SnackBar | None = None
         # Observable keeps listeners weakly: this object holds the bound method.
         # ft.observable mixes in `subscribe` at run time, out of mypy's sight.
         self.dispose = state.subscribe(self.changed)  # type: ignore[attr-defined]
@@ -96,7 +97,15 @@ class _Notices:
         if name == "notice_serial" and self.state.notice_serial != self.seen:
             self.seen = self.state.notice_serial
             if self.state.notice:
-                self.page.show_dialog(ft.SnackBar(ft.Text(self.state.notice), duration=2500))
+                self.shown = ft.SnackBar(ft.Text(self.state.notice), duration=2500)
+                self.page.show_dialog(self.shown)
+
+    def dismiss(self) -> None:
+        """Close a confirmation still showing: it belongs to the screen the user left."""
+        if self.shown is not None and self.shown.open:
+            self.shown.open = False
+            self.shown.update()
+        self.shown = None
 
 
 def _guard_renders() -> None:

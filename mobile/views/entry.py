@@ -134,6 +134,14 @@ def EntrySheet(entry_id: str | None, target_key: str | None, lang: str) -> ft.Vi
 
     draft, _ = use_state_from(initial)
     locked = existing is not None and existing.locked
+
+    def leave_notice_behind() -> None:
+        # "Økten er lagret." belongs to the save; it must not follow onto this screen.
+        notices = getattr(ft.context.page, "data", None)
+        if notices is not None and hasattr(notices, "dismiss"):
+            notices.dismiss()
+
+    ft.on_mounted(leave_notice_behind)
     errors = draft.errors
     page = ft.context.page
 

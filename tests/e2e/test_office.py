@@ -293,10 +293,6 @@ def test_payroll_makes_a_batch_and_downloads_the_visma_file(
     assert "Notat som lønn" not in screen
 
 
-@pytest.mark.skip(
-    reason="the registration form loses a typed field in headless Chromium (seen 4 of 4 "
-    "attempts since the office forms stopped re-rendering per keystroke); under investigation"
-)
 def test_coordinator_registers_a_contact_and_sees_flags_and_usage(
     live_server: LiveServer, phone: Phone
 ) -> None:
