@@ -49,7 +49,7 @@ from models.schemas import (
     RecipientPublic,
     TimesheetStatus,
 )
-from models.text import decimal_text, period_text
+from models.text import count_text, decimal_text, period_text
 
 Request = TypeVar("Request", bound=BaseModel)
 
@@ -244,6 +244,47 @@ class FlagQueue:
         if self.show_resolved:
             await self.load(api)
         return True
+
+
+# --- the start page ---------------------------------------------------------------------
+
+
+@ft.observable
+@dataclass
+class StartCounts:
+    """What waits for the coordinator, counted for the start page's tiles."""
+
+    open_flags: int = 0
+    to_approve: int = 0
+    loading: bool = False
+    loaded: bool = False  # only then are the counts true (never a guessed 0)
+    error: str | None = None
+
+    async def load(self, api: OfficeApi) -> None:
+        self.loading = True
+        try:
+            self.open_flags = len(await api.flags(status="open"))
+            self.to_approve = len(await api.timesheets(status="signed"))
+            self.error = None
+            self.loaded = True
+        except ApiError as error:
+            self.error = _message(error)
+        finally:
+            self.loading = False
+
+    def text(self, route: str) -> str | None:
+        """The count for a tile's route, in words; None for tiles without one."""
+        if route not in ("/kontor/avvik", "/kontor/godkjenning"):
+            return None
+        if self.error:
+            return "Kunne ikke hente tallene."
+        if not self.loaded:
+            return "Teller …"
+        if route == "/kontor/avvik":
+            return count_text(self.open_flags, "åpent avvik", "åpne avvik")
+        return count_text(
+            self.to_approve, "timeliste venter på godkjenning", "timelister venter på godkjenning"
+        )
 
 
 # --- approval ----------------------------------------------------------------------
@@ -600,8 +641,13 @@ class UsageRow:
 
     @property
     def text(self) -> str:
+        return f"{self.label}, {self.period_line}"
+
+    @property
+    def period_line(self) -> str:
+        """'mars 2026: brukt 1,00 t av 10,00 t' (the vedtak said once above it)."""
         return (
-            f"{self.label}, {period_text(self.key)}: brukt {decimal_text(self.used)} t "
+            f"{period_text(self.key)}: brukt {decimal_text(self.used)} t "
             f"av {decimal_text(self.quota)} t"
         )
 
@@ -628,20 +674,29 @@ def overuse_rows(usage: Mapping[str, UsagePublic], names: Names) -> list[UsageRo
 
 
 def underuse_rows(
-    usage: Mapping[str, UsagePublic], names: Names, today: date, share: Decimal = UNDER_USE_SHARE
+    usage: Mapping[str, UsagePublic],
+    names: Names,
+    today: date,
+    share: Decimal = UNDER_USE_SHARE,
+    *,
+    recent: int | None = None,
 ) -> list[UsageRow]:
     """Finished periods where the person got less than `share` of the time awarded.
 
     Only periods that have ended count: a month half gone is not under-use yet.
+    With `recent`, only each vedtak's latest `recent` finished periods are looked at
+    (what the coordinator can still act on), not every week back to the start.
     """
-    rows = [
-        _row(did, names, period)
-        for did, body in usage.items()
-        for period in body.periods
-        if period.end < today
-        and period.quota_minutes > 0
-        and period.used_minutes < period.quota_minutes * share
-    ]
+    rows = []
+    for did, body in usage.items():
+        finished = [period for period in body.periods if period.end < today]
+        if recent is not None:
+            finished = finished[-recent:]
+        rows += [
+            _row(did, names, period)
+            for period in finished
+            if period.quota_minutes > 0 and period.used_minutes < period.quota_minutes * share
+        ]
     return sorted(rows, key=lambda r: (r.share, r.label, r.key))
 
 
@@ -659,6 +714,7 @@ class Dashboard:
     names: Names = field(default_factory=Names)
     usage: dict[str, UsagePublic] = field(default_factory=dict)
     selected: str = ""
+    all_under: bool = False  # under-use: every finished period, not only the latest two
     loading: bool = False
     loaded: bool = False  # a load has ended well: only then is an empty list true
     error: str | None = None

@@ -11,15 +11,18 @@ from typing import Any
 
 import flet as ft
 
+from mobile.hooks import use_state_from
+from mobile.office.api import OfficeApi
 from mobile.office.approval import ApprovalListView, SheetReviewView
 from mobile.office.audit import AuditView
-from mobile.office.common import heading, use_api
+from mobile.office.common import heading, use_api, use_load
 from mobile.office.dashboard import DashboardView
 from mobile.office.devices import DevicesPanel
 from mobile.office.expiring import ExpiringPanel
 from mobile.office.flags import FlagQueueView
 from mobile.office.payroll import PayrollView, PaySettingsView
 from mobile.office.registry import RegistryView
+from mobile.office.state import StartCounts
 from mobile.views.common import TOUCH, go, icon_button, placeholder, screen
 
 ROLE_TEXT = {"coordinator": "Koordinator", "payroll": "Lønn", "admin": "Administrator"}
@@ -62,14 +65,31 @@ MENU: dict[str, list[tuple[str, str, str, Any]]] = {
 @ft.component
 def OfficeHome() -> ft.View:  # noqa: N802 - components are named like classes
     session, api = use_api()
+    counts, _ = use_state_from(StartCounts)
+    coordinator = session is not None and session.role == "coordinator"
+
+    async def load(client: OfficeApi) -> None:
+        if coordinator:
+            await counts.load(client)
+
+    use_load(api, load, coordinator)
     if session is None:
         return placeholder()
+
+    def subtitle(route: str, text: str) -> ft.Control:
+        count = counts.text(route) if coordinator else None
+        if count is None:
+            return ft.Text(text)
+        return ft.Column(
+            [ft.Text(text), ft.Text(count, size=16, weight=ft.FontWeight.W_600)], spacing=2
+        )
+
     tiles: list[ft.Control] = [
         ft.Card(
             content=ft.ListTile(
                 leading=ft.Icon(icon, size=32),
                 title=ft.Text(title, size=18, weight=ft.FontWeight.W_600),
-                subtitle=ft.Text(text),
+                subtitle=subtitle(route, text),
                 on_click=go(route),
                 min_height=TOUCH + 12,
             )

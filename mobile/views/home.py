@@ -119,7 +119,8 @@ def _period(key: str, lang: str) -> str:
 def entry_tile(item: LocalEntry, name: str, lang: str) -> ft.Control:
     icon, color = STATE_ICONS[item.state]
     words = STATE_WORDS[item.state][1 if lang == "en" else 0]
-    if item.locked:
+    if item.locked and item.state is not EntryState.rejected:
+        # A refused change says so, even when the sheet it aimed at is closed.
         icon, color = ft.Icons.LOCK_OUTLINE, ft.Colors.ON_SURFACE_VARIANT
         words = tr("status_signed", lang).lower()
     return ft.ListTile(

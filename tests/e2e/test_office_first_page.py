@@ -100,3 +100,55 @@ def test_office_first_page_says_so_when_the_server_cannot_be_reached(
         tab.screenshot("office-first-page-offline")
     finally:
         live_server.start()
+
+
+def test_usage_page_speaks_norwegian_and_shows_recent_under_use_per_vedtak(
+    live_server: LiveServer, phone: Phone
+) -> None:
+    seeded = seed(live_server, people={"Aa Ukevedtak": ("3", "week")})
+    device = ContactDevice(live_server, seeded)
+    device.log(seeded.decisions["Aa Ukevedtak"], "10:00", "11:30")  # 1,5 t of 3 t this week
+    phone.page.set_viewport_size({"width": 1366, "height": 900})
+    phone.open()
+    sign_in(phone, "koord")
+    phone.open("/kontor/forbruk")
+    phone.wait_text("Forbruk mot vedtak")
+    # The first vedtak by name is shown at once ("Aa…" sorts first).
+    shown = phone.wait_text(r"Diagram over forbruk")
+    # Axis labels and the chart's description in Norwegian, with a decimal comma.
+    assert re.search(r"\buke \d+\b", shown), shown
+    assert not re.search(r"\bW\d+\b", shown), shown
+    chart = shown[shown.index("Diagram over forbruk") :].split("\n")[0]
+    assert not re.search(r"\d\.\d", chart), chart
+    # Under-use: the latest finished periods only, the person named once above them.
+    under = shown[shown.index("Underforbruk i avsluttede perioder") :]
+    assert under.count("Aa Ukevedtak") <= 1, under
+    phone.screenshot("office-usage-norwegian-wide")
+
+
+def test_office_start_page_counts_what_waits(live_server: LiveServer, phone: Phone) -> None:
+    seeded = seed(live_server, people={"Tora Telling": ("2", "month")})
+    device = ContactDevice(live_server, seeded)
+    decision_id = seeded.decisions["Tora Telling"]
+    device.log(decision_id, "10:00", "13:00")  # over the vedtak: an open flag
+    device.sign(decision_id)
+    token = live_server.login("koord")
+    flags = live_server.api(
+        "GET", "/api/v1/flags", token=token, params={"status": "open"}, expect=200
+    ).json()["data"]
+    sheets = live_server.api(
+        "GET", "/api/v1/timesheets", token=token, params={"status": "signed"}, expect=200
+    ).json()["data"]
+    assert flags
+    assert sheets
+
+    phone.open()
+    sign_in(phone, "koord")
+    flag_words = "åpent avvik" if len(flags) == 1 else "åpne avvik"
+    sheet_words = "timeliste venter" if len(sheets) == 1 else "timelister venter"
+    seen = watch_until(phone, rf"\b{len(flags)} {flag_words}\b")
+    shown = phone.wait_text(rf"\b{len(sheets)} {sheet_words} på godkjenning")
+    # Never a count before the data: no "0 åpne avvik" on the way.
+    assert not [s for s in seen if re.search(r"\b0 åpne avvik", s)], seen
+    assert "Teller" not in shown
+    phone.screenshot("office-start-counts")
