@@ -147,7 +147,7 @@ def test_office_screens_name_every_control(phone: Phone, live_server: LiveServer
             f"admin{n}",
             "admin",
             (
-                ("/kontor/lonn/innstillinger", "Lønnsarter", "pay settings"),
+                ("/kontor/lonn/innstillinger", "Lagre innstillinger", "pay settings"),
                 ("/kontor/revisjon", "Revisjonslogg|Hvem gjorde", "audit"),
             ),
         ),
