@@ -37,7 +37,7 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.dev-installed
-	$(VENV)/bin/mypy --strict models sync server timeliste mobile
+	$(VENV)/bin/mypy --strict models sync server timeliste mobile webapp
 
 test: $(VENV)/.dev-installed chromium lint typecheck
 	$(VENV)/bin/pytest

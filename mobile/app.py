@@ -10,12 +10,12 @@ and admins on `/kontor`, whose routes come from `mobile.office.office_routes()`.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import flet as ft
 
+from mobile import platform
 from mobile.context import ControllerContext, StateContext, use_app
 from mobile.controller import Controller, MemoryPrefs, Prefs
 from mobile.i18n import tr
@@ -46,11 +46,29 @@ def Root() -> Any:
     ft.use_effect(to_office, [office, location])
     if app.phase == "starting":
         return StartingView()
+    if app.phase == "elsewhere":
+        return ElsewhereView()
     if app.phase != "ready":
         return LoginView()
     if office:
         return placeholder()
     return HomeView()
+
+
+@ft.component
+def ElsewhereView() -> Any:
+    """Another tab of this browser has the app open: one writer, so this tab waits."""
+    app = use_app()
+    return ft.View(
+        route="/",
+        vertical_alignment=ft.MainAxisAlignment.CENTER,
+        horizontal_alignment=ft.CrossAxisAlignment.CENTER,
+        padding=24,
+        controls=[
+            ft.Text(tr("open_elsewhere", app.lang), size=18, text_align=ft.TextAlign.CENTER),
+            ft.Text(tr("open_elsewhere_hint", app.lang), text_align=ft.TextAlign.CENTER),
+        ],
+    )
 
 
 ROUTES = [
@@ -140,7 +158,7 @@ def make_main(
     *, web: bool = False, default_server: str | None = None
 ) -> Callable[[ft.Page], Awaitable[None]]:
     """The Flet entry point; each page (phone app, browser tab) gets its own controller."""
-    server = default_server or os.environ.get("TIMELISTE_SERVER_URL", "")
+    server = default_server or platform.default_server()
     _guard_renders()
 
     async def main(page: ft.Page) -> None:
@@ -161,6 +179,11 @@ def make_main(
         page.on_close = closed
         page.data = _Notices(page, state)  # kept alive as long as the page
         page.render_views(App, controller)
+        # In a browser: the store's IndexedDB is loaded, and only one tab writes.
+        await platform.prepare()
+        if not await platform.take_device_lock():
+            state.phase = "elsewhere"
+            return
         await controller.boot()
         page.title = tr("app_title", state.lang)
 

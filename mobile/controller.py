@@ -1,7 +1,7 @@
 """What the screens ask for: sign in and out, save, delete, sign, sync.
 
 The controller owns the session's `AppState` (observable) and its `Device`
-(sync/ behind `asyncio.to_thread`). It knows nothing of controls, so it is
+(sync/ behind `mobile.platform.blocking`). It knows nothing of controls, so it is
 tested without a page; the views reach it through `mobile.context`.
 """
 
@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from mobile.device import REGISTRY, Device, DeviceRegistry, data_folder, sign_in
 from mobile.i18n import DEFAULT_LANGUAGE, LANGUAGES, tr
+from mobile.platform import blocking, persist
 from mobile.state import (
     AccountInfo,
     AppState,
@@ -253,7 +254,7 @@ class Controller:
             session = await sign_in(account.server_url, account.username, password)
         except LoginError as error:
             return str(error)
-        await asyncio.to_thread(
+        await blocking(
             device.store.set_account,
             server_url=account.server_url,
             username=account.username,
@@ -261,6 +262,7 @@ class Controller:
             role=session.role,
             expires_at=session.expires_at,
         )
+        await persist()
         device.client.set_token(session.token)
         self.token = session.token
         device.start()
@@ -406,7 +408,7 @@ class Controller:
 
 
 async def _account(device: Device) -> Any:
-    return await asyncio.to_thread(device.store.account)
+    return await blocking(device.store.account)
 
 
 def problems_text(problems: list[Problem]) -> str:

@@ -1,6 +1,8 @@
 """The app's hands on sync/: the device store and the sync client, without blocking the UI.
 
-Every store call goes through `asyncio.to_thread` (the store fsyncs). One
+Every store call goes through `mobile.platform.blocking` (a thread natively,
+where the store fsyncs; inline in the browser, which has no threads), and a
+write returns only once `platform.persist()` has made it durable. One
 `Device` per signed-in account file; in web mode several tabs of one browser
 share it through `DeviceRegistry`, because a store file may be opened by
 only one `DeviceStore` per process.
@@ -21,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from mobile.platform import blocking, persist
 from mobile.state import Snapshot
 from models.clock import today_in_oslo
 from models.quota import PeriodUsage
@@ -28,6 +31,7 @@ from models.rules import Problem
 from models.schemas import EntryData, SignatureCreate
 from sync.client import Session, SyncClient, SyncState, SyncStatus, login
 from sync.store import DeviceStore, LocalEntry, LocalSignature, app_data_folder, store_path
+from sync.transport import default_transport
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +87,7 @@ class Device:
     # reading ----------------------------------------------------------------------------
 
     async def snapshot(self) -> Snapshot:
-        return await asyncio.to_thread(read_snapshot, self.store)
+        return await blocking(read_snapshot, self.store)
 
     @property
     def status(self) -> SyncStatus:
@@ -112,10 +116,10 @@ class Device:
     # writing ------------------------------------------------------------------------------
 
     async def check(self, entry: EntryData) -> list[Any]:
-        return await asyncio.to_thread(self.store.check_entry, entry, today=today_in_oslo())
+        return await blocking(self.store.check_entry, entry, today=today_in_oslo())
 
     async def over_quota(self, entry: EntryData) -> list[tuple[str, PeriodUsage]]:
-        return await asyncio.to_thread(self.store.over_quota_after, entry)
+        return await blocking(self.store.over_quota_after, entry)
 
     async def save_checked(
         self, entry: EntryData, *, anyway: bool
@@ -137,30 +141,32 @@ class Device:
             self.store.save_entry(entry)
             return [], [], read_snapshot(self.store)
 
-        result = await asyncio.to_thread(work)
+        result = await blocking(work)
         if result[2] is not None:
             await self._after_write()
         return result
 
     async def save(self, entry: EntryData) -> LocalEntry:
-        saved = await asyncio.to_thread(self.store.save_entry, entry)
+        saved = await blocking(self.store.save_entry, entry)
         await self._after_write()
         return saved
 
     async def delete(self, entry_id: str) -> None:
-        await asyncio.to_thread(self.store.delete_entry, entry_id)
+        await blocking(self.store.delete_entry, entry_id)
         await self._after_write()
 
     async def discard(self, entry_id: str) -> None:
-        await asyncio.to_thread(self.store.discard_rejected, entry_id)
+        await blocking(self.store.discard_rejected, entry_id)
         await self._after_write()
 
     async def sign(self, signature: SignatureCreate) -> LocalSignature:
-        signed = await asyncio.to_thread(self.store.sign_timesheet, signature)
+        signed = await blocking(self.store.sign_timesheet, signature)
         await self._after_write()
         return signed
 
     async def _after_write(self) -> None:
+        # "Lagret" only once the save is durable (IndexedDB in a browser).
+        await persist()
         # The writer already holds the new snapshot: tell the others (other tabs of
         # the same browser, the sync chip) without making the writer wait.
         task = asyncio.get_running_loop().create_task(self._announce())
@@ -176,6 +182,7 @@ class Device:
 
     async def sync_now(self) -> SyncStatus:
         status = await self.client.sync()
+        await persist()
         self._changed()
         return status
 
@@ -204,24 +211,27 @@ class Device:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._loop_task
         await self.client.aclose()
-        await asyncio.to_thread(self.store.close)
+        await blocking(self.store.close)
 
     async def sign_out(self) -> None:
         """Revoke the token (best effort) and delete everything stored for the account."""
-        account = await asyncio.to_thread(self.store.account)
+        account = await blocking(self.store.account)
         if self._loop_task is not None:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._loop_task
         if account is not None and account.token:
             with contextlib.suppress(httpx.HTTPError):
-                async with httpx.AsyncClient(base_url=self.server_url, timeout=5.0) as http:
+                async with httpx.AsyncClient(
+                    base_url=self.server_url, timeout=5.0, transport=default_transport()
+                ) as http:
                     await http.post(
                         "/api/v1/auth/logout",
                         headers={"Authorization": f"Bearer {account.token}"},
                     )
         await self.client.aclose()
-        await asyncio.to_thread(self.store.wipe)
+        await blocking(self.store.wipe)
+        await persist()  # the account's data leaves IndexedDB too
 
 
 class DeviceRegistry:
@@ -245,18 +255,18 @@ class DeviceRegistry:
         if device is None:
             if session is None and not path.exists():
                 return None
-            store = await asyncio.to_thread(DeviceStore, path)
-            account = await asyncio.to_thread(store.account)
+            store = await blocking(DeviceStore, path)
+            account = await blocking(store.account)
             token = session.token if session else (account.token if account else None)
             if session is None and (account is None or not account.token):
-                await asyncio.to_thread(store.close)
+                await blocking(store.close)
                 return None
             # The sync client reads the store's counts as it is made: off the UI loop too.
-            device = await asyncio.to_thread(Device, store, server_url, token or "")
+            device = await blocking(Device, store, server_url, token or "")
             with self._lock:
                 self._devices[path] = device
         if session is not None:
-            await asyncio.to_thread(
+            await blocking(
                 device.store.set_account,
                 server_url=server_url,
                 username=username,
@@ -265,6 +275,7 @@ class DeviceRegistry:
                 expires_at=session.expires_at,
             )
             device.client.set_token(session.token)
+            await persist()
         device.users += 1
         return device
 

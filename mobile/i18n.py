@@ -32,6 +32,14 @@ _TEXT: dict[str, tuple[str, str]] = {
         "The server address must start with http:// or https://.",
     ),
     "starting": ("Starter …", "Starting …"),
+    "open_elsewhere": (
+        "Timeliste er åpen i en annen fane.",
+        "Timeliste is open in another tab.",
+    ),
+    "open_elsewhere_hint": (
+        "Bruk den fanen, eller lukk den og last denne siden på nytt.",
+        "Use that tab, or close it and reload this page.",
+    ),
     # home
     "my_people": ("Mine tjenestemottakere", "People I support"),
     "no_people": (

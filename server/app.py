@@ -79,4 +79,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(queue.router)
     # Payroll's routes go here (server.payroll.routes).
     app.include_router(payroll_routes.router)
+    _serve_web_app(app)
     return app
+
+
+def _serve_web_app(app: FastAPI) -> None:
+    """The contact's app (webapp.build's output) at `/`: every path no route claims.
+
+    Same origin as the API, so the app in the browser needs no CORS. API paths
+    that match no route keep the API's own JSON 404.
+    """
+    from webapp.static import WebApp, build_folder
+
+    app.router.default = WebApp(build_folder(), api_not_found=app.router.default)

@@ -26,7 +26,9 @@ from pydantic import BaseModel, ValidationError
 
 from models.contract import LoginResponse, Me, PullResponse, PushResponse
 from models.devices import DeviceReport
+from sync.runtime import blocking
 from sync.store import DeviceStore
+from sync.transport import default_transport
 
 __all__ = [
     "LoginError",
@@ -131,7 +133,7 @@ async def login(
 ) -> Session:
     """POST /api/v1/auth/login and return the session, or raise `LoginError`."""
     async with httpx.AsyncClient(
-        base_url=base_url.rstrip("/"), transport=transport, timeout=timeout
+        base_url=base_url.rstrip("/"), transport=transport or default_transport(), timeout=timeout
     ) as http:
         try:
             response = await http.post(
@@ -226,7 +228,9 @@ class SyncClient:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), transport=transport, timeout=timeout
+            base_url=base_url.rstrip("/"),
+            transport=transport or default_transport(),
+            timeout=timeout,
         )
         self._listeners: list[StatusListener] = []
         self._running = asyncio.Lock()
@@ -298,16 +302,14 @@ class SyncClient:
         offline = self._status.state is SyncState.offline
         # _settled reads the store, whose lock a save in a worker thread may hold
         # through its fsync: never wait for that on the UI loop.
-        settled = await asyncio.to_thread(
+        settled = await blocking(
             self._settled, waiting, rejected, error=self._status.error, offline=offline
         )
         self._publish(settled)
         return self._status
 
     async def _counts(self) -> tuple[int, int]:
-        return await asyncio.to_thread(
-            lambda: (self._store.pending_count(), self._store.attention_count())
-        )
+        return await blocking(lambda: (self._store.pending_count(), self._store.attention_count()))
 
     def set_token(self, token: str) -> None:
         """Use a new token after the contact logged in again."""
@@ -338,7 +340,7 @@ class SyncClient:
                 await self._pull_all()
             except _LoginRequiredError:
                 self._login_needed = True
-                await asyncio.to_thread(self._store.clear_token)
+                await blocking(self._store.clear_token)
                 error = "Innloggingen er utløpt."
             except _UnreachableError as problem:
                 offline = True
@@ -350,9 +352,7 @@ class SyncClient:
                 log.error("sync failed unexpectedly: %s", type(problem).__name__)
                 error = "Synkroniseringen stoppet på grunn av en feil. Endringene er tatt vare på."
             waiting, rejected = await self._counts()
-            final = await asyncio.to_thread(
-                self._settled, waiting, rejected, error=error, offline=offline
-            )
+            final = await blocking(self._settled, waiting, rejected, error=error, offline=offline)
             if error is not None and final.state is SyncState.synced:
                 final = SyncStatus(
                     state=SyncState.attention,
@@ -380,24 +380,24 @@ class SyncClient:
 
     async def _learn_who_we_are(self) -> None:
         # Signing hashes the contact's id; a store made without it asks once.
-        if await asyncio.to_thread(self._store.contact_id):
+        if await blocking(self._store.contact_id):
             return
         me = _answer(await self._request("GET", ME_PATH), Me)
         if me.contact_id:
-            await asyncio.to_thread(self._store.set_contact_id, me.contact_id)
+            await blocking(self._store.set_contact_id, me.contact_id)
 
     async def _device_report(self) -> DeviceReport:
         """The outbox as it stands, for the office (docs/rules.md §11 "Devices")."""
-        waiting = await asyncio.to_thread(self._store.pending_count)
-        oldest = await asyncio.to_thread(self._store.outbox, 1)
+        waiting = await blocking(self._store.pending_count)
+        oldest = await blocking(self._store.outbox, 1)
         return DeviceReport(
             unsent=waiting, oldest_unsent_at=queued_at(oldest[0].mutation_id) if oldest else None
         )
 
     async def _push_all(self) -> None:
-        device_id = await asyncio.to_thread(self._store.device_id)
+        device_id = await blocking(self._store.device_id)
         while True:
-            batch = await asyncio.to_thread(self._store.outbox, self._batch_size)
+            batch = await blocking(self._store.outbox, self._batch_size)
             if not batch:
                 return
             report = await self._device_report()
@@ -418,7 +418,7 @@ class SyncClient:
             ]
             if not answered:
                 raise _RefusedError("Tjenesten svarte ikke på endringene. Prøv igjen senere.")
-            await asyncio.to_thread(self._store.apply_push_results, answered)
+            await blocking(self._store.apply_push_results, answered)
             log.info(
                 "pushed %d mutations: %d rejected",
                 len(answered),
@@ -426,9 +426,9 @@ class SyncClient:
             )
 
     async def _pull_all(self) -> None:
-        device_id = await asyncio.to_thread(self._store.device_id)
+        device_id = await blocking(self._store.device_id)
         for _ in range(MAX_PULL_PAGES):
-            cursor = await asyncio.to_thread(self._store.cursor)
+            cursor = await blocking(self._store.cursor)
             report = await self._device_report()
             params: dict[str, Any] = {
                 "cursor": cursor,
@@ -440,7 +440,7 @@ class SyncClient:
             if self._pull_limit is not None:
                 params["limit"] = self._pull_limit
             page = _answer(await self._request("GET", PULL_PATH, params=params), PullResponse)
-            await asyncio.to_thread(self._store.apply_pull, page)
+            await blocking(self._store.apply_pull, page)
             if not page.has_more or page.cursor <= cursor:
                 return
 

@@ -33,12 +33,25 @@ def _server(name: str) -> Handler:
     return handler
 
 
+def _build_app(args: argparse.Namespace) -> int:
+    from webapp.build import build_command
+
+    return build_command(args.out, force=args.force)
+
+
 def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = commands.add_parser("serve", help="run the API server (uvicorn)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="processes (PostgreSQL advised)")
     serve.set_defaults(handler=_server("serve"))
+
+    build = commands.add_parser(
+        "build-app", help="build the app for browsers and phones (served by `serve` at /)"
+    )
+    build.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    build.add_argument("--out", type=Path, default=None, help="the build folder")
+    build.set_defaults(handler=_build_app)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)

@@ -45,6 +45,8 @@ from models.schemas import (
     RecipientPublic,
 )
 
+from sync.transport import default_transport
+
 API = "/api/v1"
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 
@@ -97,7 +99,7 @@ class OfficeApi:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self._client = httpx.AsyncClient(
-            base_url=self.base_url, timeout=TIMEOUT, transport=transport
+            base_url=self.base_url, timeout=TIMEOUT, transport=transport or default_transport()
         )
 
     async def close(self) -> None:

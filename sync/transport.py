@@ -1,0 +1,78 @@
+"""httpx over the browser's `fetch`, for the app running in Pyodide.
+
+Pyodide has no sockets: httpx's own transport fails there with
+`NotImplementedError: sock_connect()`. This transport hands each request to
+`pyodide.http.pyfetch` and turns the answer back into an `httpx.Response`,
+so `SyncClient`, `login()` and the office's API client keep one code path and
+see the same exceptions as natively: a fetch that fails is `httpx.ConnectError`,
+one that runs out of time `httpx.ReadTimeout`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from sync.runtime import IN_BROWSER
+
+# The browser sets these itself (or refuses them) and has already undone any
+# content encoding by the time Python sees the body.
+_REQUEST_SKIP = {"host", "content-length", "accept-encoding", "connection", "user-agent"}
+_RESPONSE_SKIP = {"content-encoding", "content-length", "transfer-encoding"}
+
+
+def _timeout_ms(request: httpx.Request) -> int | None:
+    timeouts = request.extensions.get("timeout") or {}
+    values = [v for v in timeouts.values() if isinstance(v, int | float)]
+    return int(max(values) * 1000) if values else None
+
+
+class FetchTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that sends each request with the browser's fetch."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        from js import AbortSignal  # type: ignore[import-not-found]
+        from pyodide.http import pyfetch  # type: ignore[import-not-found]
+
+        body = await request.aread()
+        headers = {
+            name: value
+            for name, value in request.headers.items()
+            if name.lower() not in _REQUEST_SKIP
+        }
+        options: dict[str, Any] = {
+            "method": request.method,
+            "headers": headers,
+            # API answers are never kept by the browser's HTTP cache.
+            "cache": "no-store",
+        }
+        if body:
+            options["body"] = body
+        limit = _timeout_ms(request)
+        if limit is not None:
+            options["signal"] = AbortSignal.timeout(limit)
+        try:
+            response = await pyfetch(str(request.url), **options)
+            content = await response.bytes()
+        except Exception as error:
+            # TimeoutError from the signal reads "TimeoutError"; anything else
+            # (offline, refused, CORS) is a failed connection to the app.
+            if "TimeoutError" in f"{type(error).__name__} {error}":
+                raise httpx.ReadTimeout(
+                    "the server did not answer in time", request=request
+                ) from None
+            raise httpx.ConnectError("the server could not be reached", request=request) from None
+        answer_headers = [
+            (name, value)
+            for name, value in response.headers.items()
+            if name.lower() not in _RESPONSE_SKIP
+        ]
+        return httpx.Response(
+            response.status, headers=answer_headers, content=content, request=request
+        )
+
+
+def default_transport() -> httpx.AsyncBaseTransport | None:
+    """The transport the app's HTTP clients use: fetch in a browser, httpx's own elsewhere."""
+    return FetchTransport() if IN_BROWSER else None

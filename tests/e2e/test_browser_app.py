@@ -1,0 +1,158 @@
+"""The app as a contact carries it: Python in the phone's browser, offline for real.
+
+The app is the build that `timeliste serve` serves at `/` (webapp.build). Offline
+is Playwright's `set_offline(True)`: every request of the browser fails,
+loopback included, as in airplane mode — not a stopped server.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import (
+    LOAD_TIMEOUT_MS,
+    AppServer,
+    Phone,
+    open_profile,
+    seed,
+    server_usage,
+)
+from tests.support.live_server import LiveServer
+
+pytestmark = pytest.mark.e2e
+
+
+def wait_installed(phone: Phone, app_server: AppServer) -> None:
+    """Until the service worker controls the page and holds every file of this build."""
+    precache = json.loads((app_server.folder / "BUILD.json").read_text())["precache"]
+    phone.wait_for(
+        lambda: phone.page.evaluate(
+            """async (wanted) => {
+                if (!navigator.serviceWorker.controller) return false;
+                const names = await caches.keys();
+                const ours = names.filter(n => n.startsWith('timeliste-'));
+                if (ours.length !== 1) return false;
+                const cache = await caches.open(ours[0]);
+                for (const url of wanted) {
+                    if (!(await cache.match(url))) return false;
+                }
+                const kept = (await cache.keys()).map(r => new URL(r.url).pathname);
+                return kept.some(p => p.includes('/canvaskit/') && p.endsWith('.wasm'));
+            }""",
+            precache,
+        ),
+        "the service worker with the whole app in its cache",
+        timeout_ms=LOAD_TIMEOUT_MS,
+    )
+
+
+def log_session(phone: Phone, person: str, start: str, end: str) -> None:
+    phone.click("Ny økt")
+    phone.wait_text("Hvem gjaldt økten")
+    phone.choose(person)
+    phone.fill("Fra", start)
+    phone.fill("Til", end)
+    phone.click("Lagre")
+
+
+def test_served_with_the_right_types_and_caching(app_server: AppServer) -> None:
+    built = json.loads((app_server.folder / "BUILD.json").read_text())
+    with httpx.Client(base_url=app_server.url, headers={"accept-encoding": "gzip"}) as http:
+        page = http.get("/")
+        assert page.status_code == 200
+        assert page.headers["cache-control"] == "no-cache"
+        assert built["build_id"] in page.text
+        deep = http.get("/kontor/avvik")  # a bookmark opens the app, whose router takes over
+        assert deep.status_code == 200
+        assert deep.text == page.text
+        worker = http.get("/sw.js")
+        assert worker.headers["cache-control"] == "no-cache"
+        assert built["build_id"] in worker.text
+        wasm = http.get(built["runtime"] + "pyodide/pyodide.asm.wasm")
+        assert wasm.headers["content-type"] == "application/wasm"
+        assert wasm.headers["content-encoding"] == "gzip"
+        assert "immutable" in wasm.headers["cache-control"]
+        module = http.get(built["runtime"] + "pyodide/pyodide.mjs")
+        assert module.headers["content-type"].startswith("text/javascript")
+        manifest = http.get("/manifest.webmanifest").json()
+        assert manifest["start_url"] == "/"
+        assert manifest["display"] == "standalone"
+        assert http.get(manifest["icons"][0]["src"]).headers["content-type"] == "image/png"
+        assert http.get(built["runtime"] + "missing.js").status_code == 404
+        api = http.get("/api/v1/no-such-route")
+        assert api.status_code == 404
+        assert "json" in api.headers["content-type"]
+    # What the browser unpacks: the gzip twin is the file itself.
+    twin = app_server.folder / "sw.js.gz"
+    assert not twin.exists() or gzip.decompress(twin.read_bytes()) == worker.content
+
+
+def test_after_one_visit_the_app_opens_offline(
+    phone: Phone, live_server: LiveServer, app_server: AppServer
+) -> None:
+    seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
+    phone.open()
+    phone.login(seeded.username)
+    phone.wait_text("Brukt 0 t av 10 t")
+    wait_installed(phone, app_server)
+
+    phone.page.context.set_offline(True)
+    phone.page.reload()
+    phone.enable_semantics()
+    phone.wait_started()
+    phone.wait_text("Mine tjenestemottakere", timeout_ms=LOAD_TIMEOUT_MS)
+    phone.wait_text("Brukt 0 t av 10 t")
+    phone.screenshot("browser-offline-home")
+
+
+def test_a_session_logged_offline_survives_a_closed_browser_and_reaches_the_server(
+    playwright: Any, live_server: LiveServer, app_server: AppServer, tmp_path: Path
+) -> None:
+    seeded = seed(live_server, people={"Kari Hansen": ("10", "month")})
+    profile = tmp_path / "phone-profile"
+
+    browser = open_profile(playwright, profile)
+    try:
+        phone = Phone(browser.new_page(), app_server.url)
+        phone.open()
+        phone.login(seeded.username)
+        phone.wait_text("Synkronisert")
+        wait_installed(phone, app_server)
+        browser.set_offline(True)
+        log_session(phone, "Kari H.", "10:00", "12:00")
+        phone.wait_text(r"Kari H\.: .*10:00–12:00")
+        phone.wait_text("venter")
+    finally:
+        browser.close()
+
+    # The phone is still offline when the contact opens the app again.
+    browser = open_profile(playwright, profile)
+    try:
+        browser.set_offline(True)
+        phone = Phone(browser.new_page(), app_server.url)
+        phone.open()
+        phone.wait_text("Mine tjenestemottakere", timeout_ms=LOAD_TIMEOUT_MS)
+        phone.wait_text(r"Kari H\.: .*10:00–12:00")
+        phone.wait_text("venter")
+        usage = server_usage(live_server, seeded.office_token, seeded.decisions["Kari Hansen"])
+        assert all(Decimal(str(p["used_hours"])) == 0 for p in usage["periods"])
+
+        browser.set_offline(False)
+        phone.wait_text("sendt", timeout_ms=40_000)
+
+        def arrived() -> bool:
+            periods = server_usage(
+                live_server, seeded.office_token, seeded.decisions["Kari Hansen"]
+            )["periods"]
+            return any(Decimal(str(p["used_hours"])) == Decimal(2) for p in periods)
+
+        phone.wait_for(arrived, "the session on the server")
+    finally:
+        browser.close()
