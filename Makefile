@@ -19,10 +19,11 @@ $(VENV)/.dev-installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.run-installed
 
-# Starts the API server and the app (web mode), with a demo municipality in an
-# empty database, and prints the addresses and demo logins.
+# Builds the app when it is missing or stale, starts the server (API and app on
+# one address) with a demo municipality in an empty database, and prints the
+# address a phone opens and the demo logins. Options: make run ARGS='--port 8001'
 run: $(VENV)/.run-installed
-	$(VENV)/bin/timeliste run
+	$(VENV)/bin/timeliste run $(ARGS)
 
 # Debian's Chromium for the browser tests; Playwright's own browser download
 # cannot work offline, so we never ask for it.

@@ -47,7 +47,7 @@ class _Browser:
 def default_server() -> str:
     """The server address the sign-in form starts with: the page's origin in a browser."""
     if IN_BROWSER:
-        from js import location  # type: ignore[import-not-found]
+        from js import location
 
         return str(location.origin)
     return os.environ.get("TIMELISTE_SERVER_URL", "")
@@ -55,8 +55,8 @@ def default_server() -> str:
 
 async def _syncfs(populate: bool) -> None:
     """FS.syncfs: `populate` loads IndexedDB into memory, otherwise memory goes to IndexedDB."""
-    import pyodide_js  # type: ignore[import-not-found]
-    from pyodide.ffi import create_once_callable  # type: ignore[import-not-found]
+    import pyodide_js
+    from pyodide.ffi import create_once_callable
 
     loop = asyncio.get_running_loop()
     done: asyncio.Future[None] = loop.create_future()
@@ -78,8 +78,8 @@ async def prepare() -> None:
     if not IN_BROWSER or _Browser.prepared:
         return
     import pyodide_js
-    from js import Object  # type: ignore[import-not-found]
-    from pyodide.ffi import to_js  # type: ignore[import-not-found]
+    from js import Object
+    from pyodide.ffi import to_js
 
     fs = pyodide_js.FS
     os.makedirs(DATA, exist_ok=True)
@@ -109,7 +109,7 @@ async def take_device_lock() -> bool:
         return True
     if _Browser.lock_release is not None:
         return True
-    from js import Object, Promise, navigator  # type: ignore[import-not-found]
+    from js import Object, Promise, navigator
     from pyodide.ffi import create_once_callable, create_proxy, to_js
 
     locks = getattr(navigator, "locks", None)

@@ -32,8 +32,8 @@ class FetchTransport(httpx.AsyncBaseTransport):
     """An httpx transport that sends each request with the browser's fetch."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        from js import AbortSignal  # type: ignore[import-not-found]
-        from pyodide.http import pyfetch  # type: ignore[import-not-found]
+        from js import AbortSignal
+        from pyodide.http import pyfetch
 
         body = await request.aread()
         headers = {

@@ -120,8 +120,12 @@ def _app(args: argparse.Namespace) -> int:
 
 
 def _add_app_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    app = commands.add_parser("app", help="the phone app (--web: serve it to browsers)")
-    app.add_argument("--web", action="store_true", help="serve the app to browsers and phones")
+    app = commands.add_parser(
+        "app", help="developer tool: the app in a window (--web: Flet's server mode)"
+    )
+    app.add_argument(
+        "--web", action="store_true", help="Flet's server mode (phones use `timeliste serve`)"
+    )
     app.add_argument("--host", default="0.0.0.0")  # noqa: S104  # phones on the LAN must reach it
     app.add_argument("--port", type=int, default=8550)
     app.add_argument("--server", help="the API server's address, filled in at sign-in")
@@ -147,10 +151,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="start server and app with demo data (make run)")
-    run.add_argument("--host", default="0.0.0.0")  # noqa: S104  # phones on the LAN must reach it
-    run.add_argument("--api-port", type=int, default=8000)
-    run.add_argument("--app-port", type=int, default=8550)
+    run = commands.add_parser(
+        "run", help="build the app, start the server with demo data, print the address (make run)"
+    )
+    run.add_argument(
+        "--host",
+        default="0.0.0.0",  # noqa: S104  # phones on the LAN must reach it
+        help="address to listen on (default: every interface; the LAN address is printed)",
+    )
+    run.add_argument(
+        "--port", "--api-port", dest="port", type=int, default=8000, help="port (default 8000)"
+    )
     run.set_defaults(handler=_run)
     _add_server_commands(commands)
     _add_device_commands(commands)
