@@ -122,7 +122,8 @@ async def take_device_lock() -> bool:
         _Browser.lock_release = resolve
 
     def with_lock(lock: Any) -> Any:
-        if lock is None:
+        # No lock: JS null, which Pyodide hands over as None or as its falsy `jsnull`.
+        if not lock:
             if not granted.done():
                 granted.set_result(False)
             return None

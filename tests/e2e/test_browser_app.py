@@ -156,3 +156,70 @@ def test_a_session_logged_offline_survives_a_closed_browser_and_reaches_the_serv
         phone.wait_for(arrived, "the session on the server")
     finally:
         browser.close()
+
+
+STORE_FILES = """async () => {
+    // IDBFS keeps each file of the app's /data folder as one IndexedDB record.
+    const names = (await indexedDB.databases()).map(d => d.name);
+    if (!names.includes('/data')) return [];
+    const db = await new Promise((ok, fail) => {
+        const open = indexedDB.open('/data');
+        open.onsuccess = () => ok(open.result);
+        open.onerror = () => fail(open.error);
+    });
+    try {
+        if (!db.objectStoreNames.contains('FILE_DATA')) return [];
+        const keys = await new Promise((ok, fail) => {
+            const request = db.transaction('FILE_DATA').objectStore('FILE_DATA').getAllKeys();
+            request.onsuccess = () => ok(request.result);
+            request.onerror = () => fail(request.error);
+        });
+        return keys.map(String).filter(k => k.includes('timeliste-') && k.endsWith('.json'));
+    } finally {
+        db.close();
+    }
+}"""
+
+
+def test_signing_out_deletes_the_account_from_the_browsers_storage(
+    phone: Phone, live_server: LiveServer
+) -> None:
+    seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
+    phone.open()
+    phone.login(seeded.username)
+    phone.wait_text("Synkronisert")
+    phone.wait_for(
+        lambda: len(phone.page.evaluate(STORE_FILES)) == 1, "the account's store in IndexedDB"
+    )
+
+    phone.click("Innstillinger")
+    phone.click("Logg ut")
+    phone.wait_text("Logge ut?")
+    phone.button("Logg ut").last.click()
+    phone.wait_text("Brukernavn")
+    phone.wait_for(lambda: phone.page.evaluate(STORE_FILES) == [], "an empty IndexedDB")
+    # Nothing of the account is left for the next start either.
+    phone.page.reload()
+    phone.enable_semantics()
+    phone.wait_started()
+    phone.wait_text("Brukernavn")
+
+
+def test_a_second_tab_says_the_app_is_open_elsewhere(
+    phone: Phone, live_server: LiveServer, app_profile: Any, app_server: AppServer
+) -> None:
+    seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
+    phone.open()
+    phone.login(seeded.username)
+    phone.wait_text("Synkronisert")
+
+    second = Phone(app_profile.new_page(), app_server.url)
+    try:
+        second.open()
+        second.wait_text("Timeliste er åpen i en annen fane")
+        assert "Ny økt" not in second.text()
+    finally:
+        second.page.close()
+    # The first tab goes on working.
+    log_session(phone, "Ola N.", "09:00", "10:00")
+    phone.wait_text(r"Ola N\.: .*09:00–10:00")
