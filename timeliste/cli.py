@@ -36,7 +36,7 @@ def _server(name: str) -> Handler:
 def _build_app(args: argparse.Namespace) -> int:
     from webapp.build import build_command
 
-    return build_command(args.out, force=args.force)
+    return build_command(args.out, force=args.force, release=args.release)
 
 
 def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,6 +51,7 @@ def _add_server_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     )
     build.add_argument("--force", action="store_true", help="rebuild even when up to date")
     build.add_argument("--out", type=Path, default=None, help="the build folder")
+    build.add_argument("--release", default="", help="a label packed into the app (a version)")
     build.set_defaults(handler=_build_app)
 
     db = commands.add_parser("db", help="database schema")

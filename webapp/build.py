@@ -261,9 +261,11 @@ def _fetch_wheels(versions: dict[str, str], cache: Path) -> list[Path]:
 # --- the app archive -----------------------------------------------------------------------
 
 
-def _archive(wheels: Iterable[Path]) -> bytes:
+def _archive(wheels: Iterable[Path], release: str) -> bytes:
     """The app archive as tar.gz bytes, the same bytes for the same inputs."""
     members: dict[str, bytes] = {}
+    if release:
+        members["release.txt"] = release.encode()
     members["main.py"] = (HERE / "browser_main.py").read_bytes()
     for name, path in _project_files():
         members[name] = path.read_bytes()
@@ -406,23 +408,32 @@ def is_stale(folder: Path | None = None) -> bool:
     return built.get("inputs") != _inputs_fingerprint(_versions(), _flet_web_folder())
 
 
-def ensure_build(folder: Path | None = None, *, force: bool = False) -> Build:
-    """Build the app into `folder` unless an up-to-date build is there already."""
+def ensure_build(folder: Path | None = None, *, force: bool = False, release: str = "") -> Build:
+    """Build the app into `folder` unless an up-to-date build is there already.
+
+    `release` is a free label (a version, a date) packed into the app archive:
+    a new label is a new build even when no file changed.
+    """
     folder = folder or default_folder()
     versions = _versions()
     runtime = _flet_web_folder()
-    inputs = _inputs_fingerprint(versions, runtime)
+    inputs = _inputs_fingerprint(versions, runtime) + (f"+{release}" if release else "")
     built = _read_build(folder)
     if not force and built is not None and built.get("inputs") == inputs:
         return Build(folder, str(built["build_id"]), rebuilt=False)
     wheels = _fetch_wheels(versions, wheel_cache())
     symbols = _symbols_font(wheel_cache())
-    build_id = _assemble(folder, runtime, wheels, symbols, inputs)
+    build_id = _assemble(folder, runtime, wheels, symbols, inputs, release)
     return Build(folder, build_id, rebuilt=True)
 
 
 def _assemble(
-    folder: Path, runtime: Path, wheels: list[Path], symbols: bytes | None, inputs: str
+    folder: Path,
+    runtime: Path,
+    wheels: list[Path],
+    symbols: bytes | None,
+    inputs: str,
+    release: str,
 ) -> str:
     files: dict[str, bytes] = {}  # path in the build → content
     runtime_files: dict[str, bytes] = {}
@@ -446,7 +457,7 @@ def _assemble(
     for name, data in runtime_files.items():
         files[runtime_url.lstrip("/") + name] = data
 
-    archive = _archive(wheels)
+    archive = _archive(wheels, release)
     archive_url = f"/r/app-{_sha256(archive)[:16]}.tar.gz"
     files[archive_url.lstrip("/")] = archive
 
@@ -507,9 +518,9 @@ def _assemble(
     return build_id
 
 
-def build_command(out: Path | None, *, force: bool) -> int:
+def build_command(out: Path | None, *, force: bool, release: str = "") -> int:
     try:
-        build = ensure_build(out, force=force)
+        build = ensure_build(out, force=force, release=release)
     except BuildError as error:
         print(f"timeliste: the app was not built: {error}", file=sys.stderr)
         return 1

@@ -223,3 +223,62 @@ def test_a_second_tab_says_the_app_is_open_elsewhere(
     # The first tab goes on working.
     log_session(phone, "Ola N.", "09:00", "10:00")
     phone.wait_text(r"Ola N\.: .*09:00–10:00")
+
+
+@pytest.mark.slow
+def test_a_new_build_is_offered_and_loaded_keeping_a_waiting_session(
+    playwright: Any, tmp_path: Path
+) -> None:
+    from webapp.build import ensure_build
+
+    builds = tmp_path / "webapp"
+    first = ensure_build(builds, release="test-1")
+    with LiveServer(tmp_path / "server", env={"TIMELISTE_WEBAPP_DIR": str(builds)}) as server:
+        server.add_user("koord", "coordinator")
+        seeded = seed(server, people={"Kari Hansen": ("10", "month")})
+        app = AppServer(server.base_url + "/", first.build_id, builds)
+        browser = open_profile(playwright, tmp_path / "profile")
+        try:
+            phone = Phone(browser.new_page(), app.url)
+            phone.open()
+            phone.login(seeded.username)
+            phone.wait_text("Synkronisert")
+            wait_installed(phone, app)
+            browser.set_offline(True)
+            log_session(phone, "Kari H.", "10:00", "12:00")
+            phone.wait_text("venter")
+
+            second = ensure_build(builds, release="test-2")
+            assert second.build_id != first.build_id
+            browser.set_offline(False)
+            # The running tab keeps its build; the browser finds the new one on the next
+            # load, and the app offers it instead of swapping files under the user.
+            phone.page.reload()
+            phone.enable_semantics()
+            phone.wait_started()
+            banner = phone.page.get_by_role("button", name="Oppdater")
+            banner.wait_for(timeout=LOAD_TIMEOUT_MS)
+            assert phone.page.evaluate("flet.timelisteBuild") == first.build_id
+            banner.click()
+            phone.wait_for(
+                lambda: (
+                    phone.page.evaluate("typeof flet === 'object' && flet.timelisteBuild")
+                    == second.build_id
+                ),
+                "the new build in the page",
+                timeout_ms=LOAD_TIMEOUT_MS,
+            )
+            phone.enable_semantics()
+            phone.wait_started()
+            phone.wait_text(r"Kari H\.: .*10:00–12:00")
+
+            def arrived() -> bool:
+                periods = server_usage(server, seeded.office_token, seeded.decisions["Kari Hansen"])
+                return any(Decimal(str(p["used_hours"])) == Decimal(2) for p in periods["periods"])
+
+            phone.wait_for(arrived, "the session on the server", timeout_ms=40_000)
+            # Only the new build's cache is left.
+            names = phone.page.evaluate("caches.keys()")
+            assert names == [f"timeliste-{second.build_id}"]
+        finally:
+            browser.close()
