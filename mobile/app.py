@@ -179,8 +179,7 @@ def make_main(
         page.on_close = closed
         page.data = _Notices(page, state)  # kept alive as long as the page
         page.render_views(App, controller)
-        # In a browser: the store's IndexedDB is loaded, and only one tab writes.
-        await platform.prepare()
+        # In a browser only one tab of the app writes to the store.
         if not await platform.take_device_lock():
             state.phase = "elsewhere"
             return

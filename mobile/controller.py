@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from mobile.device import REGISTRY, Device, DeviceRegistry, data_folder, sign_in
 from mobile.i18n import DEFAULT_LANGUAGE, LANGUAGES, tr
-from mobile.platform import blocking, persist
+from mobile.platform import blocking
 from mobile.state import (
     AccountInfo,
     AppState,
@@ -262,7 +262,7 @@ class Controller:
             role=session.role,
             expires_at=session.expires_at,
         )
-        await persist()
+        await device.store.flush()
         device.client.set_token(session.token)
         self.token = session.token
         device.start()

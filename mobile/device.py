@@ -2,7 +2,8 @@
 
 Every store call goes through `mobile.platform.blocking` (a thread natively,
 where the store fsyncs; inline in the browser, which has no threads), and a
-write returns only once `platform.persist()` has made it durable. One
+write returns only once `store.flush()` says it is durable (at once natively;
+in a browser when IndexedDB has committed it). One
 `Device` per signed-in account file; in web mode several tabs of one browser
 share it through `DeviceRegistry`, because a store file may be opened by
 only one `DeviceStore` per process.
@@ -23,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from mobile.platform import blocking, persist
+from mobile.platform import IN_BROWSER, blocking
 from mobile.state import Snapshot
 from models.clock import today_in_oslo
 from models.quota import PeriodUsage
@@ -166,7 +167,7 @@ class Device:
 
     async def _after_write(self) -> None:
         # "Lagret" only once the save is durable (IndexedDB in a browser).
-        await persist()
+        await self.store.flush()
         # The writer already holds the new snapshot: tell the others (other tabs of
         # the same browser, the sync chip) without making the writer wait.
         task = asyncio.get_running_loop().create_task(self._announce())
@@ -182,7 +183,7 @@ class Device:
 
     async def sync_now(self) -> SyncStatus:
         status = await self.client.sync()
-        await persist()
+        await self.store.flush()
         self._changed()
         return status
 
@@ -230,8 +231,21 @@ class Device:
                         headers={"Authorization": f"Bearer {account.token}"},
                     )
         await self.client.aclose()
-        await blocking(self.store.wipe)
-        await persist()  # the account's data leaves IndexedDB too
+        await blocking(self.store.wipe)  # in a browser: its IndexedDB database is deleted
+
+
+async def _open_store(path: Path, *, create: bool) -> DeviceStore | None:
+    """The account's store; None when it does not exist and `create` is false."""
+    if IN_BROWSER:
+        from sync.browser_storage import IndexedDBBackend
+
+        name = str(path)
+        if not create and not await IndexedDBBackend.exists(name):
+            return None
+        return DeviceStore(await IndexedDBBackend.open(name))
+    if not create and not path.exists():
+        return None
+    return await blocking(DeviceStore, path)
 
 
 class DeviceRegistry:
@@ -250,12 +264,14 @@ class DeviceRegistry:
         (stay signed in); otherwise None.
         """
         path = store_path(folder, server_url, username)
+        if IN_BROWSER:
+            path = Path(path.stem)  # the account's IndexedDB database is named like its file
         with self._lock:
             device = self._devices.get(path)
         if device is None:
-            if session is None and not path.exists():
+            store = await _open_store(path, create=session is not None)
+            if store is None:
                 return None
-            store = await blocking(DeviceStore, path)
             account = await blocking(store.account)
             token = session.token if session else (account.token if account else None)
             if session is None and (account is None or not account.token):
@@ -275,7 +291,7 @@ class DeviceRegistry:
                 expires_at=session.expires_at,
             )
             device.client.set_token(session.token)
-            await persist()
+            await device.store.flush()
         device.users += 1
         return device
 

@@ -4,9 +4,9 @@ Chosen once, at start-up (`sync.runtime.IN_BROWSER`); the rest of mobile/ asks
 this module and never checks the platform itself.
 
 In the browser (Pyodide inside flet-web's Python worker):
-- the device store's folder is `/data`, an IDBFS mount: its files live in the
-  browser's IndexedDB, loaded once at start (`prepare`) and written back after
-  every save (`persist`), which a save awaits before it says "Lagret";
+- the device store keeps its documents in IndexedDB (sync.browser_storage,
+  chosen in mobile.device); a save awaits `store.flush()` before "Lagret";
+- store calls run inline (`blocking`): there are no threads;
 - one tab of the app at a time holds the store (a Web Lock); another tab says
   the app is open elsewhere instead of writing over the first one's saves;
 - the server is the page's own origin, so the sign-in form needs no address.
@@ -25,22 +25,17 @@ __all__ = [
     "IN_BROWSER",
     "blocking",
     "default_server",
-    "persist",
-    "prepare",
     "take_device_lock",
 ]
 
 log = logging.getLogger(__name__)
 
-DATA = "/data"
 LOCK_NAME = "timeliste-device"
 
 
 class _Browser:
-    """The browser's handles, made in `prepare()`."""
+    """What this tab holds in the browser."""
 
-    prepared = False
-    persisting: asyncio.Lock | None = None
     lock_release: Any = None  # resolves the Web Lock's promise: lets another tab in
 
 
@@ -51,52 +46,6 @@ def default_server() -> str:
 
         return str(location.origin)
     return os.environ.get("TIMELISTE_SERVER_URL", "")
-
-
-async def _syncfs(populate: bool) -> None:
-    """FS.syncfs: `populate` loads IndexedDB into memory, otherwise memory goes to IndexedDB."""
-    import pyodide_js
-    from pyodide.ffi import create_once_callable
-
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[None] = loop.create_future()
-
-    def finished(error: Any = None) -> None:
-        if done.done():
-            return
-        if error:
-            done.set_exception(OSError(f"IndexedDB: {error}"))
-        else:
-            done.set_result(None)
-
-    pyodide_js.FS.syncfs(populate, create_once_callable(finished))
-    await done
-
-
-async def prepare() -> None:
-    """Make the store's folder durable before the app opens anything (browser only)."""
-    if not IN_BROWSER or _Browser.prepared:
-        return
-    import pyodide_js
-    from js import Object
-    from pyodide.ffi import to_js
-
-    fs = pyodide_js.FS
-    os.makedirs(DATA, exist_ok=True)
-    fs.mount(fs.filesystems.IDBFS, to_js({}, dict_converter=Object.fromEntries), DATA)
-    _Browser.persisting = asyncio.Lock()
-    await _syncfs(populate=True)
-    os.environ["FLET_APP_STORAGE_DATA"] = DATA
-    _Browser.prepared = True
-
-
-async def persist() -> None:
-    """Returns when every file of the store is in IndexedDB (at once when not a browser)."""
-    if not IN_BROWSER or not _Browser.prepared or _Browser.persisting is None:
-        return
-    # One sync at a time: two overlapping syncfs calls interleave their writes.
-    async with _Browser.persisting:
-        await _syncfs(populate=False)
 
 
 async def take_device_lock() -> bool:

@@ -44,7 +44,6 @@ from models.schemas import (
     RecipientCreate,
     RecipientPublic,
 )
-
 from sync.transport import default_transport
 
 API = "/api/v1"

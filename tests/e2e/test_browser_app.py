@@ -159,25 +159,9 @@ def test_a_session_logged_offline_survives_a_closed_browser_and_reaches_the_serv
 
 
 STORE_FILES = """async () => {
-    // IDBFS keeps each file of the app's /data folder as one IndexedDB record.
+    // One IndexedDB database per signed-in account (sync.browser_storage).
     const names = (await indexedDB.databases()).map(d => d.name);
-    if (!names.includes('/data')) return [];
-    const db = await new Promise((ok, fail) => {
-        const open = indexedDB.open('/data');
-        open.onsuccess = () => ok(open.result);
-        open.onerror = () => fail(open.error);
-    });
-    try {
-        if (!db.objectStoreNames.contains('FILE_DATA')) return [];
-        const keys = await new Promise((ok, fail) => {
-            const request = db.transaction('FILE_DATA').objectStore('FILE_DATA').getAllKeys();
-            request.onsuccess = () => ok(request.result);
-            request.onerror = () => fail(request.error);
-        });
-        return keys.map(String).filter(k => k.includes('timeliste-') && k.endsWith('.json'));
-    } finally {
-        db.close();
-    }
+    return names.filter(name => name.startsWith('timeliste-'));
 }"""
 
 
