@@ -179,10 +179,13 @@ def make_main(
         page.on_close = closed
         page.data = _Notices(page, state)  # kept alive as long as the page
         page.render_views(App, controller)
-        # In a browser only one tab of the app writes to the store.
-        if not await platform.take_device_lock():
+
+        # In a browser only one tab of the app writes to the store; another waits.
+        def elsewhere() -> None:
             state.phase = "elsewhere"
-            return
+
+        await platform.take_device_lock(elsewhere)
+        state.phase = "starting"
         await controller.boot()
         page.title = tr("app_title", state.lang)
 

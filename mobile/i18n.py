@@ -37,8 +37,8 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Timeliste is open in another tab.",
     ),
     "open_elsewhere_hint": (
-        "Bruk den fanen, eller lukk den og last denne siden på nytt.",
-        "Use that tab, or close it and reload this page.",
+        "Bruk den fanen, eller lukk den: da åpner appen seg her.",
+        "Use that tab, or close it: the app then opens here.",
     ),
     # home
     "my_people": ("Mine tjenestemottakere", "People I support"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from sync.runtime import IN_BROWSER, blocking
@@ -48,39 +49,37 @@ def default_server() -> str:
     return os.environ.get("TIMELISTE_SERVER_URL", "")
 
 
-async def take_device_lock() -> bool:
-    """True when this tab may use the store; False when another tab of the app holds it.
+async def take_device_lock(waiting: Callable[[], None], patience: float = 3.0) -> None:
+    """Return once this tab holds the store: at once natively, or when no other tab has it.
 
-    The lock is held until the tab closes (the browser lets go of it then), so
-    exactly one tab writes to the store at a time. Natively there is one app.
+    A reload or a new page in the same tab starts a new Python while the old one
+    may still hold the lock for a moment, so this waits `patience` seconds
+    before calling `waiting()` (the app then says it is open in another tab),
+    and goes on waiting: when the other tab closes, this one takes over.
+    The lock is held until the tab closes (the browser lets go of it then).
     """
-    if not IN_BROWSER:
-        return True
-    if _Browser.lock_release is not None:
-        return True
-    from js import Object, Promise, navigator
-    from pyodide.ffi import create_once_callable, create_proxy, to_js
+    if not IN_BROWSER or _Browser.lock_release is not None:
+        return
+    from js import Promise, navigator
+    from pyodide.ffi import create_once_callable, create_proxy
 
     locks = getattr(navigator, "locks", None)
-    if locks is None:  # a browser without Web Locks: nothing to coordinate with
-        return True
-    loop = asyncio.get_running_loop()
-    granted: asyncio.Future[bool] = loop.create_future()
+    if locks is None:  # no Web Locks (an insecure origin): nothing to coordinate with
+        return
+    granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def hold(resolve: Any, _reject: Any) -> None:
         _Browser.lock_release = resolve
 
-    def with_lock(lock: Any) -> Any:
-        # No lock: JS null, which Pyodide hands over as None or as its falsy `jsnull`.
-        if not lock:
-            if not granted.done():
-                granted.set_result(False)
-            return None
+    def with_lock(_lock: Any) -> Any:
         if not granted.done():
-            granted.set_result(True)
+            granted.set_result(None)
         # The lock lasts as long as this promise is pending.
         return Promise.new(create_once_callable(hold))
 
-    options = to_js({"ifAvailable": True}, dict_converter=Object.fromEntries)
-    locks.request(LOCK_NAME, options, create_proxy(with_lock))
-    return await granted
+    locks.request(LOCK_NAME, create_proxy(with_lock))
+    try:
+        await asyncio.wait_for(asyncio.shield(granted), patience)
+    except TimeoutError:
+        waiting()
+        await granted
