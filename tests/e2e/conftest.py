@@ -2,14 +2,18 @@
 
 - `live_server` (session): `timeliste serve` on loopback with its own SQLite file and a
   coordinator login `koord` (tests.support.live_server).
-- `app_server` (session): the browser app built by `webapp.build` (built here when missing
-  or stale), served by that same server at `/`: Python runs in the browser (Pyodide).
-- `browser` (session): Debian's Chromium through Playwright (never a downloaded browser).
-- `app_profile` (session): one phone-sized browser profile on disk; the app's service worker
-  and cached code persist across tests, like an installed app.
-- `phone` (function): a new tab in that profile with the site's data (IndexedDB, preferences)
-  wiped first, so each test starts as a new phone with no account on it.
+- `app_server` (session): `timeliste app --web` in a subprocess, pointed at that server,
+  with its device stores in a temporary folder.
+- `built_app` (session): the browser app built by `webapp.build` (built here when missing
+  or stale), served by the live server itself at `/`: Python runs in the browser (Pyodide).
+- `app_profile` (session): one phone-sized browser profile on disk for the built app; its
+  service worker and cached code persist across tests, like an installed app.
+- `web_phone` (function): a new tab in that profile with the site's data (IndexedDB,
+  preferences) wiped first: a new phone with the app installed and no account on it.
 - `open_profile`: a browser on a profile folder of its own, to close and reopen.
+- `browser` (session): Debian's Chromium through Playwright (never a downloaded browser).
+- `page` (function): a fresh browser context (its own storage, so its own device store)
+  at the phone size 390×844 with Flutter's semantics switched on.
 - `seed`: makes a contact with people and vedtak over the HTTP API, as a coordinator.
 - `Phone`: small helpers to find controls by role and label, read the screen, screenshot.
 
@@ -71,32 +75,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 @dataclass
 class AppServer:
-    """The built app (webapp.build) as `timeliste serve` serves it at `/`."""
-
-    url: str
-    build_id: str
-    folder: Path
-
-    def log_tail(self, chars: int = 4000) -> str:
-        return ""  # the app runs in the browser: its output is the page's console
-
-
-def ensure_app_built() -> Any:
-    """Build the browser app when missing or stale (a fresh clone: from the registries)."""
-    from webapp.build import ensure_build
-
-    return ensure_build()
-
-
-@pytest.fixture(scope="session")
-def app_server(live_server: LiveServer) -> AppServer:
-    _require_browser()
-    build = ensure_app_built()
-    return AppServer(live_server.base_url + "/", build.build_id, build.folder)
-
-
-@dataclass
-class FletServer:
     url: str
     data_dir: Path
     process: subprocess.Popen[bytes]
@@ -106,8 +84,8 @@ class FletServer:
         return self.log_path.read_text(errors="replace")[-chars:]
 
 
-def start_app_server(server_url: str, folder: Path, port: int | None = None) -> FletServer:
-    """`timeliste app --web` (Flet's server mode, a developer tool) in a subprocess."""
+def start_app_server(server_url: str, folder: Path, port: int | None = None) -> AppServer:
+    """`timeliste app --web` in a subprocess; returns once it serves the web client."""
     port = port or free_port()
     data_dir = folder / "device-data"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -145,7 +123,7 @@ def start_app_server(server_url: str, folder: Path, port: int | None = None) -> 
             raise RuntimeError(f"the app server exited:\n{log_path.read_text()[-3000:]}")
         try:
             if httpx.get(url, timeout=1.0).status_code == 200:
-                return FletServer(url, data_dir, process, log_path)
+                return AppServer(url, data_dir, process, log_path)
         except httpx.TransportError:
             pass
         time.sleep(0.1)
@@ -153,62 +131,34 @@ def start_app_server(server_url: str, folder: Path, port: int | None = None) -> 
     raise RuntimeError(f"the app server did not answer:\n{log_path.read_text()[-3000:]}")
 
 
+@pytest.fixture(scope="session")
+def app_server(
+    live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AppServer]:
+    _require_browser()
+    app = start_app_server(live_server.base_url, tmp_path_factory.mktemp("e2e-app"))
+    yield app
+    app.process.terminate()
+    try:
+        app.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        app.process.kill()
+
+
 # --- the browser ----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def playwright() -> Iterator[Any]:
+def browser() -> Iterator[Any]:
     _require_browser()
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as instance:
-        yield instance
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Any) -> Iterator[Any]:
-    chromium = playwright.chromium.launch(
-        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-    )
-    yield chromium
-    chromium.close()
-
-
-def open_profile(playwright: Any, folder: Path) -> Any:
-    """A browser with a profile on disk (like a phone's): the service worker, its cache
-    and IndexedDB outlive closing it; open it again on the same folder."""
-    return playwright.chromium.launch_persistent_context(
-        str(folder),
-        executable_path=CHROMIUM,
-        args=CHROMIUM_ARGS,
-        headless=True,
-        viewport=PHONE,
-        locale="nb-NO",
-    )
-
-
-@pytest.fixture(scope="session")
-def app_profile(
-    playwright: Any, app_server: AppServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Any]:
-    """One phone browser for the session: the app is installed once (service worker)."""
-    context = open_profile(playwright, tmp_path_factory.mktemp("e2e-profile"))
-    yield context
-    context.close()
-
-
-def forget_site_data(page: Any, url: str) -> None:
-    """A new phone with the app installed: the app's data (IndexedDB, preferences) goes,
-    the app's cached code stays."""
-    origin = url.rstrip("/")
-    session = page.context.new_cdp_session(page)
-    try:
-        session.send(
-            "Storage.clearDataForOrigin",
-            {"origin": origin, "storageTypes": "local_storage,indexeddb,websql,file_systems"},
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
-    finally:
-        session.detach()
+        yield chromium
+        chromium.close()
 
 
 class Phone:
@@ -221,17 +171,6 @@ class Phone:
     def open(self, path: str = "/") -> None:
         self.page.goto(self.base_url.rstrip("/") + path)
         self.enable_semantics()
-        self.wait_started()
-
-    def wait_started(self) -> None:
-        """Until the app's Python has drawn its first screen (Pyodide boots after Flutter;
-        until then the page shows only flet's "Working...")."""
-
-        def drawn() -> bool:
-            shown = self.text().strip()
-            return bool(shown) and not shown.startswith("Working")
-
-        self.wait_for(drawn, "the app's first screen", timeout_ms=LOAD_TIMEOUT_MS)
 
     def enable_semantics(self) -> None:
         # Flutter draws on a canvas; its accessibility tree is the DOM we can query.
@@ -388,11 +327,101 @@ class Phone:
 
 
 @pytest.fixture
-def phone(app_profile: Any, app_server: AppServer) -> Iterator[Phone]:
+def phone(browser: Any, app_server: AppServer) -> Iterator[Phone]:
+    context = browser.new_context(viewport=PHONE, locale="nb-NO")
+    page = context.new_page()
+    page.set_default_timeout(STEP_TIMEOUT_MS)
+    yield Phone(page, app_server.url)
+    context.close()
+
+
+# --- the built app (Python in the browser) -------------------------------------------------
+
+
+@dataclass
+class BuiltApp:
+    """The built app (webapp.build) as `timeliste serve` serves it at `/`."""
+
+    url: str
+    build_id: str
+    folder: Path
+
+
+def ensure_app_built() -> Any:
+    """Build the browser app when missing or stale (a fresh clone: from the registries)."""
+    from webapp.build import ensure_build
+
+    return ensure_build()
+
+
+@pytest.fixture(scope="session")
+def built_app(live_server: LiveServer) -> BuiltApp:
+    _require_browser()
+    build = ensure_app_built()
+    return BuiltApp(live_server.base_url + "/", build.build_id, build.folder)
+
+
+class WebPhone(Phone):
+    """A phone showing the built app: Python boots in the page after Flutter does."""
+
+    def open(self, path: str = "/") -> None:
+        super().open(path)
+        self.wait_started()
+
+    def wait_started(self) -> None:
+        """Until the app's Python has drawn its first screen (until then flet's page
+        shows only "Working...")."""
+
+        def drawn() -> bool:
+            shown = self.text().strip()
+            return bool(shown) and not shown.startswith("Working")
+
+        self.wait_for(drawn, "the app's first screen", timeout_ms=LOAD_TIMEOUT_MS)
+
+
+def open_profile(browser: Any, folder: Path) -> Any:
+    """A browser with a profile on disk (like a phone's): the service worker, its cache
+    and IndexedDB outlive closing it; open it again on the same folder."""
+    return browser.browser_type.launch_persistent_context(
+        str(folder),
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        headless=True,
+        viewport=PHONE,
+        locale="nb-NO",
+    )
+
+
+@pytest.fixture(scope="session")
+def app_profile(
+    browser: Any, built_app: BuiltApp, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    context = open_profile(browser, tmp_path_factory.mktemp("e2e-profile"))
+    yield context
+    context.close()
+
+
+def forget_site_data(page: Any, url: str) -> None:
+    """The app's data (IndexedDB, preferences) goes; the app's cached code stays."""
+    session = page.context.new_cdp_session(page)
+    try:
+        session.send(
+            "Storage.clearDataForOrigin",
+            {
+                "origin": url.rstrip("/"),
+                "storageTypes": "local_storage,indexeddb,websql,file_systems",
+            },
+        )
+    finally:
+        session.detach()
+
+
+@pytest.fixture
+def web_phone(app_profile: Any, built_app: BuiltApp) -> Iterator[WebPhone]:
     page = app_profile.new_page()
     page.set_default_timeout(STEP_TIMEOUT_MS)
-    forget_site_data(page, app_server.url)
-    yield Phone(page, app_server.url)
+    forget_site_data(page, built_app.url)
+    yield WebPhone(page, built_app.url)
     app_profile.set_offline(False)
     page.close()
 

@@ -18,8 +18,8 @@ import pytest
 
 from tests.e2e.conftest import (
     LOAD_TIMEOUT_MS,
-    AppServer,
-    Phone,
+    BuiltApp,
+    WebPhone,
     open_profile,
     seed,
     server_usage,
@@ -29,9 +29,9 @@ from tests.support.live_server import LiveServer
 pytestmark = pytest.mark.e2e
 
 
-def wait_installed(phone: Phone, app_server: AppServer) -> None:
+def wait_installed(phone: WebPhone, built_app: BuiltApp) -> None:
     """Until the service worker controls the page and holds every file of this build."""
-    precache = json.loads((app_server.folder / "BUILD.json").read_text())["precache"]
+    precache = json.loads((built_app.folder / "BUILD.json").read_text())["precache"]
     phone.wait_for(
         lambda: phone.page.evaluate(
             """async (wanted) => {
@@ -53,7 +53,7 @@ def wait_installed(phone: Phone, app_server: AppServer) -> None:
     )
 
 
-def log_session(phone: Phone, person: str, start: str, end: str) -> None:
+def log_session(phone: WebPhone, person: str, start: str, end: str) -> None:
     phone.click("Ny økt")
     phone.wait_text("Hvem gjaldt økten")
     phone.choose(person)
@@ -62,9 +62,9 @@ def log_session(phone: Phone, person: str, start: str, end: str) -> None:
     phone.click("Lagre")
 
 
-def test_served_with_the_right_types_and_caching(app_server: AppServer) -> None:
-    built = json.loads((app_server.folder / "BUILD.json").read_text())
-    with httpx.Client(base_url=app_server.url, headers={"accept-encoding": "gzip"}) as http:
+def test_served_with_the_right_types_and_caching(built_app: BuiltApp) -> None:
+    built = json.loads((built_app.folder / "BUILD.json").read_text())
+    with httpx.Client(base_url=built_app.url, headers={"accept-encoding": "gzip"}) as http:
         page = http.get("/")
         assert page.status_code == 200
         assert page.headers["cache-control"] == "no-cache"
@@ -90,18 +90,19 @@ def test_served_with_the_right_types_and_caching(app_server: AppServer) -> None:
         assert api.status_code == 404
         assert "json" in api.headers["content-type"]
     # What the browser unpacks: the gzip twin is the file itself.
-    twin = app_server.folder / "sw.js.gz"
+    twin = built_app.folder / "sw.js.gz"
     assert not twin.exists() or gzip.decompress(twin.read_bytes()) == worker.content
 
 
 def test_after_one_visit_the_app_opens_offline(
-    phone: Phone, live_server: LiveServer, app_server: AppServer
+    web_phone: WebPhone, live_server: LiveServer, built_app: BuiltApp
 ) -> None:
+    phone = web_phone
     seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
     phone.open()
     phone.login(seeded.username)
     phone.wait_text("Brukt 0 t av 10 t")
-    wait_installed(phone, app_server)
+    wait_installed(phone, built_app)
 
     phone.page.context.set_offline(True)
     phone.page.reload()
@@ -113,30 +114,30 @@ def test_after_one_visit_the_app_opens_offline(
 
 
 def test_a_session_logged_offline_survives_a_closed_browser_and_reaches_the_server(
-    playwright: Any, live_server: LiveServer, app_server: AppServer, tmp_path: Path
+    browser: Any, live_server: LiveServer, built_app: BuiltApp, tmp_path: Path
 ) -> None:
     seeded = seed(live_server, people={"Kari Hansen": ("10", "month")})
     profile = tmp_path / "phone-profile"
 
-    browser = open_profile(playwright, profile)
+    context = open_profile(browser, profile)
     try:
-        phone = Phone(browser.new_page(), app_server.url)
+        phone = WebPhone(context.new_page(), built_app.url)
         phone.open()
         phone.login(seeded.username)
         phone.wait_text("Synkronisert")
-        wait_installed(phone, app_server)
-        browser.set_offline(True)
+        wait_installed(phone, built_app)
+        context.set_offline(True)
         log_session(phone, "Kari H.", "10:00", "12:00")
         phone.wait_text(r"Kari H\.: .*10:00–12:00")
         phone.wait_text("venter")
     finally:
-        browser.close()
+        context.close()
 
     # The phone is still offline when the contact opens the app again.
-    browser = open_profile(playwright, profile)
+    context = open_profile(browser, profile)
     try:
-        browser.set_offline(True)
-        phone = Phone(browser.new_page(), app_server.url)
+        context.set_offline(True)
+        phone = WebPhone(context.new_page(), built_app.url)
         phone.open()
         phone.wait_text("Mine tjenestemottakere", timeout_ms=LOAD_TIMEOUT_MS)
         phone.wait_text(r"Kari H\.: .*10:00–12:00")
@@ -144,7 +145,7 @@ def test_a_session_logged_offline_survives_a_closed_browser_and_reaches_the_serv
         usage = server_usage(live_server, seeded.office_token, seeded.decisions["Kari Hansen"])
         assert all(Decimal(str(p["used_hours"])) == 0 for p in usage["periods"])
 
-        browser.set_offline(False)
+        context.set_offline(False)
         phone.wait_text("sendt", timeout_ms=40_000)
 
         def arrived() -> bool:
@@ -155,7 +156,7 @@ def test_a_session_logged_offline_survives_a_closed_browser_and_reaches_the_serv
 
         phone.wait_for(arrived, "the session on the server")
     finally:
-        browser.close()
+        context.close()
 
 
 STORE_FILES = """async () => {
@@ -166,8 +167,9 @@ STORE_FILES = """async () => {
 
 
 def test_signing_out_deletes_the_account_from_the_browsers_storage(
-    phone: Phone, live_server: LiveServer
+    web_phone: WebPhone, live_server: LiveServer
 ) -> None:
+    phone = web_phone
     seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
     phone.open()
     phone.login(seeded.username)
@@ -190,14 +192,15 @@ def test_signing_out_deletes_the_account_from_the_browsers_storage(
 
 
 def test_a_second_tab_waits_while_the_first_one_has_the_app(
-    phone: Phone, live_server: LiveServer, app_profile: Any, app_server: AppServer
+    web_phone: WebPhone, live_server: LiveServer, app_profile: Any, built_app: BuiltApp
 ) -> None:
+    phone = web_phone
     seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
     phone.open()
     phone.login(seeded.username)
     phone.wait_text("Synkronisert")
 
-    second = Phone(app_profile.new_page(), app_server.url)
+    second = WebPhone(app_profile.new_page(), built_app.url)
     try:
         second.open()
         second.wait_text("Timeliste er åpen i en annen fane")
@@ -214,7 +217,7 @@ def test_a_second_tab_waits_while_the_first_one_has_the_app(
 
 @pytest.mark.slow
 def test_a_new_build_is_offered_and_loaded_keeping_a_waiting_session(
-    playwright: Any, tmp_path: Path
+    browser: Any, tmp_path: Path
 ) -> None:
     from webapp.build import ensure_build
 
@@ -223,21 +226,21 @@ def test_a_new_build_is_offered_and_loaded_keeping_a_waiting_session(
     with LiveServer(tmp_path / "server", env={"TIMELISTE_WEBAPP_DIR": str(builds)}) as server:
         server.add_user("koord", "coordinator")
         seeded = seed(server, people={"Kari Hansen": ("10", "month")})
-        app = AppServer(server.base_url + "/", first.build_id, builds)
-        browser = open_profile(playwright, tmp_path / "profile")
+        app = BuiltApp(server.base_url + "/", first.build_id, builds)
+        context = open_profile(browser, tmp_path / "profile")
         try:
-            phone = Phone(browser.new_page(), app.url)
+            phone = WebPhone(context.new_page(), app.url)
             phone.open()
             phone.login(seeded.username)
             phone.wait_text("Synkronisert")
             wait_installed(phone, app)
-            browser.set_offline(True)
+            context.set_offline(True)
             log_session(phone, "Kari H.", "10:00", "12:00")
             phone.wait_text("venter")
 
             second = ensure_build(builds, release="test-2")
             assert second.build_id != first.build_id
-            browser.set_offline(False)
+            context.set_offline(False)
             # The running tab keeps its build; the browser finds the new one on the next
             # load, and the app offers it instead of swapping files under the user.
             phone.page.reload()
@@ -268,4 +271,4 @@ def test_a_new_build_is_offered_and_loaded_keeping_a_waiting_session(
             names = phone.page.evaluate("caches.keys()")
             assert names == [f"timeliste-{second.build_id}"]
         finally:
-            browser.close()
+            context.close()
