@@ -205,7 +205,10 @@ def test_a_second_tab_waits_while_the_first_one_has_the_app(
         second.open()
         second.wait_text("Timeliste er åpen i en annen fane")
         assert "Ny økt" not in second.text()
-        # The first tab goes on working.
+        # The first tab goes on working. A person types in the tab they look at:
+        # Flutter's text input needs its page to have the focus, which the newly
+        # opened second tab took.
+        phone.page.bring_to_front()
         log_session(phone, "Ola N.", "09:00", "10:00")
         phone.wait_text(r"Ola N\.: .*09:00–10:00")
         # Closed, it hands the app to the waiting tab, with what it saved.
