@@ -206,8 +206,18 @@ class Phone:
 
     def wait_for(self, check: Any, what: str, timeout_ms: int = STEP_TIMEOUT_MS) -> None:
         """Wait until `check()` is true (e.g. the server has what the app sent)."""
+        from playwright.sync_api import Error as PlaywrightError
+
         deadline = time.monotonic() + timeout_ms / 1000
-        while not check():
+        while True:
+            try:
+                if check():
+                    return
+            except PlaywrightError as error:
+                # The app reloads its page by itself when a new service worker takes
+                # over; a check that straddles that reload is asked again, not failed.
+                if "Execution context was destroyed" not in str(error):
+                    raise
             if time.monotonic() > deadline:
                 raise AssertionError(f"never saw {what}")
             self.page.wait_for_timeout(200)
