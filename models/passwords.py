@@ -9,6 +9,8 @@ number run repeated. The list is written for this project, not copied.
 
 from __future__ import annotations
 
+from models.text import MONTHS
+
 MIN_PASSWORD_LENGTH = 10
 
 # Words people build a password around; anything made of one of these plus
@@ -39,18 +41,7 @@ _BASE_WORDS = frozenset(
         "host",
         "hoest",
         "varen",
-        "januar",
-        "februar",
-        "mars",
-        "april",
-        "mai",
-        "juni",
-        "juli",
-        "august",
-        "september",
-        "oktober",
-        "november",
-        "desember",
+        *MONTHS,  # the month names people pick, spelled once in models.text
         "norge",
         "norway",
         "oslo",
