@@ -21,10 +21,14 @@ API_PREFIX = "/api/v1"
 
 class TimelisteApp(FastAPI):
     """FastAPI with `errors.ContainErrors` outside everything, even Starlette's own
-    ServerErrorMiddleware, so no unhandled exception reaches a log with its text."""
+    ServerErrorMiddleware, so no unhandled exception reaches a log with its text.
+
+    The security headers wrap even that: the 500s that ServerErrorMiddleware and
+    ContainErrors answer with are answers too, and carry them like any other.
+    """
 
     def build_middleware_stack(self) -> ASGIApp:
-        return errors.ContainErrors(super().build_middleware_stack())
+        return middleware.SecurityHeaders(errors.ContainErrors(super().build_middleware_stack()))
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_schema is None:
@@ -60,10 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     errors.install(app)
-    # Added last = outermost: the headers go on every answer, the 413 included.
+    # Added last = outer; SecurityHeaders sits outside all of these (TimelisteApp),
+    # so the 400 and 413 they answer with carry the headers too.
     app.add_middleware(middleware.RefuseControlCharacters)
     app.add_middleware(middleware.LimitBody)
-    app.add_middleware(middleware.SecurityHeaders)
 
     app.include_router(health.router)
     app.include_router(auth.router)

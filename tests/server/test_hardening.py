@@ -11,6 +11,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from server.app import create_app
+from server.config import Settings
 from tests.server.conftest import World
 from tests.support.live_server import LiveServer
 
@@ -115,6 +117,37 @@ def test_every_answer_carries_the_security_headers(world: World) -> None:
         # Personal data, tokens or not: nothing from the API may be cached.
         assert answer.headers["cache-control"] == "no-store"
         assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("handler_fails", [False, True], ids=["handled", "handler-fails"])
+def test_an_unhandled_error_answers_with_the_security_headers(
+    settings: Settings, handler_fails: bool
+) -> None:
+    """The outermost 500s: Starlette's ServerErrorMiddleware answers through our
+    handler; when that handler fails too, ContainErrors answers. Both carry the headers."""
+    app = create_app(settings)
+
+    @app.get("/api/v1/boom")
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    if handler_fails:
+
+        async def broken(request: object, exc: Exception) -> None:
+            raise LookupError("the handler itself fails")
+
+        # Read when the middleware stack is built, at the first request.
+        app.exception_handlers[Exception] = broken
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/v1/boom")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["title"] == "Intern feil"
+    _assert_common_headers(response.headers)
+    assert "server" not in response.headers
+    assert response.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
 def test_the_docs_page_has_its_own_content_security_policy(client: TestClient) -> None:
