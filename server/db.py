@@ -91,6 +91,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # FULL: an acknowledged push must survive a power cut (the phone drops its copy).
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
+    # SQLite's lower() folds only ASCII, so a search for 'øy' would miss 'Øystein';
+    # Python's folds every letter, as PostgreSQL's lower() does (server.paging).
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _sqlite_begin(connection: Any) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from models.schemas import (
     ContactCreate,
@@ -23,6 +21,7 @@ from server.deps import (
     OfficeOrPayroll,
     SettingsDep,
 )
+from server.paging import PageDep
 from server.schemas import (
     ContactsPublic,
     DecisionPublic,
@@ -34,8 +33,6 @@ from server.services import office
 
 router = APIRouter(prefix="/api/v1", tags=["office"])
 
-Search = Annotated[str | None, Query(max_length=100, description="part of name or number")]
-
 
 @router.post("/contacts", status_code=status.HTTP_201_CREATED)
 def create_contact(
@@ -46,9 +43,11 @@ def create_contact(
 
 
 @router.get("/contacts")
-def list_contacts(actor: OfficeOrPayroll, db: DbDep, q: Search = None) -> ContactsPublic:
-    data = office.list_contacts(db, actor=actor, q=q)
-    return ContactsPublic(data=data, count=len(data))
+def list_contacts(actor: OfficeOrPayroll, db: DbDep, page: PageDep) -> ContactsPublic:
+    """Contacts by name, a page at a time; `q` looks in name, employee number and username;
+    `count` is the number of all matches."""
+    data, count = office.list_contacts(db, actor=actor, page=page)
+    return ContactsPublic(data=data, count=count)
 
 
 @router.get("/contacts/{contact_id}")
@@ -69,10 +68,11 @@ def create_recipient(body: RecipientCreate, actor: Coordinator, db: DbDep) -> Re
 
 
 @router.get("/recipients")
-def list_recipients(actor: Coordinator, db: DbDep, q: Search = None) -> RecipientsPublic:
-    """Recipients with full names (audited read)."""
-    data = office.list_recipients(db, actor=actor, q=q)
-    return RecipientsPublic(data=data, count=len(data))
+def list_recipients(actor: Coordinator, db: DbDep, page: PageDep) -> RecipientsPublic:
+    """Recipients with full names by name, a page at a time (audited read); `q` looks in
+    name and case number; `count` is the number of all matches."""
+    data, count = office.list_recipients(db, actor=actor, page=page)
+    return RecipientsPublic(data=data, count=count)
 
 
 @router.get("/recipients/{recipient_id}")
@@ -91,12 +91,17 @@ def create_decision(body: DecisionCreate, actor: Coordinator, db: DbDep) -> Deci
 def list_decisions(
     actor: CoordinatorOrContact,
     db: DbDep,
+    page: PageDep,
     recipient_id: str | None = None,
     contact_id: str | None = None,
 ) -> DecisionsPublic:
-    """Decisions; a contact gets only their own."""
-    data = office.list_decisions(db, actor=actor, recipient_id=recipient_id, contact_id=contact_id)
-    return DecisionsPublic(data=data, count=len(data))
+    """Decisions by start date, a page at a time; a contact gets only their own. `q` looks in
+    the recipient's name (not for a contact) and case number and the group id; `count` is
+    the number of all matches."""
+    data, count = office.list_decisions(
+        db, actor=actor, recipient_id=recipient_id, contact_id=contact_id, page=page
+    )
+    return DecisionsPublic(data=data, count=count)
 
 
 @router.get("/decisions/{decision_id}")

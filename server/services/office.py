@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,7 @@ from models.schemas import (
 )
 from server.config import Settings
 from server.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
+from server.paging import Page, fetch, fetch_scalars, matching
 from server.schemas import DecisionPublic, PeriodUsagePublic, UsagePublic
 from server.services import usage
 from server.services.auth import create_user
@@ -130,20 +131,16 @@ def _commit(db: Session) -> None:
         raise ConflictError("Dataene kolliderer med noe som allerede er registrert.") from None
 
 
-def list_contacts(db: Session, *, actor: Actor, q: str | None) -> list[ContactPublic]:
+def list_contacts(db: Session, *, actor: Actor, page: Page) -> tuple[list[ContactPublic], int]:
+    """A page of contacts by name; the search looks in name, employee number and username."""
     stmt = select(ContactRow, User.username).join(User, User.contact_id == ContactRow.id)
-    if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(ContactRow.name).like(like),
-                func.lower(ContactRow.employee_no).like(like),
-            )
-        )
-    rows = db.execute(stmt.order_by(ContactRow.name, ContactRow.id)).all()
+    found = matching(page, ContactRow.name, ContactRow.employee_no, User.username)
+    if found is not None:
+        stmt = stmt.where(found)
+    rows, count = fetch(db, stmt.order_by(ContactRow.name, ContactRow.id), page)
     audit(db, actor, "read", "contacts", None, count=len(rows))
     db.commit()
-    return [contact_public(row, username) for row, username in rows]
+    return [contact_public(row, username) for row, username in rows], count
 
 
 def get_contact(db: Session, *, actor: Actor, contact_id: str) -> ContactPublic:
@@ -220,20 +217,16 @@ def create_recipient(db: Session, *, actor: Actor, data: RecipientCreate) -> Rec
     return recipient_public(row)
 
 
-def list_recipients(db: Session, *, actor: Actor, q: str | None) -> list[RecipientPublic]:
+def list_recipients(db: Session, *, actor: Actor, page: Page) -> tuple[list[RecipientPublic], int]:
+    """A page of recipients by name; the search looks in name and case number."""
     stmt = select(RecipientRow)
-    if q:
-        like = f"%{q.lower()}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(RecipientRow.name).like(like),
-                func.lower(RecipientRow.case_no).like(like),
-            )
-        )
-    rows = list(db.scalars(stmt.order_by(RecipientRow.name, RecipientRow.id)))
-    audit_read(db, actor, "recipients", None, ids=[row.id for row in rows], searched=bool(q))
+    found = matching(page, RecipientRow.name, RecipientRow.case_no)
+    if found is not None:
+        stmt = stmt.where(found)
+    rows, count = fetch_scalars(db, stmt.order_by(RecipientRow.name, RecipientRow.id), page)
+    audit_read(db, actor, "recipients", None, ids=[row.id for row in rows], searched=bool(page.q))
     db.commit()
-    return [recipient_public(row) for row in rows]
+    return [recipient_public(row) for row in rows], count
 
 
 def get_recipient(db: Session, *, actor: Actor, recipient_id: str) -> RecipientPublic:
@@ -377,8 +370,15 @@ def _assigned(db: Session, actor: Actor, decision_id: str) -> bool:
 
 
 def list_decisions(
-    db: Session, *, actor: Actor, recipient_id: str | None, contact_id: str | None
-) -> list[DecisionPublic]:
+    db: Session,
+    *,
+    actor: Actor,
+    recipient_id: str | None,
+    contact_id: str | None,
+    page: Page,
+) -> tuple[list[DecisionPublic], int]:
+    """A page of decisions, oldest start first; the search looks in the recipient's name and
+    case number and the group id."""
     stmt = select(DecisionRow).order_by(DecisionRow.valid_from, DecisionRow.id)
     if actor.role is Role.contact:
         contact_id = actor.contact_id
@@ -390,11 +390,17 @@ def list_decisions(
                 select(DecisionContact.decision_id).where(DecisionContact.contact_id == contact_id)
             )
         )
-    rows = list(db.scalars(stmt))
+    # A contact knows recipients by first name and initial only: searching full
+    # names would let them find out more than that.
+    names = () if actor.role is Role.contact else (RecipientRow.name,)
+    found = matching(page, *names, RecipientRow.case_no, DecisionRow.group_id)
+    if found is not None:
+        stmt = stmt.join(RecipientRow, RecipientRow.id == DecisionRow.recipient_id).where(found)
+    rows, count = fetch_scalars(db, stmt, page)
     audit_read(db, actor, "decisions", None, count=len(rows))
     db.commit()
     contacts = contact_ids_of(db, [row.id for row in rows])
-    return [decision_public(db, row, contacts.get(row.id, [])) for row in rows]
+    return [decision_public(db, row, contacts.get(row.id, [])) for row in rows], count
 
 
 def get_decision(db: Session, *, actor: Actor, decision_id: str) -> DecisionPublic:

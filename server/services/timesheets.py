@@ -36,6 +36,7 @@ from models.timesheets import CLOSED_TO_CONTACT, SIGNED_OFF
 from server.config import Settings
 from server.db import utcnow
 from server.errors import ConflictError, ForbiddenError, InvalidError, NotFoundError
+from server.paging import Page, fetch_scalars, matching
 from server.schemas import (
     EntryPublic,
     SignatureOut,
@@ -47,7 +48,16 @@ from server.services.common import Actor, audit, audit_read, new_id
 from server.services.convert import StoredEntry, entry_model, flag_public, stored_entries
 from server.services.flags import raise_flag
 from server.services.locks import lock_decisions
-from server.tables import EntryRow, FlagRow, SignatureRow, TimesheetEntry, TimesheetRow
+from server.tables import (
+    ContactRow,
+    DecisionRow,
+    EntryRow,
+    FlagRow,
+    RecipientRow,
+    SignatureRow,
+    TimesheetEntry,
+    TimesheetRow,
+)
 
 
 def pay_period(settings: Settings, day: date) -> str:
@@ -547,7 +557,10 @@ def list_timesheets(
     status: TimesheetStatus | None,
     contact_id: str | None = None,
     decision_id: str | None = None,
-) -> list[TimesheetSummary]:
+    page: Page,
+) -> tuple[list[TimesheetSummary], int]:
+    """A page of sheets by period; the search looks in the contact's name and employee
+    number, the case number, the period and (for the coordinator) the recipient's name."""
     stmt = select(TimesheetRow).order_by(
         TimesheetRow.period, TimesheetRow.contact_id, TimesheetRow.id
     )
@@ -561,11 +574,29 @@ def list_timesheets(
         stmt = stmt.where(TimesheetRow.status == status.value)
     if decision_id:
         stmt = stmt.where(TimesheetRow.decision_id == decision_id)
-    rows = list(db.scalars(stmt))
+    # Only the coordinator may read recipients' full names (payroll and contacts know
+    # them by case number), so only the coordinator's search looks in them.
+    names = (RecipientRow.name,) if actor.role is Role.coordinator else ()
+    found = matching(
+        page,
+        ContactRow.name,
+        ContactRow.employee_no,
+        RecipientRow.case_no,
+        *names,
+        TimesheetRow.period,
+    )
+    if found is not None:
+        stmt = (
+            stmt.join(ContactRow, ContactRow.id == TimesheetRow.contact_id)
+            .join(DecisionRow, DecisionRow.id == TimesheetRow.decision_id)
+            .join(RecipientRow, RecipientRow.id == DecisionRow.recipient_id)
+            .where(found)
+        )
+    rows, count = fetch_scalars(db, stmt, page)
     fresh_hashes(db, rows)
     audit_read(db, actor, "timesheets", None, period=period, count=len(rows))
     db.commit()
-    return summaries(db, rows, free_text=actor.role is not Role.payroll)
+    return summaries(db, rows, free_text=actor.role is not Role.payroll), count
 
 
 def entry_public(row: EntryRow, *, with_notes: bool) -> EntryPublic:
