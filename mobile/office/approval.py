@@ -8,7 +8,8 @@ import flet as ft
 import flet.canvas as cv
 
 from mobile import fmt
-from mobile.hooks import keyed, memo, use_state_from
+from mobile.context import OfficeSession
+from mobile.hooks import keyed, memo, use_desk, use_state_from
 from mobile.office.api import OfficeApi
 from mobile.office.common import (
     busy,
@@ -17,21 +18,17 @@ from mobile.office.common import (
     link,
     message,
     office_screen,
-    use_api,
-    use_load,
 )
-from mobile.office.state import (
-    FLAG_KIND_TEXT,
+from mobile.office.state.approval import (
     STATUS_TEXT,
     ApprovalDesk,
     entry_line,
-    hours_text,
-    km_text,
-    money_text,
     override_reasons,
     sheet_totals,
     signer_text,
 )
+from mobile.office.state.common import hours_text, km_text, money_text
+from mobile.office.state.flags import FLAG_KIND_TEXT
 from mobile.views.common import TOUCH, dropdown, ink, placeholder, stroke_shapes
 from models.clock import OSLO
 from models.schemas import Point, TimesheetStatus
@@ -67,11 +64,8 @@ def signature_shapes(strokes: list[list[Point]]) -> list[cv.Shape]:
 
 @ft.component
 def ApprovalListView() -> ft.View:  # noqa: N802 - components are named like classes
-    session, api = use_api()
-    desk, _ = use_state_from(ApprovalDesk)
-
-    use_load(api, desk.load)
-    if session is None or api is None:
+    desk, api, _ = use_desk(ApprovalDesk)
+    if api is None:
         return placeholder()
 
     async def filter_status(e: ft.Event[ft.Dropdown]) -> None:
@@ -139,17 +133,15 @@ def _opener(timesheet_id: str) -> Any:
 
 @ft.component
 def SheetReviewView() -> ft.View:  # noqa: N802 - components are named like classes
-    session, api = use_api()
-    desk, _ = use_state_from(ApprovalDesk)
     params = ft.use_route_params()
     timesheet_id = params.get("timesheet_id", "")
     form, _ = use_state_from(lambda: {"note": "", "override_reason": "", "reason": ""})
 
-    async def load(client: OfficeApi) -> None:
+    async def load(desk: ApprovalDesk, client: OfficeApi, _: OfficeSession) -> None:
         await desk.open(client, timesheet_id)
 
-    use_load(api, load, timesheet_id)
-    if session is None or api is None:
+    desk, api, _ = use_desk(ApprovalDesk, load, timesheet_id)
+    if api is None:
         return placeholder()
     detail = desk.detail
     if detail is None:

@@ -5,16 +5,14 @@ from __future__ import annotations
 import flet as ft
 
 from mobile import fmt
-from mobile.hooks import use_state_from
+from mobile.hooks import use_desk
 from mobile.office.common import (
     busy,
     heading,
     message,
     office_screen,
-    use_api,
-    use_load,
 )
-from mobile.office.state import OBJECT_TEXT, AuditLog, audit_text
+from mobile.office.state.audit import OBJECT_TEXT, AuditLog, audit_text
 from mobile.views.common import dropdown, placeholder
 
 FILTERS = (
@@ -28,11 +26,8 @@ FILTERS = (
 
 @ft.component
 def AuditView() -> ft.View:  # noqa: N802 - components are named like classes
-    session, api = use_api()
-    log, _ = use_state_from(AuditLog)
-
-    use_load(api, log.load)
-    if session is None or api is None:
+    log, api, _ = use_desk(AuditLog)
+    if api is None:
         return placeholder()
 
     async def choose(e: ft.Event[ft.Dropdown]) -> None:

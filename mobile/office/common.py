@@ -1,64 +1,18 @@
-"""Pieces the office screens share: the API hook, form fields, notices."""
+"""Pieces the office screens share: form fields, notices, the loading bar.
+
+The hooks that open a desk (`use_desk`, `use_api`, `use_load`) are in `mobile.hooks`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, MutableMapping, Sequence
 from typing import Any
 
 import flet as ft
 
-from mobile.context import OfficeSession, use_office_session
-from mobile.hooks import use_state_from
-from mobile.office.api import OfficeApi
 from mobile.views.common import TOUCH, PasswordField, dropdown, go, screen
 
 HOME = "/kontor"
-
-
-@dataclass
-class _ApiHolder:
-    """The screen's client and the sign-in it was made for (a new sign-in, a new client)."""
-
-    api: OfficeApi | None = None
-    key: tuple[str, str] | None = None
-
-
-def use_api() -> tuple[OfficeSession | None, OfficeApi | None]:
-    """The signed-in office user and a client for the server, kept for the screen's life."""
-    session = use_office_session()
-    holder, _ = use_state_from(_ApiHolder)
-    key = (session.server_url, session.token) if session else None
-    if holder.key != key:
-        holder.key = key
-        holder.api = OfficeApi(session.server_url, session.token) if session else None
-    api = holder.api
-
-    async def close() -> None:
-        if holder.api is not None:
-            await holder.api.close()
-
-    ft.on_unmounted(close)
-    return session, api
-
-
-def use_load(
-    api: OfficeApi | None,
-    load: Callable[[OfficeApi], Awaitable[None]],
-    *extra: Any,
-) -> None:
-    """Load the screen's data as soon as there is a signed-in client, and again if it changes.
-
-    Opened as the first page (a bookmark), a screen renders before the app has
-    restored the sign-in: an effect run only on mount would find no client and
-    never load, and the screen would show its empty state as if it were true.
-    """
-
-    async def run() -> None:
-        if api is not None:
-            await load(api)
-
-    ft.use_effect(run, [api, *extra])
 
 
 def office_screen(title: str, controls: Sequence[ft.Control], *, back: str = HOME) -> ft.View:

@@ -8,20 +8,18 @@ import flet as ft
 import flet_charts as fch
 
 from mobile import fmt
-from mobile.hooks import use_state_from
+from mobile.hooks import use_desk
 from mobile.office.common import (
     busy,
     heading,
     message,
     office_screen,
-    use_api,
-    use_load,
 )
-from mobile.office.state import (
+from mobile.office.state.common import hours_text
+from mobile.office.state.dashboard import (
     Dashboard,
     UsageRow,
     chart_periods,
-    hours_text,
     overuse_rows,
     underuse_rows,
 )
@@ -116,11 +114,8 @@ def usage_chart(body: UsagePublic) -> ft.Control:
 
 @ft.component
 def DashboardView() -> ft.View:  # noqa: N802 - components are named like classes
-    session, api = use_api()
-    board, _ = use_state_from(Dashboard)
-
-    use_load(api, board.load)
-    if session is None or api is None:
+    board, api, _ = use_desk(Dashboard)
+    if api is None:
         return placeholder()
     today = today_in_oslo()
     over = overuse_rows(board.usage, board.names)

@@ -1,112 +1,20 @@
 """Vedtak som går ut: the coordinator's start-page list, and the next vedtak in one step.
 
-Self-contained (state and component) so the start page only places it. The
-rule for what is expiring lives in `models.lifecycle`; the server applies it
-and pre-fills the next vedtak's dates.
+The start page only places it; its desk is `mobile/office/state/expiring.py`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import flet as ft
 
-from mobile import fmt
-from mobile.hooks import use_state_from
-from mobile.office.api import ApiError, OfficeApi
-from mobile.office.common import busy, message, use_load
-from mobile.office.state import PER_TEXT, check, parse_date_field, parse_number_field
+from mobile.hooks import use_load, use_state_from
+from mobile.office.api import OfficeApi
+from mobile.office.common import busy, message
+from mobile.office.state.expiring import ExpiringDesk, expiring_text, next_text
 from mobile.views.common import TOUCH
-from models.lifecycle import ExpiringDecisionPublic, FollowOnCreate
-
-
-def _day(value: date) -> str:
-    return fmt.day(value)
-
-
-def _hours(value: Decimal) -> str:
-    return f"{value.normalize():f}".replace(".", ",")
-
-
-def expiring_text(item: ExpiringDecisionPublic) -> str:
-    """One line per vedtak: who, when it ends and how soon."""
-    left = item.days_left
-    when = "i dag" if left == 0 else "i morgen" if left == 1 else f"om {left} dager"
-    return f"{item.recipient_name} ({item.case_no}): vedtaket går ut {_day(item.valid_to)}, {when}"
-
-
-def next_text(item: ExpiringDecisionPublic, form: dict[str, str] | None = None) -> str:
-    """The next vedtak as it will be registered."""
-    form = form or {}
-    until = form.get("valid_to") or _day(item.next_valid_to)
-    hours = form.get("hours") or _hours(item.hours)
-    return (
-        f"Neste vedtak: {_day(item.next_valid_from)}–{until}, "
-        f"{hours} timer {PER_TEXT.get(item.per, '')}"
-    )
-
-
-@ft.observable
-@dataclass
-class ExpiringDesk:
-    """Expiring vedtak and the follow-on being registered (at most one form open)."""
-
-    decisions: list[ExpiringDecisionPublic] = field(default_factory=list)
-    days: int = 30
-    loading: bool = False
-    loaded: bool = False
-    error: str | None = None
-    notice: str | None = None
-    editing: str | None = None  # the vedtak whose next terms are being changed
-    form: dict[str, str] = field(default_factory=dict)
-
-    async def load(self, api: OfficeApi) -> None:
-        self.loading = True
-        try:
-            body = await api.expiring_decisions()
-            self.decisions = body.data
-            self.days = body.days
-            self.error = None
-            self.loaded = True
-        except ApiError as error:
-            self.error = str(error)
-        finally:
-            self.loading = False
-
-    def edit(self, item: ExpiringDecisionPublic) -> None:
-        self.editing = item.id
-        self.form = {"valid_to": _day(item.next_valid_to), "hours": _hours(item.hours)}
-
-    async def follow_on(self, api: OfficeApi, item: ExpiringDecisionPublic) -> bool:
-        """Register the next vedtak: the pre-filled terms, or the edited ones."""
-        fields: dict[str, str] = {}
-        if self.editing == item.id:
-            typed = {
-                "valid_to": parse_date_field(self.form.get("valid_to", "")),
-                "hours": parse_number_field(self.form.get("hours", "")),
-            }
-            fields = {key: value for key, value in typed.items() if value is not None}
-        terms, problems = check(FollowOnCreate, fields)
-        if terms is None:
-            self.error = " ".join(["Vedtaket er ikke registrert.", *problems.values()])
-            return False
-        try:
-            made = await api.follow_on_decision(item.id, terms)
-        except ApiError as error:
-            messages = [e.message for e in error.errors if e.message]
-            self.error = " ".join([str(error), *messages])
-            return False
-        self.error = None
-        self.editing = None
-        self.notice = (
-            f"Nytt vedtak for {item.case_no} er registrert: "
-            f"{_day(made.valid_from)}–{_day(made.valid_to)}."
-        )
-        await self.load(api)
-        return True
+from models.lifecycle import ExpiringDecisionPublic
 
 
 @ft.component

@@ -6,7 +6,7 @@ from typing import Any
 
 import flet as ft
 
-from mobile.hooks import keyed, memo, use_state_from
+from mobile.hooks import keyed, memo, use_desk
 from mobile.office.common import (
     busy,
     empty,
@@ -14,10 +14,8 @@ from mobile.office.common import (
     link,
     message,
     office_screen,
-    use_api,
-    use_load,
 )
-from mobile.office.state import FLAG_KIND_TEXT, FlagQueue
+from mobile.office.state.flags import FLAG_KIND_TEXT, FlagQueue
 from mobile.views.common import TOUCH, placeholder
 from models.schemas import FlagPublic, FlagStatus
 from models.text import count_text
@@ -96,11 +94,8 @@ FlagCard = memo(FlagCard)
 
 @ft.component
 def FlagQueueView() -> ft.View:  # noqa: N802 - components are named like classes
-    session, api = use_api()
-    queue, _ = use_state_from(FlagQueue)
-
-    use_load(api, queue.load)
-    if session is None or api is None:
+    queue, api, _ = use_desk(FlagQueue)
+    if api is None:
         return placeholder()
 
     def regroup(e: ft.Event[ft.SegmentedButton]) -> None:

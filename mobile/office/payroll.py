@@ -8,7 +8,8 @@ from typing import Any
 
 import flet as ft
 
-from mobile.hooks import use_state_from
+from mobile.context import OfficeSession
+from mobile.hooks import use_desk, use_state_from
 from mobile.office.api import OfficeApi
 from mobile.office.common import (
     busy,
@@ -17,10 +18,8 @@ from mobile.office.common import (
     link,
     message,
     office_screen,
-    use_api,
-    use_load,
 )
-from mobile.office.state import EXPORT_FORMATS, PayrollDesk, batch_text
+from mobile.office.state.payroll import EXPORT_FORMATS, PayrollDesk, batch_text
 from mobile.views.common import TOUCH, dropdown, placeholder
 from models.payroll import KmRate, PayKind, PaySettings
 
@@ -34,11 +33,8 @@ async def save_file(name: str, content: bytes) -> None:
 
 @ft.component
 def PayrollView() -> ft.View:  # noqa: N802 - components are named like classes
-    session, api = use_api()
-    desk, _ = use_state_from(PayrollDesk)
-
-    use_load(api, desk.load)
-    if session is None or api is None:
+    desk, api, session = use_desk(PayrollDesk)
+    if api is None or session is None:
         return placeholder()
 
     async def make(*_: Any) -> None:
@@ -203,17 +199,15 @@ def settings_payload(form: dict[str, str], base: PaySettings) -> dict[str, objec
 
 @ft.component
 def PaySettingsView() -> ft.View:  # noqa: N802 - components are named like classes
-    session, api = use_api()
-    desk, _ = use_state_from(PayrollDesk)
     form, set_form = use_state_from(dict[str, str])
 
-    async def load(client: OfficeApi) -> None:
+    async def load(desk: PayrollDesk, client: OfficeApi, _: OfficeSession) -> None:
         await desk.load_settings(client)
         if desk.settings:
             set_form(settings_form(desk.settings))
 
-    use_load(api, load)
-    if session is None or api is None:
+    desk, api, session = use_desk(PayrollDesk, load)
+    if api is None or session is None:
         return placeholder()
 
     async def save(*_: Any) -> None:

@@ -7,7 +7,8 @@ from typing import Any
 import flet as ft
 
 from mobile import fmt
-from mobile.hooks import keyed, memo, use_state_from
+from mobile.context import OfficeSession
+from mobile.hooks import keyed, memo, use_desk, use_state_from
 from mobile.office.api import OfficeApi
 from mobile.office.common import (
     busy,
@@ -17,17 +18,9 @@ from mobile.office.common import (
     heading,
     message,
     office_screen,
-    use_api,
-    use_load,
 )
-from mobile.office.state import (
-    CONTRACT_TEXT,
-    KIND_TEXT,
-    PER_TEXT,
-    Registry,
-    hours_text,
-    money_text,
-)
+from mobile.office.state.common import PER_TEXT, hours_text, money_text
+from mobile.office.state.registry import CONTRACT_TEXT, KIND_TEXT, Registry
 from mobile.views.common import TOUCH, placeholder
 from models.contract import DecisionPublic
 from models.schemas import ContactPublic
@@ -249,19 +242,18 @@ RecipientForm = memo(RecipientForm)
 DecisionForm = memo(DecisionForm)
 
 
+async def _load_registry(registry: Registry, api: OfficeApi, session: OfficeSession) -> None:
+    """The coordinator registers recipients and vedtak too; the admin only contacts."""
+    await registry.load(api, with_recipients=session.role == "coordinator")
+
+
 @ft.component
 def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
-    session, api = use_api()
-    registry, _ = use_state_from(Registry)
     section, set_section = ft.use_state("contacts")
-    coordinator = session is not None and session.role == "coordinator"
-
-    async def load(client: OfficeApi) -> None:
-        await registry.load(client, with_recipients=coordinator)
-
-    use_load(api, load, coordinator)
-    if session is None or api is None:
+    registry, api, session = use_desk(Registry, _load_registry)
+    if api is None or session is None:
         return placeholder()
+    coordinator = session.role == "coordinator"
 
     async def search(e: ft.Event[ft.TextField]) -> None:
         registry.query = e.control.value or ""

@@ -11,18 +11,19 @@ from typing import Any
 
 import flet as ft
 
-from mobile.hooks import use_state_from
+from mobile.context import OfficeSession
+from mobile.hooks import use_desk
 from mobile.office.api import OfficeApi
 from mobile.office.approval import ApprovalListView, SheetReviewView
 from mobile.office.audit import AuditView
-from mobile.office.common import heading, use_api, use_load
+from mobile.office.common import heading
 from mobile.office.dashboard import DashboardView
 from mobile.office.devices import DevicesPanel
 from mobile.office.expiring import ExpiringPanel
 from mobile.office.flags import FlagQueueView
 from mobile.office.payroll import PayrollView, PaySettingsView
 from mobile.office.registry import RegistryView
-from mobile.office.state import StartCounts
+from mobile.office.state.home import StartCounts
 from mobile.views.common import TOUCH, go, icon_button, placeholder, screen
 
 ROLE_TEXT = {"coordinator": "Koordinator", "payroll": "Lønn", "admin": "Administrator"}
@@ -62,19 +63,18 @@ MENU: dict[str, list[tuple[str, str, str, Any]]] = {
 }
 
 
+async def _load_counts(counts: StartCounts, api: OfficeApi, session: OfficeSession) -> None:
+    """Only the coordinator's start page counts what waits."""
+    if session.role == "coordinator":
+        await counts.load(api)
+
+
 @ft.component
 def OfficeHome() -> ft.View:  # noqa: N802 - components are named like classes
-    session, api = use_api()
-    counts, _ = use_state_from(StartCounts)
-    coordinator = session is not None and session.role == "coordinator"
-
-    async def load(client: OfficeApi) -> None:
-        if coordinator:
-            await counts.load(client)
-
-    use_load(api, load, coordinator)
+    counts, api, session = use_desk(StartCounts, _load_counts)
     if session is None:
         return placeholder()
+    coordinator = session.role == "coordinator"
 
     def subtitle(route: str, text: str) -> ft.Control:
         count = counts.text(route) if coordinator else None

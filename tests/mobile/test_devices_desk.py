@@ -12,7 +12,7 @@ import pytest
 
 from mobile import fmt
 from mobile.office.api import OfficeApi
-from mobile.office.devices import DevicesDesk, attention_text
+from mobile.office.state.devices import DevicesDesk, attention_text
 from models.clock import OSLO
 from tests.support.live_server import DEFAULT_PASSWORD, LiveServer
 

@@ -13,7 +13,7 @@ import pytest
 
 from mobile import fmt
 from mobile.office.api import OfficeApi
-from mobile.office.expiring import ExpiringDesk, expiring_text, next_text
+from mobile.office.state.expiring import ExpiringDesk, expiring_text, next_text
 from models.clock import today_in_oslo
 from tests.support.live_server import DEFAULT_PASSWORD, LiveServer
 

@@ -15,20 +15,13 @@ import pytest
 
 from mobile.office.api import ApiError, OfficeApi
 from mobile.office.payroll import settings_form, settings_payload
-from mobile.office.state import (
-    ApprovalDesk,
-    AuditLog,
-    Dashboard,
-    FlagQueue,
-    Names,
-    PayrollDesk,
-    Registry,
-    audit_text,
-    contact_payload,
-    decision_payload,
-    override_reasons,
-    underuse_rows,
-)
+from mobile.office.state.approval import ApprovalDesk, override_reasons
+from mobile.office.state.audit import AuditLog, audit_text
+from mobile.office.state.common import Names
+from mobile.office.state.dashboard import Dashboard, overuse_rows, underuse_rows
+from mobile.office.state.flags import FlagQueue
+from mobile.office.state.payroll import PayrollDesk
+from mobile.office.state.registry import Registry, contact_payload, decision_payload
 from models.canonical import content_hash
 from models.contract import PeriodUsagePublic, UsagePublic
 from models.payroll import KmRate, PayKind
@@ -346,8 +339,6 @@ def test_dashboard_lists_overuse_and_under_use(server: LiveServer) -> None:
         board = Dashboard()
         await board.load(api)
         assert over.decision_id in board.usage
-        from mobile.office.state import overuse_rows
-
         rows = [
             r for r in overuse_rows(board.usage, board.names) if r.decision_id == over.decision_id
         ]

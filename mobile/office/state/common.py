@@ -1,0 +1,147 @@
+"""What the desks share: the loading state, names for ids, amounts in words, form checks."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from mobile import fmt
+from mobile.office.api import ApiError, OfficeApi
+from models.contract import DecisionPublic
+from models.messages import validation_problems
+from models.schemas import ContactPublic, RecipientPublic
+
+Request = TypeVar("Request", bound=BaseModel)
+
+PER_TEXT = {
+    "week": "per uke",
+    "month": "per måned",
+    "year": "per år",
+    "period": "for hele perioden",
+}
+
+
+def error_text(error: Exception) -> str:
+    """The server's words for a refusal; anything else is not shown as it is."""
+    return str(error) if isinstance(error, ApiError) else "Noe gikk galt. Prøv igjen."
+
+
+@dataclass
+class Desk:
+    """What every desk says about its data: being fetched, fetched well, or why not.
+
+    Not observable itself: `ft.observable` on each desk makes these fields
+    notify like the desk's own.
+    """
+
+    loading: bool = False
+    loaded: bool = False  # a load has ended well: only then is an empty list true
+    error: str | None = None
+
+    @contextlib.contextmanager
+    def fetching(self) -> Iterator[None]:
+        """Around a load: `loading` while it runs, then `loaded`, or the refusal in `error`.
+
+        A refusal is kept on the desk for the view to show, never raised: the
+        screen stays as it was with the reason above it.
+        """
+        self.loading = True
+        try:
+            yield
+        except ApiError as error:
+            self.error = error_text(error)
+        else:
+            self.error = None
+            self.loaded = True
+        finally:
+            self.loading = False
+
+
+# --- names: who and what the ids are ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Names:
+    """Labels for ids, so the office reads names and case numbers, not UUIDs."""
+
+    contacts: Mapping[str, ContactPublic] = field(default_factory=dict)
+    recipients: Mapping[str, RecipientPublic] = field(default_factory=dict)
+    decisions: Mapping[str, DecisionPublic] = field(default_factory=dict)
+
+    def contact(self, contact_id: str | None) -> str:
+        found = self.contacts.get(contact_id or "")
+        return f"{found.name} ({found.employee_no})" if found else "Ukjent støttekontakt"
+
+    def decision(self, decision_id: str | None) -> str:
+        found = self.decisions.get(decision_id or "")
+        if not found:
+            return "Ukjent vedtak"
+        recipient = self.recipients.get(found.recipient_id)
+        who = f"{recipient.name} ({recipient.case_no})" if recipient else "?"
+        kind = f", gruppe {found.group_id}" if found.group_id else ""
+        return f"{who}: {hours_text(found.hours)} {PER_TEXT.get(found.per, '')}{kind}"
+
+    def person(self, decision_id: str | None) -> str:
+        found = self.decisions.get(decision_id or "")
+        recipient = self.recipients.get(found.recipient_id) if found else None
+        return f"{recipient.name} ({recipient.case_no})" if recipient else "Ukjent"
+
+
+async def load_names(api: OfficeApi, *, with_recipients: bool = True) -> Names:
+    contacts = {c.id: c for c in await api.contacts()}
+    recipients = {r.id: r for r in await api.recipients()} if with_recipients else {}
+    decisions = {d.id: d for d in await api.decisions()} if with_recipients else {}
+    return Names(contacts=contacts, recipients=recipients, decisions=decisions)
+
+
+# --- amounts in words ----------------------------------------------------------------------
+
+
+def hours_text(value: Decimal | str) -> str:
+    """'12,5 t' from hours (a decimal, or the decimal string of a batch's totals)."""
+    try:
+        return f"{fmt.number(Decimal(value))} t"
+    except InvalidOperation:
+        return str(value)
+
+
+def money_text(value: Decimal | str) -> str:
+    return fmt.money(Decimal(value))
+
+
+def km_text(value: Decimal | str) -> str:
+    return fmt.km(Decimal(value))
+
+
+# --- forms: what was typed, checked by the server's own schemas ---------------------------
+
+
+def parse_date_field(text: str) -> str | None:
+    """dd.mm.åååå (or åååå-mm-dd) to ISO; the unreadable is passed on for the schema to refuse."""
+    if not text.strip():
+        return None
+    day = fmt.parse_day(text)
+    return day.isoformat() if day else text.strip()
+
+
+def parse_number_field(text: str) -> str | None:
+    """'250,50' → '250.50'; blank → None."""
+    cleaned = text.strip().replace(" ", "").replace(",", ".")
+    return cleaned or None
+
+
+def check(schema: type[Request], data: Mapping[str, Any]) -> tuple[Request | None, dict[str, str]]:
+    """The request if the schema accepts it, else Norwegian messages per field."""
+    try:
+        return schema.model_validate(dict(data)), {}
+    except ValidationError as error:
+        messages: dict[str, str] = {}
+        for problem in validation_problems(error):
+            name = problem.field.split(".")[0] if problem.field != "body" else "form"
+            messages.setdefault(name, problem.message)
+        return None, messages
