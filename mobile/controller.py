@@ -20,17 +20,11 @@ from typing import Any, Protocol
 from mobile.device import REGISTRY, Device, DeviceRegistry, data_folder, sign_in
 from mobile.i18n import DEFAULT_LANGUAGE, LANGUAGES, tr
 from mobile.platform import blocking
-from mobile.state import (
-    AccountInfo,
-    AppState,
-    EntryDraft,
-    LoginForm,
-    MonthSheet,
-    SignatureDraft,
-    entry_warnings,
-    over_quota_text,
-    targets,
-)
+from mobile.state import AccountInfo, AppState
+from mobile.state.entry import EntryDraft, entry_warnings, over_quota_text, targets
+from mobile.state.login import LoginForm
+from mobile.state.month import MonthSheet
+from mobile.state.signing import SignatureDraft
 from models.canonical import content_hash
 from models.rules import Problem
 from models.schemas import EntryData

@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 
 from mobile.platform import IN_BROWSER, blocking
-from mobile.state import Snapshot
+from mobile.state.common import Snapshot
 from models.clock import today_in_oslo
 from models.quota import PeriodUsage
 from models.rules import Problem

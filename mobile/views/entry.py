@@ -13,14 +13,14 @@ from mobile import fmt
 from mobile.context import use_app, use_controller
 from mobile.hooks import use_state_from
 from mobile.i18n import ACTIVITY_CATALOGUE, EXPENSE_CATEGORIES, tr
-from mobile.state import (
+from mobile.state.common import typed
+from mobile.state.entry import (
     EntryDraft,
     ExpenseDraft,
     Target,
     TripDraft,
     WhenHint,
     targets,
-    typed,
     yesterday,
 )
 from mobile.views.common import (

@@ -7,7 +7,8 @@ import flet as ft
 
 from mobile.context import use_app
 from mobile.i18n import tr
-from mobile.state import PersonCard, entry_summary, person_cards
+from mobile.state.common import entry_summary
+from mobile.state.home import PersonCard, person_cards
 from mobile.views.common import METER_COLORS, TOUCH, SyncChip, go, icon_button, screen
 from sync.store import EntryState, LocalEntry
 

@@ -8,7 +8,7 @@ import flet as ft
 from mobile.context import use_app, use_controller
 from mobile.hooks import use_state_from
 from mobile.i18n import tr
-from mobile.state import typed
+from mobile.state.common import typed
 from mobile.views.common import PasswordField, big_button, error_text
 
 

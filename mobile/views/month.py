@@ -8,7 +8,7 @@ import flet as ft
 from mobile import fmt
 from mobile.context import use_app
 from mobile.i18n import activity_label, tr
-from mobile.state import MonthSheet, current_period, month_sheet, shift_period
+from mobile.state.month import MonthSheet, current_period, month_sheet, shift_period
 from mobile.views.common import (
     TOUCH,
     big_button,

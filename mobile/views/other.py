@@ -10,7 +10,8 @@ import flet as ft
 from mobile import fmt
 from mobile.context import use_app, use_controller
 from mobile.i18n import LANGUAGES, flag_kind, tr
-from mobile.state import entry_summary, sync_message
+from mobile.state.common import entry_summary
+from mobile.state.other import sync_message
 from mobile.views.common import (
     TONE_COLORS,
     PasswordField,

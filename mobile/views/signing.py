@@ -18,15 +18,9 @@ from mobile import fmt
 from mobile.context import use_app, use_controller
 from mobile.hooks import use_state_from
 from mobile.i18n import activity_label, tr
-from mobile.state import (
-    FEEDBACK_KINDS,
-    ROLE_LABEL_KEYS,
-    MonthSheet,
-    SignatureDraft,
-    StrokePad,
-    month_sheet,
-    typed,
-)
+from mobile.state.common import typed
+from mobile.state.month import MonthSheet, month_sheet
+from mobile.state.signing import FEEDBACK_KINDS, ROLE_LABEL_KEYS, SignatureDraft, StrokePad
 from mobile.views.common import (
     TOUCH,
     big_button,

@@ -19,7 +19,10 @@ import pytest
 
 from mobile.controller import Controller, MemoryPrefs
 from mobile.device import DeviceRegistry
-from mobile.state import AppState, EntryDraft, SignatureDraft, month_sheet, targets
+from mobile.state import AppState
+from mobile.state.entry import EntryDraft, targets
+from mobile.state.month import month_sheet
+from mobile.state.signing import SignatureDraft
 from models.clock import today_in_oslo
 from models.payperiod import pay_period_of
 from sync.client import SyncState

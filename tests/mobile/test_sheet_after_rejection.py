@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from mobile.device import read_snapshot
-from mobile.state import month_sheet
+from mobile.state.month import month_sheet
 from models.canonical import content_hash
 from sync.store import DeviceStore, EntryState
 from tests.factories import make_entry

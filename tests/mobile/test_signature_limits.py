@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mobile.state import SignatureDraft, StrokePad
+from mobile.state.signing import SignatureDraft, StrokePad
 from models.schemas import (
     SIGNATURE_MAX_POINTS,
     SIGNATURE_MAX_STROKES,

@@ -11,23 +11,14 @@ from hypothesis import strategies as st
 
 from mobile import fmt
 from mobile.i18n import keys, tr
-from mobile.state import (
-    AppState,
-    EntryDraft,
-    LoginForm,
-    Meter,
-    SignatureDraft,
-    Snapshot,
-    StrokePad,
-    current_meter,
-    meter_level,
-    month_sheet,
-    person_cards,
-    shift_period,
-    sync_chip,
-    sync_message,
-    targets,
-)
+from mobile.state import AppState
+from mobile.state.common import Snapshot, sync_chip
+from mobile.state.entry import EntryDraft, targets
+from mobile.state.home import Meter, current_meter, meter_level, person_cards
+from mobile.state.login import LoginForm
+from mobile.state.month import month_sheet, shift_period
+from mobile.state.other import sync_message
+from mobile.state.signing import SignatureDraft, StrokePad
 from models.canonical import content_hash
 from models.quota import usage_by_period
 from models.schemas import (
