@@ -205,6 +205,41 @@ def chip(
     )
 
 
+def wide_choice(
+    label: str,
+    selected: bool,
+    on_select: Callable[..., Any],
+    *,
+    icon: ft.IconData,
+    disabled: bool = False,
+) -> ft.Control:
+    """A chip-like choice as wide as the screen, whose label wraps onto more lines.
+
+    A Flutter chip keeps its label to one line and cuts the rest off, so a long
+    label (a group's participants) gets this instead; to a screen reader it is
+    the same selectable checkbox as a chip.
+    """
+    return ft.Semantics(
+        container=True,
+        checked=selected,
+        content=ft.Container(
+            ft.Row(
+                [
+                    ft.Icon(ft.Icons.CHECK if selected else icon, size=20),
+                    ft.Text(label, size=16, expand=True),
+                ],
+                spacing=8,
+            ),
+            padding=ft.Padding.symmetric(horizontal=12, vertical=12),
+            border=ft.Border.all(1, ft.Colors.OUTLINE),
+            border_radius=8,
+            bgcolor=ft.Colors.SECONDARY_CONTAINER if selected else None,
+            on_click=None if disabled else on_select,
+            opacity=0.5 if disabled else 1.0,
+        ),
+    )
+
+
 def error_text(message: str | None) -> ft.Control:
     if not message:
         return ft.Container(height=0)
@@ -260,6 +295,7 @@ __all__ = [
     "screen",
     "use_controller",
     "use_ready",
+    "wide_choice",
 ]
 
 

@@ -32,6 +32,7 @@ from mobile.views.common import (
     placeholder,
     screen,
     use_ready,
+    wide_choice,
 )
 
 
@@ -405,21 +406,33 @@ def _today() -> date:
 
 
 def _people(options: list[Target], draft: EntryDraft, locked: bool) -> ft.Control:
-    return ft.Row(
-        [
-            chip(
-                option.label,
-                draft.target == option.key,
-                lambda _, o=option: draft.choose(o),
-                disabled=locked,
-                icon=ft.Icons.GROUPS if option.is_group else ft.Icons.PERSON,
-            )
-            for option in options
-        ],
-        wrap=True,
-        spacing=8,
-        run_spacing=8,
+    """One chip per person; each group on a line of its own, where all its names fit."""
+    singles: list[ft.Control] = [
+        chip(
+            option.label,
+            draft.target == option.key,
+            lambda _, o=option: draft.choose(o),
+            disabled=locked,
+            icon=ft.Icons.PERSON,
+        )
+        for option in options
+        if not option.is_group
+    ]
+    groups: list[ft.Control] = [
+        wide_choice(
+            option.label,
+            draft.target == option.key,
+            lambda _, o=option: draft.choose(o),
+            disabled=locked,
+            icon=ft.Icons.GROUPS,
+        )
+        for option in options
+        if option.is_group
+    ]
+    rows: list[ft.Control] = (
+        [ft.Row(singles, wrap=True, spacing=8, run_spacing=8)] if singles else []
     )
+    return ft.Column([*rows, *groups], spacing=8)
 
 
 @ft.component
