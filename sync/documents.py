@@ -10,14 +10,23 @@ state, so a save costs the same with 100 or 10 000 entries.
 
 Iterating a table (`values()`, `items()`) records nothing: code that changes
 a document it found by iterating must take it again by key first.
+
+A backend may hand over a document as its JSON text, str or bytes (the file
+backend's snapshot does): it is decoded when first used, by key or by
+iterating its table. Opening a store then reads one string per document instead of building
+every entry's dicts and lists, which is nearly all the time an open takes.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+import json
+from typing import TYPE_CHECKING, Any
 
 from sync.storage import Change, Tables
+
+if TYPE_CHECKING:
+    from _collections_abc import dict_items, dict_values
 
 __all__ = ["Documents", "TrackedTable"]
 
@@ -35,19 +44,45 @@ class _Journal:
 class TrackedTable(dict[str, Raw]):
     """A table that remembers, during a save, each document's state before the save."""
 
-    __slots__ = ("_journal", "_name")
+    __slots__ = ("_encoded", "_journal", "_name")
 
-    def __init__(self, name: str, journal: _Journal, documents: dict[str, Raw]) -> None:
+    def __init__(self, name: str, journal: _Journal, documents: dict[str, Any]) -> None:
         super().__init__(documents)
         self._name = name
         self._journal = journal
+        # Whether some documents are still JSON text (see the module docstring).
+        self._encoded = any(isinstance(value, str | bytes) for value in dict.values(self))
+
+    def _decode(self, key: str) -> None:
+        value = dict.get(self, key)
+        if isinstance(value, str | bytes):
+            dict.__setitem__(self, key, json.loads(value))
+
+    def _decode_all(self) -> None:
+        if self._encoded:
+            encoded: list[tuple[str, Any]] = [
+                (k, v) for k, v in dict.items(self) if isinstance(v, str | bytes)
+            ]
+            for key, text in encoded:
+                dict.__setitem__(self, key, json.loads(text))
+            self._encoded = False
 
     def _touch(self, key: str) -> None:
+        if self._encoded:
+            self._decode(key)
         before = self._journal.before
         if before is not None and (self._name, key) not in before:
             # Documents are small (one entry, one mutation): copying them is cheap.
             old = dict.get(self, key, _ABSENT)
             before[(self._name, key)] = _ABSENT if old is _ABSENT else copy.deepcopy(old)
+
+    def values(self) -> dict_values[str, Raw]:
+        self._decode_all()
+        return dict.values(self)
+
+    def items(self) -> dict_items[str, Raw]:
+        self._decode_all()
+        return dict.items(self)
 
     def __getitem__(self, key: str) -> Raw:
         self._touch(key)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from models.canonical import content_hash
+from sync.documents import Documents
 from sync.storage import FileBackend
 from sync.store import (
     DeviceStore,
@@ -45,8 +46,7 @@ def test_saved_entry_is_shown_pending_and_queued_in_the_same_write(
     assert mutation.type == "entry.upsert"
     assert mutation.data["id"] == entry.id
     store.close()
-    on_disk = FileBackend(tmp_path / "store.json").load()
-    assert on_disk is not None
+    on_disk = Documents(FileBackend(tmp_path / "store.json").load())
     assert entry.id in on_disk["entries"]
     assert on_disk["outbox"][str(mutation.mutation_id)]["data"]["id"] == entry.id
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,9 +22,22 @@ TODAY = date(2026, 3, 20)
 
 
 def _filled(state: Tables | None) -> Tables:
-    """The state as plain JSON without its empty tables (a backend need not keep those)."""
-    plain: Tables = json.loads(json.dumps(state or {}))
+    """The state as plain JSON without its empty tables (a backend need not keep those),
+    every document decoded (a snapshot hands them over as JSON text)."""
+    decoded = Documents(state)
+    plain: Tables = json.loads(json.dumps({name: dict(t.items()) for name, t in decoded.items()}))
     return {name: table for name, table in plain.items() if table}
+
+
+def _put(data: dict[str, Any], table: str, documents: dict[str, Any]) -> None:
+    for key, document in documents.items():
+        data.setdefault(table, {})[key] = document
+
+
+def _header(path: Path) -> dict[str, Any]:
+    """The first line of a snapshot: format, version, generation, table sizes."""
+    header: dict[str, Any] = json.loads(path.read_bytes().split(b"\n", 1)[0])
+    return header
 
 
 def _state_on_disk(path: Path, tmp_path: Path) -> Tables | None:
@@ -206,7 +220,7 @@ def test_the_journal_is_compacted_once_it_outgrows_its_limit(tmp_path: Path) -> 
     for n in range(1, 20):
         store.save_entry(make_entry(day=date(2026, 3, n)), today=TODAY)
         assert journal.stat().st_size <= 4096 + 2048
-    generation = json.loads(path.read_bytes())["generation"]
+    generation = _header(path)["generation"]
     assert generation > 1
     assert _filled(_state_on_disk(path, tmp_path)) == _filled(store._data)
     store.close()
@@ -231,9 +245,79 @@ def test_a_store_file_of_format_1_opens_and_is_migrated(tmp_path: Path) -> None:
         assert shown.entry == entry
         assert shown.state is EntryState.pending
         assert store.pending_count() == 1
-    on_disk = json.loads(path.read_bytes())
-    assert on_disk["format"] == "timeliste-store"
-    assert on_disk["tables"] == state
+    header = _header(path)
+    assert (header["format"], header["version"]) == ("timeliste-store", 3)
+    assert _filled(_state_on_disk(path, tmp_path)) == _filled(state)
+
+
+def test_a_snapshot_of_format_2_opens_and_is_rewritten(tmp_path: Path) -> None:
+    """Format 2 (one JSON object, documents as objects) is what phones held before 3."""
+    path = tmp_path / "store.json"
+    with seeded_store(path) as store:
+        entry = make_entry(day=date(2026, 3, 2))
+        store.save_entry(entry, today=TODAY)
+        state = _filled(store._data)
+    for leftover in tmp_path.iterdir():
+        leftover.unlink()
+    snapshot = {"format": "timeliste-store", "version": 2, "generation": 4, "tables": state}
+    path.write_text(json.dumps(snapshot))
+    backend = FileBackend(path)
+    with DeviceStore(backend) as store:
+        assert backend.recovery.upgraded
+        [shown] = store.entries()
+        assert shown.entry == entry
+        assert store.pending_count() == 1
+    header = _header(path)
+    assert (header["version"], header["generation"]) == (3, 5)
+    assert _filled(_state_on_disk(path, tmp_path)) == state
+
+
+def test_documents_wait_in_their_json_until_used_and_go_back_unchanged(tmp_path: Path) -> None:
+    """Opening reads each document's JSON without decoding it; a save decodes and writes
+    only what it touched, and a compaction writes the rest back byte for byte."""
+    path = tmp_path / "store.json"
+    odd_keys = {"tab\there": {"v": 1}, '"quoted"': {"v": 2}, "line\nbreak": {"v": 3}}
+    with seeded_store(path) as store:
+        kept, changed = make_entry(day=date(2026, 3, 2)), make_entry(day=date(2026, 3, 3))
+        store.save_entry(kept, today=TODAY)
+        store.save_entry(changed, today=TODAY)
+        store._commit(lambda data: _put(data, "odd", odd_keys))
+        store.backend._compact(store._data)  # type: ignore[attr-defined]
+    before = path.read_bytes()
+    backend = FileBackend(path)
+    store = DeviceStore(backend)
+    raw = dict.__getitem__(store._data, "entries")
+    assert isinstance(dict.__getitem__(raw, kept.id), bytes)
+    store.save_entry(changed.model_copy(update={"start": "09:00"}), today=TODAY)
+    assert isinstance(dict.__getitem__(raw, kept.id), bytes)  # the save did not need it
+    line_of_kept = next(line for line in before.split(b"\n") if line.startswith(kept.id.encode()))
+    backend._compact(store._data)
+    assert line_of_kept in path.read_bytes().split(b"\n")
+    assert {e.id: e.entry.start for e in store.entries()}[changed.id] == "09:00"
+    assert dict(store._data["odd"].items()) == odd_keys
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda raw: raw[:-20] + raw[-19:],  # a byte gone
+        lambda raw: raw.replace(b'"v":1', b'"v":7', 1),  # a byte changed
+        lambda raw: raw.split(b"\n", 1)[0] + b"\n",  # the documents gone
+    ],
+)
+def test_a_damaged_snapshot_is_refused_not_overwritten(
+    tmp_path: Path, damage: Callable[[bytes], bytes]
+) -> None:
+    path = tmp_path / "store.json"
+    with seeded_store(path) as store:
+        store._commit(lambda data: _put(data, "odd", {"k": {"v": 1}}))
+        store.backend._compact(store._data)  # type: ignore[attr-defined]
+    damaged = damage(path.read_bytes())
+    path.write_bytes(damaged)
+    with pytest.raises(StoreCorruptError):
+        DeviceStore(path)
+    assert path.read_bytes() == damaged
 
 
 def test_a_file_that_is_not_a_store_is_refused_not_overwritten(tmp_path: Path) -> None:
