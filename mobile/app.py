@@ -19,7 +19,6 @@ from mobile import platform
 from mobile.context import ControllerContext, StateContext, use_app
 from mobile.controller import Controller, MemoryPrefs, Prefs
 from mobile.i18n import tr
-from mobile.office import office_routes
 from mobile.state import AppState
 from mobile.views.common import placeholder
 from mobile.views.entry import EntryView
@@ -71,7 +70,7 @@ def ElsewhereView() -> Any:
     )
 
 
-ROUTES = [
+CONTACT_ROUTES = [
     ft.Route(
         path="/",
         component=Root,
@@ -87,16 +86,42 @@ ROUTES = [
             ft.Route(path="innstillinger", component=SettingsView),
         ],
     ),
-    ft.Route(path="kontor", children=office_routes()),
 ]
+
+
+class _Office:
+    routes: list[ft.Route] | None = None
+
+
+def app_routes(office: bool) -> list[ft.Route]:
+    """The contact's routes, and /kontor's once the office is in use.
+
+    The office's screens (and the charts package under them) are imported on
+    first use: a contact's phone never loads them, so the app opens sooner.
+    The same Route objects are handed out every time, so a re-render keeps
+    each screen's state.
+    """
+    if not office:
+        return CONTACT_ROUTES
+    if _Office.routes is None:
+        from mobile.office import office_routes
+
+        _Office.routes = [*CONTACT_ROUTES, ft.Route(path="kontor", children=office_routes())]
+    return _Office.routes
+
+
+@ft.component
+def AppRouter() -> Any:
+    app = use_app()
+    # The address the app was opened at (a reload of /kontor/… before sign-in is restored).
+    opened_at = ft.context.page.route or ""
+    office = opened_at.startswith("/kontor") or (app.phase == "ready" and not app.is_contact)
+    return ft.Router(app_routes(office), manage_views=True)
 
 
 @ft.component
 def App(controller: Controller) -> Any:
-    def routes() -> Any:
-        return ft.Router(ROUTES, manage_views=True)
-
-    return ControllerContext(controller, lambda: StateContext(controller.state, routes))
+    return ControllerContext(controller, lambda: StateContext(controller.state, AppRouter))
 
 
 class _Notices:
@@ -184,9 +209,12 @@ def make_main(
         def elsewhere() -> None:
             state.phase = "elsewhere"
 
+        platform.mark("first screen sent")
         await platform.take_device_lock(elsewhere)
+        platform.mark("store lock held")
         state.phase = "starting"
         await controller.boot()
+        platform.mark(f"started ({state.phase})")
         page.title = tr("app_title", state.lang)
 
     return main

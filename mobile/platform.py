@@ -26,6 +26,7 @@ __all__ = [
     "IN_BROWSER",
     "blocking",
     "default_server",
+    "mark",
     "take_device_lock",
 ]
 
@@ -38,6 +39,16 @@ class _Browser:
     """What this tab holds in the browser."""
 
     lock_release: Any = None  # resolves the Web Lock's promise: lets another tab in
+
+
+def mark(step: str) -> None:
+    """Note a step of the app's start in the browser's console (debug level), with
+    the time since the page began, as webapp/python-worker.js does for its own
+    steps; bench/bench_app.py reads them. Natively: nothing."""
+    if IN_BROWSER:
+        from js import console, performance
+
+        console.debug(f"timeliste: {step} at {round(performance.timeOrigin + performance.now())}")
 
 
 def default_server() -> str:

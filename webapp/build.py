@@ -2,9 +2,13 @@
 
 What goes in, all from this machine's installed packages or the package registry:
 - flet-web's prebuilt Flutter client and its Pyodide runtime (`flet_web/web`);
-- an app archive: the project's `models/`, `sync/`, `mobile/`, the browser entry
-  point, and every wheel the app imports unpacked into `__pypackages__/` (Pyodide's
-  worker puts that on `sys.path`, so no micropip and no index at run time);
+- the app: the project's `models/`, `sync/`, `mobile/`, the browser entry point and
+  every wheel the app imports, in one file the worker writes out under /app (no
+  micropip, no index, no unpacking in Python at run time);
+- bytecode instead of sources, for the app and for Pyodide's standard library
+  (webapp.bytecode), so the browser compiles no Python at start;
+- our own Python worker and its bridge (python-worker.js, python.js): Python boots
+  and imports the app while Flutter loads, instead of after;
 - a manifest, icons and a service worker of our own.
 
 The wheels have exactly the versions installed beside the server (read from
@@ -15,7 +19,7 @@ from `pip download` for Pyodide's platform.
 Layout of the output (see `webapp.static` for how each part is cached):
     index.html, sw.js, manifest.webmanifest, icons/…      revalidated on every visit
     r/<runtime id>/…  Flutter, Pyodide, fonts             named by content: immutable
-    r/app-<hash>.tar.gz  the Python app                   named by content: immutable
+    r/app-<hash>.pack    the Python app                   named by content: immutable
     BUILD.json        build id, the inputs' fingerprint, the files to precache
 Every compressible file also has a `.gz` twin made here, once.
 """
@@ -39,11 +43,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from webapp.bytecode import compile_files
 from webapp.icons import icon_png
 
 REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
-FORMAT = 1  # bump when the layout changes: an old build is then stale
+FORMAT = 2  # bump when the layout changes: an old build is then stale
 
 # Pyodide 314.0.7 as shipped by flet-web 1.0.5 (PHONE-APP.md).
 PYODIDE_PLATFORM = "pyemscripten_2026_0_wasm32"
@@ -73,6 +78,12 @@ BROWSER_DISTRIBUTIONS = (
     "typing-inspection",
 )
 PROJECT_PACKAGES = ("models", "sync", "mobile")
+# Where the browser's Python finds things (webapp/python-worker.js): the app's
+# files written out under /app, the standard library where Pyodide mounts it.
+APP_PATH = "/app"
+STDLIB_PATH = "/lib/python314.zip"
+# flet-web's files we replace with our own (see the module docstring).
+OWN_RUNTIME_FILES = ("python-worker.js", "python.js")
 
 # Parts of flet_web/web the app never loads: the skwasm/dart2wasm build (we pin
 # the CanvasKit renderer), debug symbols, Pyodide's command-line runner and the
@@ -101,8 +112,7 @@ _SYMBOLS_FILE = "package/files/noto-sans-symbols-symbols-wght-normal.woff2"
 # main.dart.js would fetch Rive's runtime from a CDN (the app uses no Rive): point
 # it at the build, where it is absent, so nothing is asked of another host.
 _RIVE_CDN = re.compile(r"https://[^\"'\s]*/@rive-app/flutter-native-wasm@[^/\"'\s]+/")
-_COMPRESSIBLE = {".js", ".mjs", ".wasm", ".json", ".html", ".otf", ".ttf", ".frag", ".zip"}
-_EPOCH = 315532800  # 1980-01-01: fixed file times make the archive reproducible
+_COMPRESSIBLE = {".js", ".mjs", ".wasm", ".json", ".html", ".otf", ".ttf", ".frag", ".zip", ".pack"}
 
 
 class BuildError(RuntimeError):
@@ -164,7 +174,7 @@ def _inputs_fingerprint(versions: dict[str, str], runtime: Path) -> str:
             digest.update(f"{path.relative_to(runtime).as_posix()} {stat.st_size}\n".encode())
     own = [(p.relative_to(REPO).as_posix(), p) for p in sorted(HERE.iterdir()) if p.is_file()]
     for name, path in [*own, *_project_files()]:
-        if path.suffix in {".py", ".js", ".html"}:
+        if path.suffix in {".py", ".js", ".mjs", ".html"}:
             digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -261,8 +271,8 @@ def _fetch_wheels(versions: dict[str, str], cache: Path) -> list[Path]:
 # --- the app archive -----------------------------------------------------------------------
 
 
-def _archive(wheels: Iterable[Path], release: str) -> bytes:
-    """The app archive as tar.gz bytes, the same bytes for the same inputs."""
+def _app_files(wheels: Iterable[Path], release: str) -> dict[str, bytes]:
+    """Every file of the app (path under the app's folder → content), as sources."""
     members: dict[str, bytes] = {}
     if release:
         members["release.txt"] = release.encode()
@@ -274,20 +284,47 @@ def _archive(wheels: Iterable[Path], release: str) -> bytes:
             for info in archive.infolist():
                 if info.is_dir() or info.filename.endswith((".pyi", "/RECORD")):
                     continue
-                members[f"__pypackages__/{info.filename}"] = archive.read(info)
+                members[info.filename] = archive.read(info)
+    return members
+
+
+def _pack(members: dict[str, bytes]) -> bytes:
+    """The app's files in one blob the worker writes out with no unpacking code
+    in Python (a zip or tar read by Python in the browser took seconds):
+
+        u32 little-endian n | n bytes of JSON [[path, size], …] | the contents in order
+    """
+    names = sorted(members)
+    index = json.dumps([[name, len(members[name])] for name in names]).encode()
+    return b"".join([len(index).to_bytes(4, "little"), index, *(members[n] for n in names)])
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    """A zip of `members`, the same bytes for the same inputs.
+
+    Stored, not deflated: zipimport reads it in place, and the server sends
+    it gzipped anyway (its `.gz` twin)."""
     buffer = io.BytesIO()
-    with (
-        gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, compresslevel=9) as zipped,
-        tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar,
-    ):
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for name in sorted(members):
-            data = members[name]
-            member = tarfile.TarInfo(name)
-            member.size = len(data)
-            member.mtime = _EPOCH
-            member.mode = 0o644
-            tar.addfile(member, io.BytesIO(data))
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, members[name])
     return buffer.getvalue()
+
+
+def _archive(wheels: Iterable[Path], release: str, pyodide: Path) -> bytes:
+    """The app: its files in bytecode, packed for the worker to write out."""
+    files = _app_files(wheels, release)
+    return _pack(compile_files(files, APP_PATH, pyodide, wheel_cache()))
+
+
+def _stdlib(source: bytes, pyodide: Path) -> bytes:
+    """Pyodide's standard library zip with bytecode in place of its sources
+    (flet-web's copy has sources only: Pyodide compiled them at every start)."""
+    with zipfile.ZipFile(io.BytesIO(source)) as archive:
+        files = {i.filename: archive.read(i) for i in archive.infolist() if not i.is_dir()}
+    return _zip(compile_files(files, STDLIB_PATH, pyodide, wheel_cache()))
 
 
 # --- the page --------------------------------------------------------------------------------
@@ -443,7 +480,11 @@ def _assemble(
             data = path.read_bytes()
             if name == "flutter_bootstrap.js":
                 data = _bootstrap(data.decode()).encode()
+            elif name == "pyodide/python_stdlib.zip":
+                data = _stdlib(data, runtime / "pyodide")
             runtime_files[name] = data
+    for name in OWN_RUNTIME_FILES:
+        runtime_files[name] = (HERE / name).read_bytes()
     runtime_files["main.dart.js"] = _RIVE_CDN.sub(
         "/r/no-rive/", runtime_files["main.dart.js"].decode()
     ).encode()
@@ -457,8 +498,8 @@ def _assemble(
     for name, data in runtime_files.items():
         files[runtime_url.lstrip("/") + name] = data
 
-    archive = _archive(wheels, release)
-    archive_url = f"/r/app-{_sha256(archive)[:16]}.tar.gz"
+    archive = _archive(wheels, release, runtime / "pyodide")
+    archive_url = f"/r/app-{_sha256(archive)[:16]}.pack"
     files[archive_url.lstrip("/")] = archive
 
     files["manifest.webmanifest"] = _manifest().encode()

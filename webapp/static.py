@@ -34,6 +34,7 @@ _TYPES = {
     ".ttf": "font/ttf",
     ".frag": "application/octet-stream",
     ".zip": "application/zip",
+    ".pack": "application/octet-stream",
     ".gz": "application/gzip",
 }
 _NOT_BUILT = (
