@@ -10,22 +10,27 @@
   pages, typed by models.contract) and `sync.documents` (the state in memory and
   which documents each save touched).
 - `sync.client.SyncClient`: pushes the outbox and pulls changes over httpx.
+- `sync.runtime`: where the code runs (a native Python, or Pyodide in a browser);
+  `blocking(call)` runs a store call off the UI loop: in a worker thread
+  natively, inline in the browser (Pyodide has no threads, and the store there
+  answers from memory and writes to IndexedDB asynchronously).
 - `sync.cli`: `timeliste device status|sync STORE` for support.
 
-How the app uses it (store methods block on the disk: call them through
-`asyncio.to_thread` so the UI loop never waits):
+How the app uses it (mobile/device.py; store methods can wait for the disk, so
+they go through `blocking` and the UI loop never waits):
 
     session = await login(url, username, password)            # LoginError in bokmål
-    store = await asyncio.to_thread(DeviceStore, store_path(app_data_folder(), url, username))
-    await asyncio.to_thread(store.set_account, server_url=url, username=username,
-                            token=session.token, role=session.role,
-                            expires_at=session.expires_at, contact_id=session.contact_id)
+    store = await blocking(DeviceStore, store_path(app_data_folder(), url, username))
+    # (in a browser: DeviceStore(await IndexedDBBackend.open(name)), sync.browser_storage)
+    await blocking(store.set_account, server_url=url, username=username,
+                   token=session.token, role=session.role,
+                   expires_at=session.expires_at, contact_id=session.contact_id)
     client = SyncClient(store, url, session.token)
     client.subscribe(on_status)                                # SyncStatus → one line of bokmål
     await client.sync()                                        # never raises for the network
 
-    over = await asyncio.to_thread(store.over_quota_after, entry)   # warn before saving
-    await asyncio.to_thread(store.save_entry, entry)           # on disk when it returns
+    over = await blocking(store.over_quota_after, entry)       # warn before saving
+    await blocking(store.save_entry, entry)                    # natively on disk when it returns
     await store.flush()                                        # (browser: IndexedDB committed)
     await client.refresh_status(); asyncio.create_task(client.sync())
 

@@ -76,6 +76,17 @@ class TrackedTable(dict[str, Raw]):
             old = dict.get(self, key, _ABSENT)
             before[(self._name, key)] = _ABSENT if old is _ABSENT else copy.deepcopy(old)
 
+    def reorder(self, keys: list[str]) -> None:
+        """Put the documents in the order of `keys` (all of them). Not a change: no save
+        records it, and the backends need not keep a table's order."""
+        if self._journal.before is not None:
+            raise RuntimeError("reorder a table between saves only")
+        if len(keys) != dict.__len__(self) or set(keys) != dict.keys(self):
+            raise ValueError("reorder needs every key of the table, once")
+        documents = [(key, dict.pop(self, key)) for key in keys]
+        for key, document in documents:
+            dict.__setitem__(self, key, document)
+
     def values(self) -> dict_values[str, Raw]:
         self._decode_all()
         return dict.values(self)

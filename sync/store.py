@@ -23,6 +23,7 @@ the state in memory, sync.storage for the bytes).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import threading
@@ -234,6 +235,7 @@ class DeviceStore:
         # versions are replaced, never changed in place, so `is` tells if it is current.
         self._parsed: dict[str, tuple[Raw, EntryData]] = {}
         with self._mutex:
+            self._order_outbox()
             if self._read().get("meta", {}).get("sync") is None:
                 self._commit(self._initialise)
 
@@ -282,6 +284,7 @@ class DeviceStore:
                     self._backend.append(changes)
             except BaseException:
                 documents.roll_back()
+                self._order_outbox()
                 raise
             documents.end()
             if changes:
@@ -290,6 +293,20 @@ class DeviceStore:
                 except OSError:
                     # The save itself is in the journal; the next open folds it in.
                     _log.warning("Lageret kunne ikke komprimeres nå; prøver igjen senere.")
+
+    def _order_outbox(self) -> None:
+        """Keep the outbox's keys in mutation id order, so its oldest are its first keys.
+
+        Ids only grow, so a new mutation lands at the end by itself. The order can
+        come otherwise only from a backend that loads in its own order (the
+        browser's) or from a failed save, whose roll-back puts what it had taken
+        out back at the end: both are put right here, once, not on every read.
+        """
+        outbox = self._data.table("outbox")
+        keys = list(outbox)
+        ordered = sorted(keys, key=int)
+        if keys != ordered:
+            outbox.reorder(ordered)
 
     @staticmethod
     def _initialise(data: Raw) -> None:
@@ -730,13 +747,17 @@ class DeviceStore:
     # sync bookkeeping (used by SyncClient) -----------------------------------------------
 
     def outbox(self, limit: int | None = None) -> list[Mutation]:
-        """Mutations not yet acknowledged, oldest first."""
+        """Mutations not yet acknowledged, oldest first.
+
+        The outbox table is kept in id order (`_order_outbox`), so the oldest
+        `limit` are its first keys: a push's next batch costs the same however
+        many wait behind it, and the rest stay undecoded.
+        """
         with self._mutex:
-            raw = sorted(
-                self._read().get("outbox", {}).values(), key=lambda item: item["mutation_id"]
-            )
-            if limit is not None:
-                raw = raw[:limit]
+            self._read()  # a closed store refuses
+            outbox = self._data.table("outbox")
+            keys = list(itertools.islice(outbox, limit))
+            raw = [outbox[key] for key in keys]
             return [Mutation(item["mutation_id"], item["type"], item["data"]) for item in raw]
 
     def pending_count(self) -> int:

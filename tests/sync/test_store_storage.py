@@ -403,3 +403,55 @@ def test_a_compaction_that_cannot_start_its_journal_loses_no_save(
     store.close()
     with DeviceStore(path) as reopened:
         assert {e.id for e in reopened.entries()} == set(saved)
+
+
+def test_the_oldest_mutations_stay_first_after_a_failed_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A push's answer that cannot be written is rolled back, and the mutations it had
+    taken out of the outbox go back in front, not behind the newer ones."""
+    with seeded_store(tmp_path / "store.json") as store:
+        for day in (2, 3, 4):
+            store.save_entry(make_entry(day=date(2026, 3, day)), today=TODAY)
+        first, second, third = store.outbox()
+
+        def disk_full(changes: Sequence[Change]) -> None:
+            raise OSError("disk full")
+
+        monkeypatch.setattr(store.backend, "append", disk_full)
+        with pytest.raises(OSError, match="disk full"):
+            store.apply_push_results([{"mutation_id": first.mutation_id, "status": "applied"}])
+        monkeypatch.undo()
+        assert store.outbox(1) == [first]
+        assert store.outbox() == [first, second, third]
+
+
+def test_the_oldest_mutations_come_first_whatever_order_a_backend_loads(tmp_path: Path) -> None:
+    with seeded_store(tmp_path / "store.json") as store:
+        for day in (2, 3, 4):
+            store.save_entry(make_entry(day=date(2026, 3, day)), today=TODAY)
+        queued = store.outbox()
+        state = _filled(store._data)
+    backend = _Recording()
+    # Keys as text in reverse, as a backend ordering by key string could hand them over.
+    state["outbox"] = dict(reversed(state["outbox"].items()))
+    backend.load = lambda: state  # type: ignore[method-assign]
+    with DeviceStore(backend) as reopened:
+        assert reopened.outbox(2) == queued[:2]
+        assert reopened.outbox() == queued
+
+
+def test_the_next_batch_reads_only_the_batch(tmp_path: Path) -> None:
+    """outbox(limit) decodes `limit` mutations, not the whole outbox (a phone offline for
+    weeks pushes the same way as one with a single change waiting)."""
+    path = tmp_path / "store.json"
+    with seeded_store(path) as store:
+        for day in range(1, 21):
+            store.save_entry(make_entry(day=date(2026, 3, day)), today=TODAY)
+        queued = store.outbox()
+        store.backend._compact(store._data)  # type: ignore[attr-defined]
+    with DeviceStore(path) as reopened:
+        assert reopened.outbox(3) == queued[:3]
+        outbox = dict.__getitem__(reopened._data, "outbox")
+        still_text = [key for key, doc in dict.items(outbox) if isinstance(doc, bytes)]
+        assert len(still_text) == len(queued) - 3
