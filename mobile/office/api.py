@@ -9,7 +9,7 @@ server: the contract is the HTTP one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -33,6 +33,7 @@ from models.contract import (
     UsagePublic,
 )
 from models.devices import DevicesAttentionPublic
+from models.flag_cards import FlagCardPublic, FlagCardsPublic
 from models.lifecycle import ExpiringDecisionsPublic, FollowOnCreate
 from models.payroll import PaySettings
 from models.schemas import (
@@ -48,8 +49,26 @@ from sync.transport import default_transport
 
 API = "/api/v1"
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+# The server's largest page (server/paging.py): what a whole register is read in.
+LARGEST_PAGE = 500
 
 Answer = TypeVar("Answer", bound=BaseModel)
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class Page(Generic[Item]):
+    """One page of a list the server searches and pages: its items and the count of all."""
+
+    items: list[Item]
+    count: int
+
+
+def _query(q: str, offset: int, limit: int, filters: dict[str, str]) -> dict[str, str]:
+    params = {key: value for key, value in filters.items() if value}
+    if q.strip():
+        params["q"] = q.strip()
+    return params | {"offset": str(offset), "limit": str(limit)}
 
 
 @dataclass
@@ -151,11 +170,28 @@ class OfficeApi:
             await self._request("POST", "/auth/logout")
         self.token = None
 
+    async def _whole(self, fetch: Any) -> list[Any]:
+        """Every item of a paged list, a largest page at a time (for names and choices)."""
+        items: list[Any] = []
+        while True:
+            page = await fetch(offset=len(items), limit=LARGEST_PAGE)
+            items += page.items
+            if not page.items or len(items) >= page.count:
+                return items
+
     # --- registers -----------------------------------------------------------------
 
-    async def contacts(self, q: str | None = None) -> list[ContactPublic]:
-        params = {"q": q} if q else {}
-        return (await self._answer(ContactsPublic, "GET", "/contacts", params=params)).data
+    async def contacts_page(
+        self, q: str = "", *, offset: int = 0, limit: int = LARGEST_PAGE
+    ) -> Page[ContactPublic]:
+        answer = await self._answer(
+            ContactsPublic, "GET", "/contacts", params=_query(q, offset, limit, {})
+        )
+        return Page(answer.data, answer.count)
+
+    async def contacts(self) -> list[ContactPublic]:
+        """Every contact (the office's names for ids and its choices)."""
+        return await self._whole(self.contacts_page)
 
     async def create_contact(self, contact: ContactCreate) -> ContactPublic:
         return await self._answer(ContactPublic, "POST", "/contacts", json=_body(contact))
@@ -168,15 +204,36 @@ class OfficeApi:
             json=change.model_dump(mode="json", exclude_unset=True),
         )
 
-    async def recipients(self, q: str | None = None) -> list[RecipientPublic]:
-        params = {"q": q} if q else {}
-        return (await self._answer(RecipientsPublic, "GET", "/recipients", params=params)).data
+    async def recipients_page(
+        self, q: str = "", *, offset: int = 0, limit: int = LARGEST_PAGE
+    ) -> Page[RecipientPublic]:
+        answer = await self._answer(
+            RecipientsPublic, "GET", "/recipients", params=_query(q, offset, limit, {})
+        )
+        return Page(answer.data, answer.count)
+
+    async def recipients(self) -> list[RecipientPublic]:
+        """Every recipient (an audited read of them all: only where names are shown)."""
+        return await self._whole(self.recipients_page)
 
     async def create_recipient(self, recipient: RecipientCreate) -> RecipientPublic:
         return await self._answer(RecipientPublic, "POST", "/recipients", json=_body(recipient))
 
+    async def decisions_page(
+        self, q: str = "", *, offset: int = 0, limit: int = LARGEST_PAGE, **filters: str
+    ) -> Page[DecisionPublic]:
+        answer = await self._answer(
+            DecisionsPublic, "GET", "/decisions", params=_query(q, offset, limit, filters)
+        )
+        return Page(answer.data, answer.count)
+
     async def decisions(self, **filters: str) -> list[DecisionPublic]:
-        return (await self._answer(DecisionsPublic, "GET", "/decisions", params=filters)).data
+        """Every vedtak that passes the filters."""
+
+        async def fetch(*, offset: int, limit: int) -> Page[DecisionPublic]:
+            return await self.decisions_page(offset=offset, limit=limit, **filters)
+
+        return await self._whole(fetch)
 
     async def create_decision(self, decision: DecisionCreate) -> DecisionPublic:
         return await self._answer(DecisionPublic, "POST", "/decisions", json=_body(decision))
@@ -186,9 +243,21 @@ class OfficeApi:
 
     # --- timesheets and flags ---------------------------------------------------------
 
+    async def timesheets_page(
+        self, q: str = "", *, offset: int = 0, limit: int = LARGEST_PAGE, **filters: str
+    ) -> Page[TimesheetSummary]:
+        answer = await self._answer(
+            TimesheetsPublic, "GET", "/timesheets", params=_query(q, offset, limit, filters)
+        )
+        return Page(answer.data, answer.count)
+
     async def timesheets(self, **filters: str) -> list[TimesheetSummary]:
-        params = {key: value for key, value in filters.items() if value}
-        return (await self._answer(TimesheetsPublic, "GET", "/timesheets", params=params)).data
+        """Every sheet that passes the filters."""
+
+        async def fetch(*, offset: int, limit: int) -> Page[TimesheetSummary]:
+            return await self.timesheets_page(offset=offset, limit=limit, **filters)
+
+        return await self._whole(fetch)
 
     async def timesheet(self, timesheet_id: str) -> TimesheetDetail:
         return await self._answer(TimesheetDetail, "GET", f"/timesheets/{timesheet_id}")
@@ -209,17 +278,35 @@ class OfficeApi:
             json={"reason": reason},
         )
 
-    async def flags(self, **filters: str) -> list[FlagPublic]:
-        params = {key: value for key, value in filters.items() if value}
-        return (await self._answer(FlagsPublic, "GET", "/flags", params=params)).data
+    async def flags_page(
+        self, q: str = "", *, offset: int = 0, limit: int = LARGEST_PAGE, **filters: str
+    ) -> Page[FlagPublic]:
+        answer = await self._answer(
+            FlagsPublic, "GET", "/flags", params=_query(q, offset, limit, filters)
+        )
+        return Page(answer.data, answer.count)
+
+    async def flag_cards(
+        self, q: str = "", *, offset: int = 0, limit: int = LARGEST_PAGE, **filters: str
+    ) -> Page[FlagCardPublic]:
+        """The queue as cards (models.flag_cards): one per matter, a page of cards."""
+        answer = await self._answer(
+            FlagCardsPublic, "GET", "/flags/cards", params=_query(q, offset, limit, filters)
+        )
+        return Page(answer.data, answer.count)
 
     async def resolve_flag(self, flag_id: str, *, note: str) -> FlagPublic:
         return await self._answer(
             FlagPublic, "POST", f"/flags/{flag_id}/resolve", json={"note": note}
         )
 
-    async def audit(self, **filters: str) -> list[AuditEventPublic]:
-        return (await self._answer(AuditEventsPublic, "GET", "/audit", params=filters)).data
+    async def audit_page(
+        self, q: str = "", *, offset: int = 0, limit: int = 50, **filters: str
+    ) -> Page[AuditEventPublic]:
+        """Events newest first, a page at a time."""
+        params = _query(q, offset, limit, filters) | {"newest_first": "true"}
+        answer = await self._answer(AuditEventsPublic, "GET", "/audit", params=params)
+        return Page(answer.data, answer.count)
 
     # --- payroll -------------------------------------------------------------------
 

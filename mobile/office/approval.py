@@ -12,6 +12,7 @@ from mobile.context import OfficeSession
 from mobile.hooks import keyed, memo, use_desk, use_state_from
 from mobile.office.api import OfficeApi
 from mobile.office.common import (
+    ListSearch,
     busy,
     empty,
     heading,
@@ -69,12 +70,18 @@ def ApprovalListView() -> ft.View:  # noqa: N802 - components are named like cla
         return placeholder()
 
     async def filter_status(e: ft.Event[ft.Dropdown]) -> None:
-        desk.status = e.control.value or "signed"
-        await desk.load(api)
+        await desk.filter(api, status=e.control.value or "signed", period=desk.period)
 
     async def filter_period(e: ft.Event[ft.TextField]) -> None:
-        desk.period = (e.control.value or "").strip()
-        await desk.load(api)
+        period = (e.control.value or "").strip()
+        if period != desk.period:
+            await desk.filter(api, status=desk.status, period=period)
+
+    async def search(text: str) -> None:
+        await desk.search(api, text)
+
+    async def turn(forward: bool) -> None:
+        await desk.turn(api, forward)
 
     rows: list[ft.Control] = []
     for sheet in desk.sheets:
@@ -93,7 +100,10 @@ def ApprovalListView() -> ft.View:  # noqa: N802 - components are named like cla
             )
         )
     if not rows:
-        rows.append(empty(desk, "Ingen timelister her."))
+        text = (
+            "Ingen timelister passer til søket." if desk.paging.query else "Ingen timelister her."
+        )
+        rows.append(empty(desk, text))
     return office_screen(
         "Godkjenning",
         [
@@ -116,6 +126,15 @@ def ApprovalListView() -> ft.View:  # noqa: N802 - components are named like cla
                     ),
                 ],
                 wrap=True,
+            ),
+            ListSearch(
+                desk.paging,
+                "Søk i timelister",
+                len(desk.sheets),
+                desk.loaded,
+                search,
+                turn,
+                hint="Navn, ansattnummer, saksnummer eller periode",
             ),
             busy(desk.loading, desk.loaded or bool(desk.error)),
             message(desk.error, error=True),

@@ -7,6 +7,7 @@ import flet as ft
 from mobile import fmt
 from mobile.hooks import use_desk
 from mobile.office.common import (
+    ListSearch,
     busy,
     heading,
     message,
@@ -32,7 +33,14 @@ def AuditView() -> ft.View:  # noqa: N802 - components are named like classes
 
     async def choose(e: ft.Event[ft.Dropdown]) -> None:
         log.object_type = e.control.value or ""
+        log.paging.search(log.paging.query)
         await log.load(api)
+
+    async def search(text: str) -> None:
+        await log.search(api, text)
+
+    async def turn(forward: bool) -> None:
+        await log.turn(api, forward)
 
     rows: list[ft.Control] = []
     for event in log.events:
@@ -58,6 +66,15 @@ def AuditView() -> ft.View:  # noqa: N802 - components are named like classes
                 FILTERS,
                 on_select=choose,
                 width=260,
+            ),
+            ListSearch(
+                log.paging,
+                "Søk i loggen",
+                len(log.events),
+                log.loaded,
+                search,
+                turn,
+                hint="Handling, type, id eller brukernavn",
             ),
             busy(log.loading, log.loaded or bool(log.error)),
             message(log.error, error=True),

@@ -5,11 +5,12 @@ The hooks that open a desk (`use_desk`, `use_api`, `use_load`) are in `mobile.ho
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 import flet as ft
 
+from mobile.office.state.common import Paging
 from mobile.views.common import TOUCH, PasswordField, dropdown, go, screen
 
 HOME = "/kontor"
@@ -111,3 +112,71 @@ def empty(desk: Any, text: str) -> ft.Control:
     if desk.loaded and not desk.loading and not desk.error:
         return ft.Text(text, size=16)
     return ft.Container(height=0)
+
+
+@ft.component
+def ListSearch(  # noqa: N802 - components are named like classes
+    paging: Paging,
+    label: str,
+    shown: int,
+    loaded: bool,
+    on_search: Callable[[str], Awaitable[None]],
+    on_turn: Callable[[bool], Awaitable[None]],
+    hint: str | None = None,
+) -> ft.Control:
+    """A list's search field and its pages: 'Viser 51–100 av 154', previous and next page.
+
+    What is typed stays here until the search is sent (Enter or Søk), so a
+    re-render of the screen never takes the keystrokes back.
+    """
+    typed, set_typed = ft.use_state(paging.query)
+
+    async def search(*_: Any) -> None:
+        await on_search(typed)
+
+    async def previous(*_: Any) -> None:
+        await on_turn(False)
+
+    async def following(*_: Any) -> None:
+        await on_turn(True)
+
+    pages: list[ft.Control] = []
+    if loaded:
+        pages = [
+            ft.Text(paging.text(shown), size=15),
+            ft.OutlinedButton(
+                "Forrige side",
+                icon=ft.Icons.CHEVRON_LEFT,
+                on_click=previous,
+                disabled=not paging.has_previous,
+                height=TOUCH - 8,
+            ),
+            ft.OutlinedButton(
+                "Neste side",
+                icon=ft.Icons.CHEVRON_RIGHT,
+                on_click=following,
+                disabled=not paging.has_next,
+                height=TOUCH - 8,
+            ),
+        ]
+    return ft.Column(
+        [
+            ft.Row(
+                [
+                    ft.TextField(
+                        label=label,
+                        hint_text=hint,
+                        value=typed,
+                        prefix_icon=ft.Icons.SEARCH,
+                        on_change=lambda e: set_typed(e.control.value or ""),
+                        on_submit=search,
+                        expand=True,
+                    ),
+                    ft.FilledButton("Søk", icon=ft.Icons.SEARCH, on_click=search, height=TOUCH),
+                ],
+                spacing=8,
+            ),
+            ft.Row(pages, wrap=True, spacing=8, run_spacing=4),
+        ],
+        spacing=6,
+    )

@@ -8,6 +8,7 @@ import flet as ft
 
 from mobile.hooks import keyed, memo, use_desk
 from mobile.office.common import (
+    ListSearch,
     busy,
     empty,
     heading,
@@ -17,51 +18,68 @@ from mobile.office.common import (
 )
 from mobile.office.state.flags import FLAG_KIND_TEXT, FlagQueue
 from mobile.views.common import TOUCH, placeholder
-from models.schemas import FlagPublic, FlagStatus
-from models.text import count_text
+from models.flag_cards import FlagCardPublic
+from models.schemas import FlagStatus
+from models.text import count_text, period_text
 
 GROUPINGS = (("kind", "Type"), ("decision", "Vedtak"), ("contact", "Støttekontakt"))
+NOTHING_OPEN = "Ingen åpne avvik. Alt ser bra ut."
 
 
 @ft.component
-def FlagCard(queue: FlagQueue, flag: FlagPublic, api: Any) -> ft.Control:  # noqa: N802 - components are named like classes
+def FlagCard(queue: FlagQueue, card: FlagCardPublic, api: Any) -> ft.Control:  # noqa: N802 - components are named like classes
+    """One matter: a flag, or a group's overuse in one period with each participant's vedtak."""
     note, set_note = ft.use_state("")
     open_form, set_open_form = ft.use_state(False)
-    kind = FLAG_KIND_TEXT.get(flag.kind, flag.kind)
-    sheets = queue.sheets_of(flag)
+    kind = FLAG_KIND_TEXT.get(card.kind, card.kind)
+    title = queue.title(card)
+    labels = card.labels
+    group = len(card.flags) > 1
 
     async def resolve(*_: Any) -> None:
-        if await queue.resolve(api, flag.id, note):
+        if await queue.resolve(api, card.flags[0].id, note):
             set_note("")
             set_open_form(False)
 
-    lines: list[ft.Control] = [
-        ft.Text(kind, weight=ft.FontWeight.BOLD, size=16),
-        ft.Text(queue.explain(flag), size=15),
-        ft.Text(
-            f"Vedtak: {queue.names.decision(flag.decision_id)}" if flag.decision_id else "",
-            size=13,
-        ),
-    ]
-    contact = queue.contact_of(flag)
-    if contact:
-        lines.append(ft.Text(f"Støttekontakt: {queue.names.contact(contact)}", size=13))
-    if flag.entry_ids:
-        entries = count_text(len(flag.entry_ids), "timeføring", "timeføringer")
+    lines: list[ft.Control] = [ft.Text(title, weight=ft.FontWeight.BOLD, size=16)]
+    # Participants and their sheets by name, so a card reads the same every time.
+    for flag in sorted(card.flags, key=lambda f: labels.get(f.decision_id or "", "")):
+        who = labels.get(flag.decision_id or "", "")
+        if group:
+            # One line per participant: whose vedtak, and how far over it is.
+            lines.append(ft.Text(f"{who}: {queue.explain(flag)}", size=15))
+        else:
+            lines.append(ft.Text(queue.explain(flag), size=15))
+            if who:
+                lines.append(ft.Text(f"Vedtak: {who}", size=13))
+    contacts = [labels[c] for c in card.contact_ids if c in labels]
+    if contacts:
+        word = "Støttekontakt" if len(contacts) == 1 else "Støttekontakter"
+        lines.append(ft.Text(f"{word}: {', '.join(contacts)}", size=13))
+    if card.entry_ids:
+        entries = count_text(len(card.entry_ids), "timeføring", "timeføringer")
         lines.append(ft.Text(f"Gjelder {entries}.", size=13))
-    lines += [
-        link(
-            f"Se timelisten {sheet.period} ({queue.names.person(sheet.decision_id)})",
-            f"/kontor/godkjenning/{sheet.id}",
+    by_name = sorted(
+        card.sheets,
+        key=lambda s: (s.period, labels.get(s.decision_id, ""), labels.get(s.contact_id, "")),
+    )
+    for sheet in by_name:
+        person = labels.get(sheet.decision_id, "ukjent vedtak")
+        # With more than one contact the sheets of one person differ by contact: say whose.
+        contact = f", {labels.get(sheet.contact_id, '')}" if len(contacts) > 1 else ""
+        lines.append(
+            link(
+                f"Se timelisten {period_text(sheet.period)} ({person}{contact})",
+                f"/kontor/godkjenning/{sheet.id}",
+            )
         )
-        for sheet in sheets
-    ]
-    if flag.status is FlagStatus.resolved:
-        lines.append(ft.Text(f"Løst: {flag.resolution_note or ''}", italic=True))
+    if card.status is FlagStatus.resolved:
+        notes = dict.fromkeys(f.resolution_note or "" for f in card.flags)
+        lines.append(ft.Text(f"Løst: {' '.join(notes).strip()}", italic=True))
     elif open_form:
         lines += [
             ft.TextField(
-                label=f"Notat om løsningen ({kind})",
+                label=f"Notat om løsningen ({title})",
                 value=note,
                 multiline=True,
                 min_lines=2,
@@ -79,7 +97,7 @@ def FlagCard(queue: FlagQueue, flag: FlagPublic, api: Any) -> ft.Control:  # noq
     else:
         lines.append(
             ft.OutlinedButton(
-                f"Løs avvik: {kind}",
+                f"Løs avvik: {title}" if group else f"Løs avvik: {kind}",
                 icon=ft.Icons.TASK_ALT,
                 on_click=lambda: set_open_form(True),
                 height=TOUCH,
@@ -104,10 +122,26 @@ def FlagQueueView() -> ft.View:  # noqa: N802 - components are named like classe
 
     async def toggle_resolved(e: ft.Event[ft.Checkbox]) -> None:
         queue.show_resolved = bool(e.control.value)
+        queue.paging.search(queue.paging.query)
         await queue.load(api)
+
+    async def search(text: str) -> None:
+        await queue.search(api, text)
+
+    async def turn(forward: bool) -> None:
+        await queue.turn(api, forward)
 
     controls: list[ft.Control] = [
         heading("Avvik og meldinger"),
+        ListSearch(
+            queue.paging,
+            "Søk i avvik",
+            len(queue.cards),
+            queue.loaded,
+            search,
+            turn,
+            hint="Navn, saksnummer, gruppe eller tekst",
+        ),
         ft.Text("Sorter etter:"),
         ft.SegmentedButton(
             segments=[ft.Segment(value=key, label=ft.Text(text)) for key, text in GROUPINGS],
@@ -121,8 +155,9 @@ def FlagQueueView() -> ft.View:  # noqa: N802 - components are named like classe
     ]
     groups = queue.groups()
     if not groups:
-        controls.append(empty(queue, "Ingen åpne avvik. Alt ser bra ut."))
-    for title, flags in groups:
-        controls.append(ft.Text(f"{title} ({len(flags)})", size=18, weight=ft.FontWeight.W_600))
-        controls += [keyed(flag.id, FlagCard, queue, flag, api) for flag in flags]
+        text = "Ingen avvik passer til søket." if queue.paging.query else NOTHING_OPEN
+        controls.append(empty(queue, text))
+    for title, cards in groups:
+        controls.append(ft.Text(f"{title} ({len(cards)})", size=18, weight=ft.FontWeight.W_600))
+        controls += [keyed(card.key, FlagCard, queue, card, api) for card in cards]
     return office_screen("Avvik", controls)

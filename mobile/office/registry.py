@@ -11,6 +11,7 @@ from mobile.context import OfficeSession
 from mobile.hooks import keyed, memo, use_desk, use_state_from
 from mobile.office.api import OfficeApi
 from mobile.office.common import (
+    ListSearch,
     busy,
     choice,
     empty,
@@ -182,7 +183,7 @@ def DecisionForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - co
 
         return changed
 
-    recipients = [(r.id, f"{r.name} ({r.case_no})") for r in registry.recipients]
+    recipients = [(r.id, f"{r.name} ({r.case_no})") for r in registry.all_recipients]
     controls: list[ft.Control] = [
         ft.Text("Nytt vedtak", size=16, weight=ft.FontWeight.W_600),
         choice(form, "recipient_id", "Tjenestemottaker", recipients, errors=errors),
@@ -206,7 +207,7 @@ def DecisionForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - co
             value=c.id in chosen,
             on_change=toggle(c.id),
         )
-        for c in registry.contacts
+        for c in registry.all_contacts
     ]
     if errors.get("contact_ids"):
         controls.append(ft.Text(errors["contact_ids"], color=ft.Colors.RED_700))
@@ -222,7 +223,7 @@ def DecisionForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - co
 
 def decision_text(registry: Registry, decision: DecisionPublic) -> str:
     who = (
-        ", ".join(c.name for c in registry.contacts if c.id in decision.contact_ids)
+        ", ".join(c.name for c in registry.all_contacts if c.id in decision.contact_ids)
         or "ingen støttekontakt"
     )
     group = f", gruppe {decision.group_id}" if decision.group_id else ""
@@ -255,9 +256,22 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
         return placeholder()
     coordinator = session.role == "coordinator"
 
-    async def search(e: ft.Event[ft.TextField]) -> None:
-        registry.query = e.control.value or ""
-        await registry.load(api, with_recipients=coordinator)
+    async def search(text: str) -> None:
+        await registry.search(api, text, with_recipients=coordinator)
+
+    async def turn(forward: bool) -> None:
+        await registry.turn(api, section, forward, with_recipients=coordinator)
+
+    shown = {
+        "contacts": len(registry.contacts),
+        "recipients": len(registry.recipients),
+        "decisions": len(registry.decisions),
+    }
+    what = {
+        "contacts": "Søk i støttekontakter",
+        "recipients": "Søk i tjenestemottakere",
+        "decisions": "Søk i vedtak",
+    }
 
     sections = SECTIONS if coordinator else SECTIONS[:1]
     controls: list[ft.Control] = [
@@ -267,18 +281,22 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
             selected=[section],
             on_change=lambda e: set_section(next(iter(e.control.selected or ["contacts"]))),
         ),
-        ft.TextField(
-            label="Søk på navn, ansattnummer eller saksnummer",
-            value=registry.query,
-            prefix_icon=ft.Icons.SEARCH,
-            on_submit=search,
+        keyed(
+            f"search-{section}",
+            ListSearch,
+            registry.pages(section),
+            what[section],
+            shown[section],
+            registry.loaded,
+            search,
+            turn,
         ),
         busy(registry.loading, registry.loaded or bool(registry.error)),
         message(registry.error, error=True),
         message(registry.notice),
     ]
     if section == "contacts":
-        missing = sum(1 for c in registry.contacts if c.politiattest_date is None)
+        missing = sum(1 for c in registry.all_contacts if c.politiattest_date is None)
         if missing:
             controls.append(
                 ft.Text(
@@ -309,13 +327,14 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
             controls.append(ft.Card(content=ft.Container(ft.Column(lines, spacing=4), padding=12)))
         controls += [ft.Divider(), keyed("recipient-form", RecipientForm, registry, api)]
     else:
-        for recipient in registry.recipients:
-            for decision in registry.decisions_of(recipient.id):
-                controls.append(
-                    ft.ListTile(
-                        title=ft.Text(f"{recipient.name} ({recipient.case_no})"),
-                        subtitle=ft.Text(decision_text(registry, decision)),
-                    )
+        for decision in registry.decisions:
+            person = registry.recipient(decision.recipient_id)
+            who = f"{person.name} ({person.case_no})" if person else decision.case_no
+            controls.append(
+                ft.ListTile(
+                    title=ft.Text(who),
+                    subtitle=ft.Text(decision_text(registry, decision)),
                 )
+            )
         controls += [ft.Divider(), keyed("decision-form", DecisionForm, registry, api)]
     return office_screen("Registrering", controls)

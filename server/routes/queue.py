@@ -49,7 +49,7 @@ def list_flag_cards(
     status: FlagStatus | None = None,
     kind: FlagKind | None = None,
 ) -> FlagCardsPublic:
-    """The flag queue as the coordinator reads it: one card per matter, oldest first, a page
+    """The flag queue as the coordinator reads it: one card per matter, newest first, a page
     of cards at a time. The overuse flags that one group's sessions raise on each
     participant's vedtak share a card per group and quota period; every other flag is a
     card of its own. Each card lists the timesheets its entries are on and names the

@@ -112,7 +112,7 @@ def list_flag_cards(
     kind: FlagKind | None,
     page: Page,
 ) -> tuple[list[FlagCardPublic], int]:
-    """A page of the queue's cards (models.flag_cards), the oldest matter first.
+    """A page of the queue's cards (models.flag_cards), the newest matter first.
 
     The cards are formed from the few columns of every flag the filters let
     through, so a group's card is whole on its page; a card is shown when any
@@ -131,7 +131,9 @@ def list_flag_cards(
         key = card_key(flag_id=flag_id, kind=FlagKind(flag_kind), group_id=group_id, period=period)
         members.setdefault(key, []).append(flag_id)
         groups[key] = group_id
-    keys = list(members)  # in order of each card's oldest flag
+    # Newest first, by when each matter arose (its first flag): what came in since
+    # the coordinator last looked is on the first page.
+    keys = list(reversed(members))
     if page.q:
         candidates = _flag_filters(select(FlagRow.id), status=status, kind=kind)
         hits = set(db.scalars(_searched(candidates, page)))

@@ -8,7 +8,15 @@ import flet as ft
 
 from mobile import fmt
 from mobile.office.api import ApiError, OfficeApi
-from mobile.office.state.common import Desk, Names, error_text, km_text, load_names, money_text
+from mobile.office.state.common import (
+    Desk,
+    Names,
+    Paging,
+    error_text,
+    km_text,
+    load_names,
+    money_text,
+)
 from models.approval import override_reasons as approval_override_reasons
 from models.contract import EntryPublic, TimesheetDetail, TimesheetSummary
 from models.schemas import FlagStatus
@@ -74,6 +82,7 @@ class ApprovalDesk(Desk):
     names: Names = field(default_factory=Names)
     status: str = "signed"
     period: str = ""
+    paging: Paging = field(default_factory=Paging)
     detail: TimesheetDetail | None = None
     notice: str | None = None
     field_errors: dict[str, str] = field(default_factory=dict)
@@ -81,7 +90,32 @@ class ApprovalDesk(Desk):
     async def load(self, api: OfficeApi) -> None:
         with self.fetching():
             self.names = await load_names(api)
-            self.sheets = await api.timesheets(status=self.status, period=self.period)
+            page = await api.timesheets_page(
+                self.paging.query,
+                offset=self.paging.offset,
+                limit=self.paging.size,
+                status=self.status,
+                period=self.period,
+            )
+            self.sheets = page.items
+            self.paging.settle(page.count)
+
+    async def filter(self, api: OfficeApi, *, status: str, period: str) -> None:
+        """Other filters start on the first page."""
+        self.status, self.period = status, period
+        self.paging.search(self.paging.query)
+        await self.load(api)
+
+    async def search(self, api: OfficeApi, query: str) -> None:
+        self.paging.search(query)
+        await self.load(api)
+
+    async def turn(self, api: OfficeApi, forward: bool) -> None:
+        if forward:
+            self.paging.next()
+        else:
+            self.paging.previous()
+        await self.load(api)
 
     async def open(self, api: OfficeApi, timesheet_id: str) -> None:
         self.loading = True

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import flet as ft
 
 from mobile.office.api import OfficeApi
-from mobile.office.state.common import Desk
+from mobile.office.state.common import Desk, Paging
 from models.contract import AuditEventPublic
 
 ACTION_TEXT = {
@@ -42,8 +42,6 @@ ROLE_WORD = {
     "admin": "Admin",
     "contact": "Støttekontakt",
 }
-AUDIT_PAGE = 1000
-AUDIT_KEEP = 300
 
 
 def audit_text(event: AuditEventPublic) -> str:
@@ -63,22 +61,30 @@ def audit_text(event: AuditEventPublic) -> str:
 @ft.observable
 @dataclass
 class AuditLog(Desk):
-    """The newest audit events, optionally of one kind of object."""
+    """The audit log newest first, a page at a time, optionally of one kind of object."""
 
     events: list[AuditEventPublic] = field(default_factory=list)
     object_type: str = ""
+    paging: Paging = field(default_factory=Paging)
 
     async def load(self, api: OfficeApi) -> None:
         with self.fetching():
-            after = 0
-            kept: list[AuditEventPublic] = []
-            while True:
-                filters = {"after_id": str(after), "limit": str(AUDIT_PAGE)}
-                if self.object_type:
-                    filters["object_type"] = self.object_type
-                page = await api.audit(**filters)
-                kept = (kept + page)[-AUDIT_KEEP:]
-                if len(page) < AUDIT_PAGE:
-                    break
-                after = page[-1].id
-            self.events = list(reversed(kept))
+            page = await api.audit_page(
+                self.paging.query,
+                offset=self.paging.offset,
+                limit=self.paging.size,
+                object_type=self.object_type,
+            )
+            self.events = page.items
+            self.paging.settle(page.count)
+
+    async def search(self, api: OfficeApi, query: str) -> None:
+        self.paging.search(query)
+        await self.load(api)
+
+    async def turn(self, api: OfficeApi, forward: bool) -> None:
+        if forward:
+            self.paging.next()
+        else:
+            self.paging.previous()
+        await self.load(api)

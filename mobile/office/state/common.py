@@ -62,6 +62,59 @@ class Desk:
             self.loading = False
 
 
+# --- search and paging -------------------------------------------------------------------
+
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class Paging:
+    """Where a paged list stands: what is searched for, which page, how many match in all.
+
+    A desk holds one per list; the list's load asks the server for
+    `offset`..`offset + size` of the matches for `query` and keeps `count`.
+    """
+
+    query: str = ""
+    offset: int = 0
+    size: int = PAGE_SIZE
+    count: int = 0
+
+    def search(self, query: str) -> None:
+        """A new search starts on its first page."""
+        self.query = query.strip()
+        self.offset = 0
+
+    def next(self) -> None:
+        if self.has_next:
+            self.offset += self.size
+
+    def previous(self) -> None:
+        self.offset = max(0, self.offset - self.size)
+
+    def settle(self, count: int) -> None:
+        """The server's count of all matches; a page past the end (the list shrank) moves back."""
+        self.count = count
+        if self.offset and self.offset >= count:
+            self.offset = max(0, (count - 1) // self.size * self.size)
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + self.size < self.count
+
+    @property
+    def has_previous(self) -> bool:
+        return self.offset > 0
+
+    def text(self, shown: int) -> str:
+        """'Viser 26–50 av 154' (or that nothing matches the search)."""
+        if not self.count:
+            return f"Ingen treff for «{self.query}»." if self.query else "Ingen i listen."
+        first = self.offset + 1 if shown else self.offset
+        return f"Viser {first}–{self.offset + shown} av {self.count}"
+
+
 # --- names: who and what the ids are ---------------------------------------------------
 
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 import flet as ft
 
 from mobile.office.api import ApiError, OfficeApi
-from mobile.office.state.common import Desk, Names, error_text, load_names
-from models.contract import TimesheetSummary
-from models.schemas import FlagPublic, TimesheetStatus
+from mobile.office.state.common import Desk, Paging, error_text
+from models.flag_cards import FlagCardPublic, FlagCardSheet
+from models.schemas import FlagPublic, FlagStatus
+from models.text import period_text
 
 FLAG_KIND_TEXT = {
     "overuse": "Overforbruk",
@@ -32,87 +33,110 @@ FLAG_KIND_HELP = {
     "changed_after_signing": "En signert timeliste ble endret; signaturen gjelder ikke lenger.",
     "feedback": "Den som signerte la igjen en melding til kommunen.",
 }
-PAID = (TimesheetStatus.approved, TimesheetStatus.exported)
 
 
 @ft.observable
 @dataclass
 class FlagQueue(Desk):
-    """Open flags (and signers' messages), grouped for the coordinator."""
+    """The queue as the server cards it (models.flag_cards): one card per matter, a page of
+    cards at a time, grouped under headings for the coordinator."""
 
-    flags: list[FlagPublic] = field(default_factory=list)
-    sheets: list[TimesheetSummary] = field(default_factory=list)
-    names: Names = field(default_factory=Names)
+    cards: list[FlagCardPublic] = field(default_factory=list)
+    paging: Paging = field(default_factory=Paging)
     group_by: str = "kind"  # kind | decision | contact
     show_resolved: bool = False
     notice: str | None = None
 
     async def load(self, api: OfficeApi) -> None:
         with self.fetching():
-            status = "" if self.show_resolved else "open"
-            self.names = await load_names(api)
-            self.flags = await api.flags(status=status)
-            self.sheets = await api.timesheets()
+            page = await api.flag_cards(
+                self.paging.query,
+                offset=self.paging.offset,
+                limit=self.paging.size,
+                status="" if self.show_resolved else "open",
+            )
+            self.cards = page.items
+            self.paging.settle(page.count)
 
-    def groups(self) -> list[tuple[str, list[FlagPublic]]]:
-        """(heading, flags) in a stable order: the queue reads the same every time."""
-        grouped: dict[str, list[FlagPublic]] = defaultdict(list)
-        for flag in self.flags:
-            grouped[self.heading(flag)].append(flag)
+    @property
+    def flags(self) -> list[FlagPublic]:
+        """Every flag on this page's cards."""
+        return [flag for card in self.cards for flag in card.flags]
+
+    def card_of(self, flag: FlagPublic) -> FlagCardPublic | None:
+        return next((card for card in self.cards if flag in card.flags), None)
+
+    def groups(self) -> list[tuple[str, list[FlagCardPublic]]]:
+        """(heading, cards) in a stable order: the page reads the same every time."""
+        grouped: dict[str, list[FlagCardPublic]] = defaultdict(list)
+        for card in self.cards:
+            grouped[self.heading(card)].append(card)
         return [
-            (heading, sorted(items, key=lambda f: (f.created_at, f.id)))
+            (heading, sorted(items, key=lambda c: (c.created_at, c.key)))
             for heading, items in sorted(grouped.items())
         ]
 
-    def heading(self, flag: FlagPublic) -> str:
+    def heading(self, card: FlagCardPublic) -> str:
         if self.group_by == "decision":
-            return self.names.decision(flag.decision_id) if flag.decision_id else "Uten vedtak"
+            if card.group_id and len(card.flags) > 1:
+                return f"Gruppe {card.group_id}"
+            decision_id = card.flags[0].decision_id
+            return card.labels.get(decision_id or "", "Uten vedtak")
         if self.group_by == "contact":
-            contact_id = self.contact_of(flag)
-            return self.names.contact(contact_id) if contact_id else "Uten støttekontakt"
-        return FLAG_KIND_TEXT.get(flag.kind, flag.kind)
+            contact_id = next(iter(card.contact_ids), None)
+            return card.labels.get(contact_id or "", "Uten støttekontakt")
+        return FLAG_KIND_TEXT.get(card.kind, card.kind)
+
+    def title(self, card: FlagCardPublic) -> str:
+        """'Overforbruk', or for a group's card 'Overforbruk i gruppe turgruppa, mars 2026'."""
+        kind = FLAG_KIND_TEXT.get(card.kind, card.kind)
+        if card.group_id and len(card.flags) > 1:
+            return f"{kind} i gruppe {card.group_id}, {period_text(card.period or '')}"
+        return kind
 
     def contact_of(self, flag: FlagPublic) -> str | None:
         if flag.contact_id:
             return flag.contact_id
-        sheet = next(iter(self.sheets_of(flag)), None)
-        return sheet.contact_id if sheet else None
+        card = self.card_of(flag)
+        return next(iter(card.contact_ids), None) if card else None
 
-    def sheets_of(self, flag: FlagPublic) -> list[TimesheetSummary]:
-        """The timesheets that list the flag's entries: where the coordinator can see them."""
-        wanted = set(flag.entry_ids)
-        found = [s for s in self.sheets if wanted.intersection(s.entry_ids)]
-        if not found and flag.decision_id and flag.period:
-            found = [
-                s
-                for s in self.sheets
-                if s.decision_id == flag.decision_id and s.period == flag.period
-            ]
-        if not found and not wanted and flag.contact_id:
-            # A flag about the contact (politiattest): the sheets still to be approved.
-            found = [
-                s for s in self.sheets if s.contact_id == flag.contact_id and s.status not in PAID
-            ]
-        return sorted(found, key=lambda s: (s.period, s.id))
+    def sheets_of(self, flag: FlagPublic) -> list[FlagCardSheet]:
+        """The timesheets its card's entries are on: where the coordinator can see them."""
+        card = self.card_of(flag)
+        return list(card.sheets) if card else []
 
     def explain(self, flag: FlagPublic) -> str:
-        """What happened, in plain words: the kind's explanation, then the server's detail."""
+        """What happened, in plain words: the server's detail, or the kind's explanation."""
         # The server's detail says it for this case; the kind's help only when there is none
         # (both at once read the same thing twice).
         return (flag.detail or "").strip() or FLAG_KIND_HELP.get(flag.kind, "")
 
+    async def search(self, api: OfficeApi, query: str) -> None:
+        self.paging.search(query)
+        await self.load(api)
+
+    async def turn(self, api: OfficeApi, forward: bool) -> None:
+        if forward:
+            self.paging.next()
+        else:
+            self.paging.previous()
+        await self.load(api)
+
     async def resolve(self, api: OfficeApi, flag_id: str, note: str) -> bool:
+        """Resolve a flag, and with it the other open flags of its card (one matter)."""
         if not note.strip():
             self.error = "Skriv et notat om hva som er gjort."
             return False
+        card = next((c for c in self.cards if any(f.id == flag_id for f in c.flags)), None)
+        ids = [f.id for f in card.flags if f.status is FlagStatus.open] if card else [flag_id]
         try:
-            await api.resolve_flag(flag_id, note=note.strip())
+            for each in ids or [flag_id]:
+                await api.resolve_flag(each, note=note.strip())
         except ApiError as error:
             self.error = error_text(error)
+            await self.load(api)
             return False
-        self.flags = [f for f in self.flags if f.id != flag_id or self.show_resolved]
         self.notice = "Avviket er løst."
         self.error = None
-        if self.show_resolved:
-            await self.load(api)
+        await self.load(api)
         return True

@@ -24,8 +24,10 @@ class StartCounts(Desk):
 
     async def load(self, api: OfficeApi) -> None:
         with self.fetching():
-            self.open_flags = len(await api.flags(status="open"))
-            self.to_approve = len(await api.timesheets(status="signed"))
+            # The counts come from the server (one item asked for): a list is paged and
+            # can never be counted by its length.
+            self.open_flags = (await api.flags_page(status="open", limit=1)).count
+            self.to_approve = (await api.timesheets_page(status="signed", limit=1)).count
 
     def text(self, route: str) -> str | None:
         """The count for a tile's route, in words; None for tiles without one."""

@@ -11,7 +11,14 @@ import flet as ft
 
 from mobile import fmt
 from mobile.office.api import ApiError, OfficeApi
-from mobile.office.state.common import Desk, check, error_text, parse_date_field, parse_number_field
+from mobile.office.state.common import (
+    Desk,
+    Paging,
+    check,
+    error_text,
+    parse_date_field,
+    parse_number_field,
+)
 from models.contract import DecisionPublic
 from models.schemas import (
     ContactCreate,
@@ -101,28 +108,78 @@ def decision_payload(
 @ft.observable
 @dataclass
 class Registry(Desk):
-    """Contacts, recipients and decisions, with search and the three forms."""
+    """Contacts, recipients and decisions, each searched and paged, and the three forms.
+
+    `contacts`, `recipients` and `decisions` are the pages shown; the forms
+    choose among all of them (`all_…`), and a recipient's card lists all their
+    vedtak. One search (`query`) applies to the three lists.
+    """
 
     contacts: list[ContactPublic] = field(default_factory=list)
     recipients: list[RecipientPublic] = field(default_factory=list)
     decisions: list[DecisionPublic] = field(default_factory=list)
+    all_contacts: list[ContactPublic] = field(default_factory=list)
+    all_recipients: list[RecipientPublic] = field(default_factory=list)
+    all_decisions: list[DecisionPublic] = field(default_factory=list)
     query: str = ""
+    contact_pages: Paging = field(default_factory=Paging)
+    recipient_pages: Paging = field(default_factory=Paging)
+    decision_pages: Paging = field(default_factory=Paging)
     notice: str | None = None
     field_errors: dict[str, str] = field(default_factory=dict)
 
     async def load(self, api: OfficeApi, *, with_recipients: bool = True) -> None:
         with self.fetching():
-            q = self.query.strip() or None
-            self.contacts = await api.contacts(q)
+            q = self.query.strip()
+            for paging in (self.contact_pages, self.recipient_pages, self.decision_pages):
+                if paging.query != q:
+                    paging.search(q)
+            contacts = await api.contacts_page(
+                q, offset=self.contact_pages.offset, limit=self.contact_pages.size
+            )
+            self.contacts = contacts.items
+            self.contact_pages.settle(contacts.count)
+            self.all_contacts = await api.contacts()
             if with_recipients:
-                self.recipients = await api.recipients(q)
-                self.decisions = await api.decisions()
+                recipients = await api.recipients_page(
+                    q, offset=self.recipient_pages.offset, limit=self.recipient_pages.size
+                )
+                self.recipients = recipients.items
+                self.recipient_pages.settle(recipients.count)
+                decisions = await api.decisions_page(
+                    q, offset=self.decision_pages.offset, limit=self.decision_pages.size
+                )
+                self.decisions = decisions.items
+                self.decision_pages.settle(decisions.count)
+                self.all_recipients = await api.recipients()
+                self.all_decisions = await api.decisions()
+
+    def pages(self, section: str) -> Paging:
+        if section == "recipients":
+            return self.recipient_pages
+        if section == "decisions":
+            return self.decision_pages
+        return self.contact_pages
+
+    async def search(self, api: OfficeApi, query: str, *, with_recipients: bool) -> None:
+        self.query = query.strip()
+        await self.load(api, with_recipients=with_recipients)
+
+    async def turn(
+        self, api: OfficeApi, section: str, forward: bool, *, with_recipients: bool
+    ) -> None:
+        paging = self.pages(section)
+        if forward:
+            paging.next()
+        else:
+            paging.previous()
+        await self.load(api, with_recipients=with_recipients)
 
     def recipient(self, recipient_id: str) -> RecipientPublic | None:
-        return next((r for r in self.recipients if r.id == recipient_id), None)
+        return next((r for r in self.all_recipients if r.id == recipient_id), None)
 
     def decisions_of(self, recipient_id: str) -> list[DecisionPublic]:
-        return [d for d in self.decisions if d.recipient_id == recipient_id]
+        return [d for d in self.all_decisions if d.recipient_id == recipient_id]
 
     async def _create(
         self,
@@ -151,7 +208,7 @@ class Registry(Desk):
             return False
         self.field_errors = {}
         self.error = None
-        await self.load(api, with_recipients=kind != "contact" or bool(self.recipients))
+        await self.load(api, with_recipients=kind != "contact" or bool(self.all_recipients))
         return True
 
     async def add_contact(self, api: OfficeApi, form: Mapping[str, str]) -> bool:
@@ -182,5 +239,5 @@ class Registry(Desk):
             return False
         self.notice = "Politiattesten er registrert."
         self.field_errors = {}
-        await self.load(api, with_recipients=bool(self.recipients))
+        await self.load(api, with_recipients=bool(self.all_recipients))
         return True
