@@ -16,6 +16,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.types import Instant
+
 WAITING_DAYS = 5
 SILENT_DAYS = 30
 MAX_UNSENT = 1_000_000
@@ -25,8 +27,9 @@ class DeviceReport(BaseModel):
     """What a device tells the server about its outbox with each push and pull."""
 
     model_config = ConfigDict(extra="forbid")
-    unsent: int = Field(ge=0, le=MAX_UNSENT)
-    oldest_unsent_at: datetime | None = None
+    # Strict: `false` is not a count, whatever pydantic's lax mode would make of it.
+    unsent: int = Field(ge=0, le=MAX_UNSENT, strict=True)
+    oldest_unsent_at: Instant | None = None
 
 
 class AttentionReason(StrEnum):

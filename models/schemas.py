@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -142,12 +142,32 @@ class ContactCreate(ContactBase):
         return value
 
 
+def _omit_not_null(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """The JSON Schema of a PatchSchema says what `_no_nulls` enforces: a field
+    outside NULLABLE may be left out, never sent as null."""
+    nullable: frozenset[str] = getattr(model, "NULLABLE", frozenset())
+    for name, field in schema.get("properties", {}).items():
+        branches = field.get("anyOf")
+        if name in nullable or not isinstance(branches, list):
+            continue
+        if field.get("default", ...) is None:
+            del field["default"]
+        kept = [branch for branch in branches if branch != {"type": "null"}]
+        if len(kept) == 1:
+            del field["anyOf"]
+            field.update(kept[0])
+        else:
+            field["anyOf"] = kept
+
+
 class PatchSchema(Schema):
     """A change where an omitted field stays as it is.
 
     Only the fields in `NULLABLE` may be sent as null (to clear them); a null
     anywhere else is refused with a message instead of reaching the database.
     """
+
+    model_config = ConfigDict(json_schema_extra=_omit_not_null)
 
     NULLABLE: ClassVar[frozenset[str]] = frozenset()
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 
 OSLO = ZoneInfo("Europe/Oslo")
 MAX_KM_PER_TRIP = Decimal(2000)
@@ -62,6 +62,20 @@ def _date_not_number(value: object) -> object:
     # must be written as a date.
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError("Datoen må skrives åååå-mm-dd.")
+    return value
+
+
+_NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+INSTANT_SPELLING = "Skriv tidspunktet med dato, klokkeslett og tidssone (ISO 8601)."
+
+
+def _instant_not_number(value: object) -> object:
+    # pydantic reads a number, or a string of digits, as seconds since 1970: an
+    # instant must be written out (a query parameter always arrives as a string).
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(INSTANT_SPELLING)
+    if isinstance(value, str) and _NUMBER.match(value):
+        raise ValueError(INSTANT_SPELLING)
     return value
 
 
@@ -121,6 +135,9 @@ PastDay = Annotated[
     AfterValidator(_not_future),
 ]
 """A date that has happened: a birth date, a politiattest's date."""
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_instant_not_number)]
+"""A moment a device reports, written out with its zone: 2026-03-10T09:30:00+01:00."""
 
 FiniteFloat = Annotated[float, AfterValidator(_finite)]
 """A coordinate: NaN and infinities are refused."""

@@ -32,7 +32,8 @@ class TimelisteApp(FastAPI):
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_schema is None:
-            self.openapi_schema = errors.declare_problems(super().openapi())
+            document = errors.declare_problems(super().openapi())
+            self.openapi_schema = middleware.declare_no_control_characters(document)
         return self.openapi_schema
 
 

@@ -8,6 +8,7 @@ people.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
@@ -177,6 +178,8 @@ def install(app: FastAPI) -> None:
             detail = "Forespørselen kunne ikke leses. Send gyldig JSON."
         elif exc.status_code == 405:
             detail = "Denne metoden er ikke tillatt her."
+            headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
+            return problem_response(405, title, detail, headers=headers)
         return problem_response(exc.status_code, title, detail, headers=exc.headers)
 
     @app.exception_handler(SQLAlchemyTimeoutError)
@@ -198,6 +201,26 @@ def install(app: FastAPI) -> None:
         # Starlette's ServerErrorMiddleware answers with this and re-raises;
         # ContainErrors (outside it) logs the type and swallows the exception.
         return internal_error()
+
+
+def _allowed_methods(request: Request) -> str:
+    """The methods the OpenAPI document gives the path (RFC 9110 §10.2.1).
+
+    Starlette's 405 names only the first route whose path matched, and a path
+    such as /api/v1/contacts/{id} is two routes (GET and PATCH). Of the
+    document's templates that match, the most literal is the one routed to
+    (/decisions/expiring before /decisions/{decision_id}), as the app orders them.
+    """
+    path = request.url.path
+    candidates = []
+    for template, item in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            candidates.append((template.count("{"), template, item))
+    if not candidates:
+        return ""
+    _, _, item = min(candidates, key=lambda candidate: candidate[:2])
+    return ", ".join(sorted(method.upper() for method in item))
 
 
 def internal_error() -> JSONResponse:

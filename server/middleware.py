@@ -6,6 +6,7 @@ body is never read into memory and streamed answers stay streamed.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from starlette.exceptions import HTTPException
@@ -114,6 +115,31 @@ class LimitBody:
 
 def _has_control(data: bytes) -> bool:
     return any(byte < 0x20 or byte == 0x7F for byte in data)
+
+
+# The same characters as `_has_control`, for the OpenAPI document.
+_NO_CONTROL_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+
+
+def declare_no_control_characters(document: dict[str, Any]) -> dict[str, Any]:
+    """State in the OpenAPI document what `RefuseControlCharacters` refuses: every
+    string in a path or query parameter gets a pattern without control characters,
+    so that a generated client knows such a value is answered 400."""
+
+    def tighten(schema: dict[str, Any]) -> None:
+        for branch in schema.get("anyOf", []):
+            tighten(branch)
+        if schema.get("type") == "string" and "pattern" not in schema and "format" not in schema:
+            schema["pattern"] = _NO_CONTROL_PATTERN
+
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") in ("path", "query") and "schema" in parameter:
+                    tighten(parameter["schema"])
+    return document
 
 
 class RefuseControlCharacters:

@@ -2,50 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
 
-from server.deps import Admin, DbDep, SettingsDep, SignedIn
+from models.second_factor import CodeBody, RecoveryCodes, SecurityPolicy, TotpSetup, TotpStatus
+from server.deps import Admin, DbDep, OfficeSignedIn, SettingsDep, SignedIn
 from server.services import second_factor
 from server.tables import User
 
 router = APIRouter(prefix="/api/v1/auth/totp", tags=["auth"])
 admin_router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
-
-Code = Annotated[str, Field(min_length=1, max_length=20)]
-
-
-class TotpStatus(BaseModel):
-    """Whether the signed-in user has a second factor, and whether it is required of them."""
-
-    enabled: bool
-    required: bool
-
-
-class TotpSetup(BaseModel):
-    """A new key: show `qr_svg` (or `secret`) to the authenticator app, then confirm a code."""
-
-    secret: str
-    uri: str
-    qr_svg: str
-
-
-class CodeBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    code: Code
-
-
-class RecoveryCodes(BaseModel):
-    """Ten one-time codes, shown only this once: write them down."""
-
-    recovery_codes: list[str]
-
-
-class SecurityPolicy(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    require_totp_for_office: bool
 
 
 @router.get("")
@@ -58,21 +23,28 @@ def totp_status(actor: SignedIn, db: DbDep) -> TotpStatus:
 
 
 @router.post("/setup")
-def totp_setup(actor: SignedIn, db: DbDep) -> TotpSetup:
+def totp_setup(actor: OfficeSignedIn, db: DbDep) -> TotpSetup:
     user = db.get(User, actor.user_id)
     assert user is not None  # authenticate() found it
     enrolment = second_factor.start_enrolment(db, actor=actor, username=user.username)
-    return TotpSetup(secret=enrolment.secret, uri=enrolment.uri, qr_svg=enrolment.qr_svg)
+    return TotpSetup(
+        secret=enrolment.secret,
+        uri=enrolment.uri,
+        qr_svg=enrolment.qr_svg,
+        qr_png=enrolment.qr_png,
+    )
 
 
 @router.post("/enable")
-def totp_enable(body: CodeBody, actor: SignedIn, db: DbDep, settings: SettingsDep) -> RecoveryCodes:
+def totp_enable(
+    body: CodeBody, actor: OfficeSignedIn, db: DbDep, settings: SettingsDep
+) -> RecoveryCodes:
     codes = second_factor.confirm_enrolment(db, settings=settings, actor=actor, code=body.code)
     return RecoveryCodes(recovery_codes=codes)
 
 
 @router.post("/disable", status_code=status.HTTP_204_NO_CONTENT)
-def totp_disable(body: CodeBody, actor: SignedIn, db: DbDep, settings: SettingsDep) -> None:
+def totp_disable(body: CodeBody, actor: OfficeSignedIn, db: DbDep, settings: SettingsDep) -> None:
     second_factor.disable(db, settings=settings, actor=actor, code=body.code)
 
 

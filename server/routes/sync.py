@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from models.devices import MAX_UNSENT, DeviceReport
+from models.types import Instant
 from server.deps import ContactUser, DbDep, SettingsDep
 from server.schemas import PullResponse, PushRequest, PushResponse
 from server.services import devices, sync
@@ -38,7 +38,7 @@ def pull(
     limit: Annotated[int, Query(ge=1, le=50_000)] = 5000,
     device_id: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
     unsent: Annotated[int | None, Query(ge=0, le=MAX_UNSENT)] = None,
-    oldest_unsent_at: Annotated[datetime | None, Query()] = None,
+    oldest_unsent_at: Annotated[Instant | None, Query()] = None,
 ) -> PullResponse:
     """Everything that changed after `cursor` (0: all the contact may see).
 

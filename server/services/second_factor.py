@@ -35,6 +35,7 @@ class Enrolment:
     secret: str
     uri: str
     qr_svg: str
+    qr_png: str  # base64
 
 
 def _recovery_digest(settings: Settings, code: str) -> str:
@@ -88,8 +89,12 @@ def start_enrolment(db: Session, *, actor: Actor, username: str) -> Enrolment:
     audit(db, actor, "totp_setup", "user", actor.user_id)
     db.commit()
     uri = totp.provisioning_uri(secret, username)
-    svg = segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff")
-    return Enrolment(secret=secret, uri=uri, qr_svg=svg)
+    code = segno.make(uri, error="m")
+    svg = code.svg_inline(scale=4, dark="#000", light="#fff")
+    png = code.png_data_uri(scale=6, dark="#000", light="#fff").removeprefix(
+        "data:image/png;base64,"
+    )
+    return Enrolment(secret=secret, uri=uri, qr_svg=svg, qr_png=png)
 
 
 def confirm_enrolment(db: Session, *, settings: Settings, actor: Actor, code: str) -> list[str]:

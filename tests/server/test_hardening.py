@@ -150,6 +150,19 @@ def test_an_unhandled_error_answers_with_the_security_headers(
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
+def test_a_refused_method_is_answered_with_every_method_the_path_has(world: World) -> None:
+    # Two routes share the path (GET and PATCH); Starlette's own Allow named only one.
+    path = f"/api/v1/contacts/{world.contact_id}"
+    response = world.client.request("DELETE", path, headers=world.coordinator)
+    assert response.status_code == 405
+    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["allow"] == "GET, PATCH"
+    assert world.client.options("/api/v1/payroll/settings").headers["allow"] == "GET, PUT"
+    # A literal path before the template beside it, as the app routes them.
+    expiring = world.client.options("/api/v1/decisions/expiring", headers=world.coordinator)
+    assert expiring.headers["allow"] == "GET"
+
+
 def test_the_docs_page_has_its_own_content_security_policy(client: TestClient) -> None:
     response = client.get("/api/v1/docs")
     assert response.status_code == 200

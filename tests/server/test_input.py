@@ -309,3 +309,73 @@ def test_a_signature_with_non_finite_points_does_not_sign(world: World, number: 
     assert any(e["field"].startswith("strokes") for e in result["errors"]), result
     [after] = world.get("/api/v1/timesheets", headers=world.contact)["data"]
     assert after["status"] == sheet["status"]
+
+
+# --- found by schemathesis (tests/server/test_schemathesis.py) ---------------------------
+
+
+def test_the_openapi_says_which_patch_fields_may_be_null(client: TestClient) -> None:
+    schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    contact = schemas["ContactUpdate"]["properties"]
+    assert contact["name"]["type"] == "string"  # leave it out; null is refused
+    assert {"type": "null"} in contact["politiattest_date"]["anyOf"]  # null clears it
+    decision = schemas["DecisionUpdate"]["properties"]
+    assert {"type": "null"} not in decision["hours"].get("anyOf", [])
+    assert {"type": "null"} in decision["km_per_month"]["anyOf"]
+
+
+def test_the_openapi_says_a_query_has_no_control_characters(client: TestClient) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    parameters = document["paths"]["/api/v1/contacts"]["get"]["parameters"]
+    [q] = [parameter for parameter in parameters if parameter["name"] == "q"]
+    pattern = (
+        q["schema"]["anyOf"][0]["pattern"] if "anyOf" in q["schema"] else q["schema"]["pattern"]
+    )
+    assert pattern == r"^[^\x00-\x1f\x7f]*$"
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "yes"])
+def test_the_security_setting_is_a_real_boolean(world: World, value: object) -> None:
+    response = world.client.put(
+        "/api/v1/admin/security",
+        json={"require_totp_for_office": value},
+        headers=world.office["admin"],
+    )
+    assert _refused(response, "require_totp_for_office") == "Her ventes true eller false."
+
+
+@pytest.mark.parametrize("moment", ["0", "0.5", "1767225600", "2026-03-10T09:30:00"])
+def test_a_device_reports_a_moment_with_its_zone_not_a_number(world: World, moment: str) -> None:
+    pulled = world.client.get(
+        "/api/v1/sync/pull",
+        params={"device_id": "d", "unsent": 1, "oldest_unsent_at": moment},
+        headers=world.contact,
+    )
+    assert pulled.status_code == 422, pulled.text
+    number = float(moment) if moment.replace(".", "").isdigit() else moment
+    pushed = world.client.post(
+        "/api/v1/sync/push",
+        json={
+            "device_id": "d",
+            "mutations": [],
+            "device": {"unsent": 1, "oldest_unsent_at": number},
+        },
+        headers=world.contact,
+    )
+    assert pushed.status_code == 422, pushed.text
+    ok = world.client.get(
+        "/api/v1/sync/pull",
+        params={"device_id": "d", "unsent": 1, "oldest_unsent_at": "2026-03-10T09:30:00+01:00"},
+        headers=world.contact,
+    )
+    assert ok.status_code == 200, ok.text
+
+
+@pytest.mark.parametrize("unsent", [False, True, "3", 2.5])
+def test_a_device_counts_its_unsent_changes_in_whole_numbers(world: World, unsent: object) -> None:
+    pushed = world.client.post(
+        "/api/v1/sync/push",
+        json={"device_id": "d", "mutations": [], "device": {"unsent": unsent}},
+        headers=world.contact,
+    )
+    assert pushed.status_code == 422, pushed.text

@@ -27,6 +27,7 @@ def _enrol(client: TestClient, headers: dict[str, str]) -> tuple[str, list[str]]
     body = setup.json()
     assert body["uri"].startswith("otpauth://totp/Timeliste")
     assert body["qr_svg"].startswith("<svg")
+    assert base64.b64decode(body["qr_png"]).startswith(b"\x89PNG\r\n\x1a\n")
     secret = body["secret"]
     # A wrong first code does not turn it on.
     wrong = client.post("/api/v1/auth/totp/enable", json={"code": "000000"}, headers=headers)
