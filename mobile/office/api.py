@@ -45,6 +45,7 @@ from models.schemas import (
     RecipientCreate,
     RecipientPublic,
 )
+from models.second_factor import CodeBody, RecoveryCodes, TotpSetup, TotpStatus
 from sync.transport import default_transport
 
 API = "/api/v1"
@@ -354,3 +355,18 @@ class OfficeApi:
 
     async def devices_attention(self) -> DevicesAttentionPublic:
         return await self._answer(DevicesAttentionPublic, "GET", "/devices/attention")
+
+    # --- second factor (docs/rules.md §10) -----------------------------------------
+
+    async def totp_status(self) -> TotpStatus:
+        return await self._answer(TotpStatus, "GET", "/auth/totp")
+
+    async def totp_setup(self) -> TotpSetup:
+        return await self._answer(TotpSetup, "POST", "/auth/totp/setup")
+
+    async def totp_enable(self, code: str) -> list[str]:
+        """Turns the factor on with a first code; the recovery codes, shown only now."""
+        body = CodeBody(code=code).model_dump()
+        return (
+            await self._answer(RecoveryCodes, "POST", "/auth/totp/enable", json=body)
+        ).recovery_codes

@@ -23,10 +23,19 @@ from mobile.office.expiring import ExpiringPanel
 from mobile.office.flags import FlagQueueView
 from mobile.office.payroll import PayrollView, PaySettingsView
 from mobile.office.registry import RegistryView
+from mobile.office.security import SecurityView
 from mobile.office.state.home import StartCounts
 from mobile.views.common import TOUCH, go, icon_button, placeholder, screen
 
 ROLE_TEXT = {"coordinator": "Koordinator", "payroll": "Lønn", "admin": "Administrator"}
+
+# Every office role has it (docs/rules.md §10), last on the menu.
+SECURITY_TILE = (
+    "/kontor/sikkerhet",
+    "Totrinnsinnlogging",
+    "Innlogging med kode fra telefonen",
+    ft.Icons.SECURITY,
+)
 
 # (route, title, explanation, icon) per role, in the order of a working day.
 MENU: dict[str, list[tuple[str, str, str, Any]]] = {
@@ -45,10 +54,12 @@ MENU: dict[str, list[tuple[str, str, str, Any]]] = {
             ft.Icons.GROUP_ADD,
         ),
         ("/kontor/forbruk", "Forbruk", "Timer brukt mot vedtak", ft.Icons.BAR_CHART),
+        SECURITY_TILE,
     ],
     "payroll": [
         ("/kontor/lonn", "Lønn", "Lag lønnsbunter og last ned filer", ft.Icons.PAYMENTS),
         ("/kontor/lonn/innstillinger", "Lønnsinnstillinger", "Lønnsarter og satser", ft.Icons.TUNE),
+        SECURITY_TILE,
     ],
     "admin": [
         (
@@ -59,6 +70,7 @@ MENU: dict[str, list[tuple[str, str, str, Any]]] = {
         ),
         ("/kontor/lonn/innstillinger", "Lønnsinnstillinger", "Lønnsarter og satser", ft.Icons.TUNE),
         ("/kontor/revisjon", "Revisjonslogg", "Hvem gjorde hva, og når", ft.Icons.HISTORY),
+        SECURITY_TILE,
     ],
 }
 
@@ -120,4 +132,5 @@ def office_routes() -> list[ft.Route]:
         ft.Route(path="lonn", component=PayrollView),
         ft.Route(path="lonn/innstillinger", component=PaySettingsView),
         ft.Route(path="revisjon", component=AuditView),
+        ft.Route(path="sikkerhet", component=SecurityView),
     ]
