@@ -144,6 +144,10 @@ def serving(
             process.kill()
             process.wait()
         log.close()
+        # A worker the supervisor killed dropped the connections it held.
+        died = (data_dir / f"serve-{port}.log").read_text(errors="replace").count(" died")
+        if died:
+            print(f"WARNING: uvicorn restarted {died} worker(s) during the run")
 
 
 class Bench:

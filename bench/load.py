@@ -1,15 +1,19 @@
 """Many phones at once: push a month each and pull, against `timeliste serve --workers 4`.
 
     .venv/bin/python bench/load.py --database-url postgresql+psycopg://…/EMPTY_DB
-        [--devices 200] [--per-day 1] [--batch 50] [--workers 4]
+        [--devices 200] [--per-day 1] [--batch 50] [--workers 4] [--spread 0]
 
 Starts the real server on 127.0.0.1 (several worker processes on one
 PostgreSQL database), makes `--devices` contacts (two per individual vedtak,
 one in the morning and one in the afternoon, so the vedtak's quota is shared
 and some months go over it), then lets every device, all at the same time,
 sign in, push last month's sessions in the phone's batch size (sync.client
-pushes 50 at a time) and pull everything. It prints throughput and the
-p50/p95/p99 latency of pushes and pulls, and then checks the database:
+pushes 50 at a time) and pull everything (`--spread S`: the devices start
+one after another over S seconds instead). Like the phone, a device sends a
+request again after a busy answer (429/503, after Retry-After) or a dropped
+connection; the run counts both. It prints throughput and the p50/p95/p99
+latency of pushes and pulls (a resent push counts from its first sending),
+and then checks the database:
 
 - every pushed entry is stored exactly once, live, with its index rows;
 - the kept day usage equals the entries' minutes, and each vedtak's usage
@@ -174,6 +178,31 @@ def _entries(device: dict[str, Any], per_day: int) -> list[dict[str, Any]]:
     return entries
 
 
+RETRIES = 20
+
+
+async def _send(
+    client: httpx.AsyncClient, method: str, path: str, trouble: Counter[str], **kwargs: Any
+) -> httpx.Response:
+    """One request as the phone sends it (sync.client): a busy answer or a dropped
+    connection is tried again after a pause; pushes are idempotent, so a resend
+    of an applied push is answered `duplicate`. What happened is counted."""
+    for attempt in range(RETRIES):
+        try:
+            response = await client.request(method, path, **kwargs)
+        except httpx.TransportError as error:
+            trouble[type(error).__name__] += 1
+            if attempt == RETRIES - 1:
+                raise
+            await asyncio.sleep(1)
+            continue
+        if response.status_code not in (429, 503) or attempt == RETRIES - 1:
+            return response
+        trouble[str(response.status_code)] += 1
+        await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+    raise AssertionError("unreachable")
+
+
 async def device_run(
     client: httpx.AsyncClient,
     device: dict[str, Any],
@@ -181,17 +210,19 @@ async def device_run(
     batch: int,
     pushes: list[float],
     pulls: list[float],
+    trouble: Counter[str],
+    delay: float,
 ) -> int:
+    await asyncio.sleep(delay)
     # Sign-ins at once are more than the server hashes at once: it answers 503
     # (or 429) with Retry-After, and a phone waits and tries again.
-    for _ in range(100):
-        response = await client.post(
-            "/api/v1/auth/login",
-            json={"username": f"last{device['device']}", "password": PASSWORD},
-        )
-        if response.status_code not in (429, 503):
-            break
-        await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+    response = await _send(
+        client,
+        "POST",
+        "/api/v1/auth/login",
+        trouble,
+        json={"username": f"last{device['device']}", "password": PASSWORD},
+    )
     response.raise_for_status()
     headers = {"Authorization": f"Bearer {response.json()['token']}"}
     entries = _entries(device, per_day)
@@ -202,20 +233,26 @@ async def device_run(
             mutation_id += 1
             mutations.append({"mutation_id": mutation_id, "type": "entry.upsert", "data": data})
         began = time.perf_counter()
-        response = await client.post(
+        response = await _send(
+            client,
+            "POST",
             "/api/v1/sync/push",
+            trouble,
             json={"device_id": f"telefon-{device['device']}", "mutations": mutations},
             headers=headers,
         )
         pushes.append(time.perf_counter() - began)
         response.raise_for_status()
         statuses = {r["status"] for r in response.json()["results"]}
-        if statuses != {"applied"}:
+        # `duplicate`: a resend after a dropped connection of a push that was applied.
+        if not statuses <= {"applied", "duplicate"}:
             raise SystemExit(f"device {device['device']}: {response.json()['results'][:2]}")
     cursor = 0
     while True:
         began = time.perf_counter()
-        response = await client.get("/api/v1/sync/pull", params={"cursor": cursor}, headers=headers)
+        response = await _send(
+            client, "GET", "/api/v1/sync/pull", trouble, params={"cursor": cursor}, headers=headers
+        )
         pulls.append(time.perf_counter() - began)
         response.raise_for_status()
         page = response.json()
@@ -226,18 +263,24 @@ async def device_run(
 
 
 async def run_devices(
-    base_url: str, devices: list[dict[str, Any]], per_day: int, batch: int
-) -> tuple[int, float, list[float], list[float]]:
+    base_url: str, devices: list[dict[str, Any]], per_day: int, batch: int, spread: float
+) -> tuple[int, float, list[float], list[float], Counter[str]]:
     pushes: list[float] = []
     pulls: list[float] = []
+    trouble: Counter[str] = Counter()
     limits = httpx.Limits(max_connections=len(devices), max_keepalive_connections=len(devices))
+    # Device n starts n/N of `spread` seconds in (0: all at the same moment).
+    delays = [spread * n / len(devices) for n in range(len(devices))]
     async with httpx.AsyncClient(base_url=base_url, timeout=600, limits=limits) as client:
         began = time.perf_counter()
         counts = await asyncio.gather(
-            *(device_run(client, d, per_day, batch, pushes, pulls) for d in devices)
+            *(
+                device_run(client, d, per_day, batch, pushes, pulls, trouble, delay)
+                for d, delay in zip(devices, delays, strict=True)
+            )
         )
         elapsed = time.perf_counter() - began
-    return sum(counts), elapsed, pushes, pulls
+    return sum(counts), elapsed, pushes, pulls, trouble
 
 
 def check(url: str, devices: list[dict[str, Any]], per_day: int) -> list[str]:
@@ -342,6 +385,12 @@ def main() -> int:
     parser.add_argument("--per-day", type=int, default=1, help="sessions per day and device")
     parser.add_argument("--batch", type=int, default=50, help="mutations per push (the phone: 50)")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=0.0,
+        help="seconds over which the devices start (default 0: all at once)",
+    )
     args = parser.parse_args()
     if not args.database_url.startswith("postgresql"):
         raise SystemExit("load.py runs on PostgreSQL (several workers share the database)")
@@ -356,17 +405,22 @@ def main() -> int:
         # on usernames (meant for one office behind one address) is lifted.
         os.environ["TIMELISTE_LOGIN_ADDRESS_MAX_USERNAMES"] = str(10 * args.devices)
         with serving(args.database_url, folder, workers=args.workers) as (base_url, _):
-            total, elapsed, pushes, pulls = asyncio.run(
-                run_devices(base_url, devices, args.per_day, args.batch)
+            total, elapsed, pushes, pulls, trouble = asyncio.run(
+                run_devices(base_url, devices, args.per_day, args.batch, args.spread)
             )
         print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(
-            f"{args.devices} devices, {total} entries in pushes of {args.batch}, "
+            f"{args.devices} devices (starting over {args.spread:.0f} s), {total} entries "
+            f"in pushes of {args.batch}, "
             f"timeliste serve --workers {args.workers}: {elapsed:.1f} s, "
             f"{total / elapsed:.0f} entries/s"
         )
         print(f"push latency: {_percentiles(pushes)}")
         print(f"pull latency: {_percentiles(pulls)}")
+        print(
+            "answered busy or dropped, then sent again: "
+            + (", ".join(f"{kind} x{n}" for kind, n in sorted(trouble.items())) or "none")
+        )
         problems = check(args.database_url, devices, args.per_day)
     if problems:
         for problem in problems:

@@ -8,6 +8,7 @@ the wall clock says, the night they go forward an hour shorter.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from models.types import MINUTES_PER_DAY, parse_clock
@@ -29,6 +30,9 @@ def local_instant(day: date, clock: str) -> datetime:
     return naive.replace(tzinfo=OSLO, fold=0).astimezone(UTC)
 
 
+# Pure, and asked for every pair of nearby sessions the overlap rules compare
+# (and twice per entry a push validates): remembered for the most recent ones.
+@lru_cache(maxsize=16384)
 def entry_span(day: date, start: str, end: str) -> tuple[datetime, datetime]:
     """Start and end of a session as UTC instants.
 

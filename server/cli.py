@@ -10,6 +10,8 @@ import sys
 
 from models.schemas import Role
 
+WORKER_HEALTHCHECK_SECONDS = 120
+
 
 def _fail(message: str) -> int:
     print(f"timeliste: {message}", file=sys.stderr)
@@ -37,6 +39,11 @@ def serve(args: argparse.Namespace) -> int:
         log_level="info",
         # Access lines carry query strings (a search for a name, say): never log them.
         access_log=False,
+        # uvicorn kills a worker that does not answer its supervisor's ping
+        # within this time, dropping every connection it holds. Its default
+        # (5 s) is shorter than a busy worker on a loaded machine can take to
+        # answer: under load, workers were killed in the middle of pushes.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
     return 0
 

@@ -188,10 +188,14 @@ class DecisionDayUsage(Base):
     """
 
     __tablename__ = "decision_day_usage"
+    __table_args__ = (Index("ix_decision_day_usage_decision_seq", "decision_id", "seq"),)
 
     decision_id: Mapped[str] = mapped_column(ForeignKey("decisions.id"), primary_key=True)
     date: Mapped[date] = mapped_column(Date, primary_key=True)
     minutes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The change sequence number of the transaction that last moved the day:
+    # a pull sends the periods of the days moved since its cursor.
+    seq: Mapped[int] = mapped_column(Seq, default=0, server_default="0")
 
 
 class TimesheetRow(Base):

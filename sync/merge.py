@@ -115,10 +115,15 @@ def merge_pull(data: Tables, page: PullResponse, *, now: datetime, today: date) 
         table = _table(data, name)
         for item in items:
             table[item.id] = item.model_dump(mode="json")
+    # A vedtak in the page comes with all its periods (its terms may have
+    # moved them); any other with only the periods that changed: kept with
+    # the ones the phone has.
+    in_page = {decision.id for decision in page.decisions}
+    usage_table = _table(data, "usage")
     for usage in page.usage:
-        _table(data, "usage")[usage.decision_id] = {
-            period.start.isoformat(): period.used_minutes for period in usage.periods
-        }
+        periods = {period.start.isoformat(): period.used_minutes for period in usage.periods}
+        kept = {} if usage.decision_id in in_page else usage_table.get(usage.decision_id, {})
+        usage_table[usage.decision_id] = {**kept, **periods}
     # A recipient the contact no longer serves leaves the phone with its
     # display name and case number: least data on the device.
     for name, gone in (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from models.devices import MAX_UNSENT, DeviceReport
 from models.types import Instant
@@ -15,9 +15,9 @@ from server.services import devices, sync
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
 
 
-@router.post("/push")
-def push(body: PushRequest, actor: ContactUser, db: DbDep, settings: SettingsDep) -> PushResponse:
-    """Apply the device's mutations in order, each in its own transaction.
+@router.post("/push", response_model=PushResponse)
+def push(body: PushRequest, actor: ContactUser, db: DbDep, settings: SettingsDep) -> Response:
+    """Apply the device's mutations in order, in one transaction committed before the answer.
 
     Per mutation: `applied` (with the open `flags` it raised or touched),
     `duplicate` (this device already sent this mutation_id; nothing done), or
@@ -25,8 +25,10 @@ def push(body: PushRequest, actor: ContactUser, db: DbDep, settings: SettingsDep
     retry). Types: `entry.upsert` (EntryData), `entry.delete` (`{id}`),
     `timesheet.sign` (SignatureCreate). Bad data never fails the whole push.
     """
-    devices.record(db, actor=actor, device_id=body.device_id, report=body.device)
-    return sync.push(db, settings=settings, actor=actor, request=body)
+    answer = sync.push(db, settings=settings, actor=actor, request=body)
+    # Serialized once here: FastAPI would validate the answer's hundreds of
+    # results again on the way out.
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 @router.get("/pull")
@@ -45,7 +47,9 @@ def pull(
     Answer: `cursor` (send it next time), `decisions`, `recipients`
     (display name and case number only), `entries` (own, live), `timesheets`
     (own, with `entry_ids`), `flags`, `usage` (per decision whose usage
-    changed: all quota periods), `deleted: {entries, decisions, timesheets}`,
+    changed: every quota period for a decision in `decisions`, otherwise only
+    the periods changed since `cursor`; keep the others),
+    `deleted: {entries, decisions, timesheets}`,
     `contact_id`, `pay_cutoff_day` (null: calendar months),
     `has_more` (pull again with the new cursor: a page holds about `limit` entries).
 

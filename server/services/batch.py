@@ -34,7 +34,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, func, insert, select, tuple_
+from sqlalchemy import Table, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from models.clock import ends_next_day, today_in_oslo
@@ -63,7 +63,7 @@ from models.schemas import (
 from models.text import period_text
 from server.config import Settings
 from server.db import utcnow
-from server.errors import DomainError
+from server.errors import DomainError, ForbiddenError
 from server.schemas import (
     EntryDelete,
     FieldError,
@@ -73,15 +73,15 @@ from server.schemas import (
     PushResponse,
     entry_data_fields,
 )
-from server.services import timesheets, usage
+from server.services import devices, timesheets, usage
 from server.services.changes import Changes
-from server.services.common import Actor, new_id
+from server.services.common import Actor, new_id, next_seq
 from server.services.convert import TIME_COLUMNS, decision_models, flag_public, stored_entry
-from server.services.entries import NOT_OWNER, politiattest_flag
 from server.services.flags import RULE_KINDS, period_findings, raise_flag, reconcile
 from server.services.locks import lock_decisions, reread_after_lock
 from server.tables import (
     AuditEvent,
+    ContactRow,
     DecisionRow,
     DeviceMutation,
     EntryDecision,
@@ -110,10 +110,6 @@ ENTRY_FIELDS = (
 _TYPES = ("entry.upsert", "entry.delete", "timesheet.sign")
 
 
-class OneByOneError(Exception):
-    """The push needs the one-mutation-at-a-time path (see sync.push)."""
-
-
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), CHUNK):
         yield values[start : start + CHUNK]
@@ -124,8 +120,32 @@ def _errors(problems: Sequence[Problem]) -> list[FieldError]:
 
 
 def _model(fields: dict[str, Any], entry_id: str, contact_id: str) -> TimeEntry:
-    """A stored-style entry for the rules, from the fields the push holds."""
-    return stored_entry(SimpleNamespace(id=entry_id, contact_id=contact_id, **fields))
+    """A stored-style entry for the time rules (quota, overlap, validity), from the push.
+
+    Trips, expenses and activities are left out: the km rule reads the month's
+    entries from the database, and building them per version was a large share
+    of a push's time.
+    """
+    return stored_entry(
+        SimpleNamespace(
+            id=entry_id,
+            contact_id=contact_id,
+            decision_ids=fields["decision_ids"],
+            date=fields["date"],
+            start=fields["start"],
+            end=fields["end"],
+            minutes=fields["minutes"],
+        )
+    )
+
+
+@dataclass
+class _Stored:
+    """An entry as stored when the push began (or as an earlier segment left it)."""
+
+    contact_id: str
+    deleted: bool
+    fields: dict[str, Any]
 
 
 @dataclass
@@ -160,7 +180,7 @@ class _Segment:
         device_id: str,
         decisions: dict[str, Decision],
         locked: dict[str, DecisionRow],
-        rows: dict[str, EntryRow],
+        rows: dict[str, _Stored],
         today: date,
     ) -> None:
         self.db = db
@@ -189,6 +209,7 @@ class _Segment:
         self.affected: dict[str, TimesheetRow] = {}
         self.usage: dict[str, DecisionRow] = {}
         self.audit: list[dict[str, Any]] = []
+        self.scopes: dict[tuple[str, date], set[str]] = {}
         self.answers: list[_Answer] = []
         self.changes = Changes()
 
@@ -201,7 +222,7 @@ class _Segment:
         for entry_id in ids:
             row = self.rows.get(entry_id)
             if row is not None and row.contact_id == self.contact_id and not row.deleted:
-                self.current[entry_id] = {name: getattr(row, name) for name in ENTRY_FIELDS}
+                self.current[entry_id] = dict(row.fields)
             else:
                 self.current[entry_id] = None
         self.initial = dict(self.current)
@@ -365,7 +386,11 @@ class _Segment:
                 decision = self.decisions.get(decision_id)
                 if decision is None:
                     continue
-                scopes |= _period_scopes(decision, version.date)
+                key = (decision_id, version.date)
+                known = self.scopes.get(key)
+                if known is None:
+                    known = self.scopes[key] = _period_scopes(decision, version.date)
+                scopes |= known
         return scopes
 
     def upsert(self, answer: _Answer, data: EntryData) -> None:
@@ -442,25 +467,44 @@ class _Segment:
             return
         self.changes.reserve(db)
         touched = self.touched
+        now = utcnow()
+        # SQLite has the sequence number already (Changes.reserve); PostgreSQL
+        # takes it last, and the rows written here get it then (see _stamp_entries).
+        provisional = self.changes.seq is None
+        seq = self.changes.seq or 0
+        created: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
         for entry_id in touched:
             fields = self.last_fields[entry_id]
-            row = self.rows.get(entry_id)
-            if row is None:
-                row = EntryRow(id=entry_id, contact_id=self.contact_id, **fields)
-                db.add(row)
-                self.rows[entry_id] = row
+            deleted = self.current[entry_id] is None
+            stored = self.rows.get(entry_id)
+            values = {**fields, "deleted": deleted, "device_id": self.device_id}
+            if stored is None:
+                created.append(
+                    {
+                        "id": entry_id,
+                        "contact_id": self.contact_id,
+                        **values,
+                        "created_at": now,
+                        "updated_at": now,
+                        "seq": seq,
+                    }
+                )
             else:
-                for name, value in fields.items():
-                    setattr(row, name, value)
-            row.deleted = self.current[entry_id] is None
-            row.device_id = self.device_id
-            self.changes.touch(row)
-        for chunk in _chunks(touched):
-            db.execute(delete(EntryDecision).where(EntryDecision.entry_id.in_(chunk)))
-            db.execute(delete(TimesheetEntry).where(TimesheetEntry.entry_id.in_(chunk)))
+                changed.append({"b_id": entry_id, **values, "updated_at": now, "seq": seq})
+            self.rows[entry_id] = _Stored(self.contact_id, deleted, dict(fields))
+        for chunk in _chunks(created):
+            db.execute(_ENTRIES.insert(), list(chunk))
+        if changed:
+            db.execute(_ENTRY_UPDATE, changed)
+        # Only entries stored before this push can have index rows and links.
+        earlier = [c["b_id"] for c in changed]
+        for chunk in _chunks(earlier):
+            db.execute(delete(_INDEX).where(_INDEX.c.entry_id.in_(chunk)))
+            db.execute(delete(_LINKS).where(_LINKS.c.entry_id.in_(chunk)))
         if self.dropped:
             dropped = sorted(self.dropped)
-            db.execute(delete(TimesheetEntry).where(TimesheetEntry.timesheet_id.in_(dropped)))
+            db.execute(delete(_LINKS).where(_LINKS.c.timesheet_id.in_(dropped)))
             db.execute(
                 delete(TimesheetRow)
                 .where(TimesheetRow.id.in_(dropped))
@@ -477,12 +521,12 @@ class _Segment:
                 "entry_id": entry_id,
                 "decision_id": decision_id,
                 "contact_id": self.contact_id,
-                "date": now["date"],
-                "minutes": now["minutes"],
+                "date": now_fields["date"],
+                "minutes": now_fields["minutes"],
             }
             for entry_id in touched
-            if (now := self.current[entry_id]) is not None
-            for decision_id in now["decision_ids"]
+            if (now_fields := self.current[entry_id]) is not None
+            for decision_id in now_fields["decision_ids"]
         ]
         links = [
             {"timesheet_id": sheet_id, "entry_id": entry_id}
@@ -497,10 +541,10 @@ class _Segment:
                     usage.count(
                         deltas, version["decision_ids"], version["date"], sign * version["minutes"]
                     )
-        usage.apply(db, deltas)
-        for rows, table in ((index, EntryDecision), (links, TimesheetEntry)):
+        usage.apply(db, deltas, seq=seq)
+        for rows, table in ((index, _INDEX), (links, _LINKS)):
             for chunk in _chunks(rows):
-                db.execute(insert(table), list(chunk))
+                db.execute(table.insert(), list(chunk))
         self._totals()
         findings, checked = self._findings()
         found = reconcile(db, self.changes, checked=checked, findings=findings)
@@ -509,9 +553,14 @@ class _Segment:
             politiattest = politiattest_flag(db, self.changes, self.contact_id)
         for decision in self.usage.values():
             self.changes.touch_usage(decision)
-        self.changes.stamp(db)
+        stamped = self.changes.stamp(db)
+        if provisional:
+            stamped = stamped if stamped is not None else next_seq(db)
+            for chunk in _chunks(touched):
+                db.execute(update(_ENTRIES).where(_ENTRIES.c.id.in_(chunk)).values(seq=stamped))
+            usage.stamp(db, [key for key, minutes in deltas.items() if minutes], stamped)
         for chunk in _chunks(self.audit):
-            db.execute(insert(AuditEvent), list(chunk))
+            db.execute(_AUDIT.insert(), list(chunk))
         for answer in self.answers:
             if not answer.politiattest:
                 continue
@@ -575,10 +624,11 @@ class _Segment:
         ):
             if touched.intersection(row.entry_ids):
                 checked.add(row.scope)
+        # An entry still live was last given its new version (see upsert).
         live = [
-            _model(fields, entry_id, self.contact_id)
+            self.versions[entry_id][-1]
             for entry_id in self.touched
-            if (fields := self.current[entry_id]) is not None
+            if self.current[entry_id] is not None
         ]
         near_days = sorted({e.date + timedelta(days=k) for e in live for k in (-1, 0, 1)})
         by_day: dict[date, list[TimeEntry]] = defaultdict(list)
@@ -590,7 +640,9 @@ class _Segment:
                     EntryRow.deleted.is_(False),
                 )
             ):
-                by_day[near.date].append(stored_entry(near))
+                # The push's own entries are known already (as models): no second build.
+                own = self.versions.get(near.id) if near.id in touched else None
+                by_day[near.date].append(own[-1] if own else stored_entry(near))
         individual_ids = sorted(
             {
                 d
@@ -795,6 +847,24 @@ def _period_scopes(decision: Decision, day: date) -> set[str]:
     return scopes
 
 
+NOT_OWNER = "Økten tilhører en annen støttekontakt."
+
+
+def politiattest_flag(db: Session, changes: Changes, contact_id: str) -> FlagRow | None:
+    """The contact's missing-politiattest flag, opened when none is registered."""
+    contact = db.get(ContactRow, contact_id)
+    if contact is None or contact.politiattest_date is not None:
+        return None
+    return raise_flag(
+        db,
+        changes,
+        kind=FlagKind.missing_politiattest,
+        scope=f"missing_politiattest:{contact_id}",
+        detail="Støttekontakten har ingen politiattest registrert.",
+        contact_id=contact_id,
+    )
+
+
 class _RefusedError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("refused")
@@ -816,7 +886,7 @@ def _unknown_type() -> _RefusedError:
 
 def _lock(
     db: Session, contact_id: str, parsed: Sequence[Any]
-) -> tuple[dict[str, EntryRow], dict[str, DecisionRow]]:
+) -> tuple[dict[str, _Stored], dict[str, DecisionRow]]:
     """The entries the push names, and every decision it can touch, locked in id order.
 
     On PostgreSQL the entries are read again once the locks are held (another
@@ -826,12 +896,15 @@ def _lock(
     entry_ids = sorted({item.id for item in parsed if isinstance(item, (EntryData, EntryDelete))})
     wanted = {d for item in parsed if isinstance(item, EntryData) for d in item.decision_ids}
     wanted |= {item.decision_id for item in parsed if isinstance(item, SignatureCreate)}
-    rows = _entries(db, entry_ids, populate=False)
+    rows = _entries(db, entry_ids)
     locked: dict[str, DecisionRow] = {}
     tried: set[str] = set()
     while True:
         need = wanted | {
-            d for row in rows.values() if row.contact_id == contact_id for d in row.decision_ids
+            d
+            for row in rows.values()
+            if row.contact_id == contact_id
+            for d in row.fields["decision_ids"]
         }
         missing = need - tried
         if not missing:
@@ -840,18 +913,40 @@ def _lock(
         locked.update(lock_decisions(db, missing))
         if not reread_after_lock(db):
             break
-        rows = _entries(db, entry_ids, populate=True)
+        rows = _entries(db, entry_ids)
     return rows, locked
 
 
-def _entries(db: Session, ids: Sequence[str], *, populate: bool) -> dict[str, EntryRow]:
-    result: dict[str, EntryRow] = {}
+_ENTRIES: Table = EntryRow.__table__  # type: ignore[assignment]
+_INDEX: Table = EntryDecision.__table__  # type: ignore[assignment]
+_LINKS: Table = TimesheetEntry.__table__  # type: ignore[assignment]
+_AUDIT: Table = AuditEvent.__table__  # type: ignore[assignment]
+_RECEIPTS: Table = DeviceMutation.__table__  # type: ignore[assignment]
+# Written with Core statements: the ORM's unit of work and bulk paths cost more
+# per row than everything else a push does.
+_ENTRY_UPDATE = (
+    update(_ENTRIES)
+    .where(_ENTRIES.c.id == bindparam("b_id"))
+    .values(
+        {
+            name: bindparam(name)
+            for name in (*ENTRY_FIELDS, "deleted", "device_id", "updated_at", "seq")
+        }
+    )
+)
+_ENTRY_READ = select(
+    _ENTRIES.c.id, _ENTRIES.c.contact_id, _ENTRIES.c.deleted, *(_ENTRIES.c[n] for n in ENTRY_FIELDS)
+).where(_ENTRIES.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def _entries(db: Session, ids: Sequence[str]) -> dict[str, _Stored]:
+    """The stored entries among `ids`, read as columns (no ORM objects to keep in step)."""
+    result: dict[str, _Stored] = {}
     for chunk in _chunks(ids):
-        stmt = select(EntryRow).where(EntryRow.id.in_(chunk))
-        if populate:
-            stmt = stmt.execution_options(populate_existing=True)
-        for row in db.scalars(stmt):
-            result[row.id] = row
+        for row in db.execute(_ENTRY_READ, {"ids": list(chunk)}):
+            result[row.id] = _Stored(
+                row.contact_id, bool(row.deleted), {n: row._mapping[n] for n in ENTRY_FIELDS}
+            )
     return result
 
 
@@ -889,15 +984,17 @@ def _sign(
     answer.flag_rows = [row for row in signed.flags if row.kind != FlagKind.feedback.value]
 
 
-def push(db: Session, *, settings: Settings, actor: Actor, request: PushRequest) -> PushResponse:
+def push(
+    db: Session, *, settings: Settings, actor: Actor, request: PushRequest, record: bool = True
+) -> PushResponse:
     """Apply the push in one transaction and commit it; see the module text.
 
-    Raises OneByOneError when only the one-at-a-time path can answer (see sync.push);
-    database errors propagate (the caller rolls back).
+    `record`: keep the device's report (services.devices) in the same
+    transaction. Database errors propagate (the caller rolls back).
     """
     contact_id = actor.contact_id
     if contact_id is None:
-        raise OneByOneError
+        raise ForbiddenError("Bare støttekontakter kan føre timer.")
     device_id = request.device_id
     mutations = request.mutations
     parsed: list[Any] = []
@@ -1002,7 +1099,7 @@ def push(db: Session, *, settings: Settings, actor: Actor, request: PushRequest)
         if answer.receipt
     ]
     for chunk in _chunks(stored):
-        db.execute(insert(DeviceMutation), list(chunk))
+        db.execute(_RECEIPTS.insert(), list(chunk))
     all_flags = {row.id: row for answer in answers for row in answer.flag_rows}
     public = dict(
         zip(
@@ -1011,6 +1108,8 @@ def push(db: Session, *, settings: Settings, actor: Actor, request: PushRequest)
             strict=True,
         )
     )
+    if record:
+        devices.record(db, actor=actor, device_id=device_id, report=request.device, commit=False)
     db.commit()
     results = []
     for answer in answers:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import PrivateAttr
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from models.schemas import (
@@ -146,6 +146,9 @@ def stored_entry(row: Any) -> StoredEntry:
     validated on the way in (minutes included); running thousands of them
     through the validators again on every push would make pushes slow.
     """
+    # A result row of TIME_COLUMNS has no trips: asked for a missing name, a
+    # result row raises (and chains) an exception, which cost more than the rest.
+    full = "trips" in row._fields if isinstance(row, Row) else hasattr(row, "trips")
     entry = StoredEntry.model_construct(
         id=row.id,
         contact_id=row.contact_id,
@@ -153,7 +156,7 @@ def stored_entry(row: Any) -> StoredEntry:
         date=row.date,
         start=row.start,
         end=row.end,
-        activities=list(getattr(row, "activities", ())),
+        activities=list(row.activities) if full else [],
         note=None,
         trips=[
             Trip.model_construct(
@@ -163,7 +166,7 @@ def stored_entry(row: Any) -> StoredEntry:
                 purpose=trip.get("purpose", ""),
                 passengers=trip.get("passengers", 0),
             )
-            for trip in getattr(row, "trips", ())
+            for trip in (row.trips if full else ())
         ],
         expenses=[
             Expense.model_construct(
@@ -171,7 +174,7 @@ def stored_entry(row: Any) -> StoredEntry:
                 category=x.get("category", ""),
                 description=x.get("description", ""),
             )
-            for x in getattr(row, "expenses", ())
+            for x in (row.expenses if full else ())
         ],
     )
     entry._minutes = row.minutes

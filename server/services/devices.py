@@ -23,11 +23,19 @@ from server.tables import ContactRow, DeviceMutation, DeviceState, TimesheetRow,
 UNCHANGED_WRITE_EVERY = timedelta(minutes=10)
 
 
-def record(db: Session, *, actor: Actor, device_id: str, report: DeviceReport | None) -> None:
+def record(
+    db: Session,
+    *,
+    actor: Actor,
+    device_id: str,
+    report: DeviceReport | None,
+    commit: bool = True,
+) -> None:
     """Keep what the device reported now (or that it synced, when it reported nothing).
 
-    Its own short transaction, before the sync itself: a report is kept even
-    when the push that carried it fails half-way.
+    `commit`: in its own short transaction (a pull). A push passes False and
+    keeps the report in its own transaction (one durable commit per push); a
+    push that fails keeps no report, and the phone reports again next time.
     """
     if actor.contact_id is None:
         return
@@ -37,7 +45,8 @@ def record(db: Session, *, actor: Actor, device_id: str, report: DeviceReport | 
             DeviceState.user_id == actor.user_id, DeviceState.device_id == device_id
         )
     ).first()
-    db.commit()  # end the read (on SQLite every transaction holds the write lock)
+    if commit:
+        db.commit()  # end the read (on SQLite every transaction holds the write lock)
     if (
         known is not None
         and known.reported_at > now - UNCHANGED_WRITE_EVERY
@@ -72,7 +81,8 @@ def record(db: Session, *, actor: Actor, device_id: str, report: DeviceReport | 
     db.execute(
         statement.on_conflict_do_update(index_elements=["user_id", "device_id"], set_=changed)
     )
-    db.commit()
+    if commit:
+        db.commit()
 
 
 def attention(

@@ -1,9 +1,10 @@
 """Sync: push applies a device's mutations in order, pull returns what changed.
 
-Push: each mutation is one transaction. A mutation already seen from this
-device (same user, device and mutation_id) is answered `duplicate` (or its
-stored rejection again) and never applied twice. Hard errors answer
-`rejected` with field-level reasons; nothing of that mutation is stored.
+Push: the whole push is one transaction (server.services.batch, the only
+code that applies mutations). A mutation already seen from this device (same
+user, device and mutation_id) is answered `duplicate` (or its stored
+rejection again) and never applied twice. Hard errors answer `rejected` with
+field-level reasons; nothing of that mutation is stored.
 
 Pull: rows carry the change sequence number of the transaction that last
 changed them. The answer holds everything the contact may see with
@@ -15,33 +16,28 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from models.messages import validation_problems
 from models.rules import Problem
-from models.schemas import EntryData, FlagKind, SignatureCreate
+from models.schemas import FlagKind
 from server.config import Settings
-from server.db import utcnow
-from server.errors import DomainError, InvalidError
 from server.schemas import (
     Deleted,
-    EntryDelete,
     FieldError,
     Mutation,
     MutationResult,
+    PeriodUsagePublic,
     PullResponse,
     PushRequest,
     PushResponse,
+    UsagePublic,
 )
-from server.services import batch, timesheets
+from server.services import batch, devices, timesheets, usage
 from server.services.batch import flags_for_contact
-from server.services.changes import Changes
 from server.services.common import Actor
-from server.services.convert import AssignmentCache, contact_ids_of
-from server.services.entries import delete_entry, upsert_entry
+from server.services.convert import contact_ids_of, decision_model
 from server.services.office import decision_public, recipient_for_contact, usage_of
 from server.tables import (
     ChangeSequence,
@@ -60,71 +56,9 @@ log = logging.getLogger("timeliste.sync")
 RETRIES = 5
 
 
-def _parse(model: type[Any], data: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise InvalidError(
-            "Endringen har ugyldige data.", problems=validation_problems(error)
-        ) from None
-
-
-def _dispatch(
-    db: Session,
-    *,
-    settings: Settings,
-    actor: Actor,
-    device_id: str,
-    mutation: Mutation,
-    assignments: AssignmentCache | None,
-) -> list[FlagRow]:
-    if mutation.type == "entry.upsert":
-        entry = _parse(EntryData, mutation.data)
-        return upsert_entry(
-            db,
-            settings=settings,
-            actor=actor,
-            data=entry,
-            device_id=device_id,
-            assignments=assignments,
-        ).flags
-    if mutation.type == "entry.delete":
-        target = _parse(EntryDelete, mutation.data)
-        return delete_entry(
-            db, settings=settings, actor=actor, entry_id=target.id, device_id=device_id
-        ).flags
-    if mutation.type == "timesheet.sign":
-        signature = _parse(SignatureCreate, mutation.data)
-        changes = Changes()
-        signed = timesheets.sign(db, changes, actor=actor, data=signature, device_id=device_id)
-        changes.stamp(db)
-        return signed.flags
-    raise InvalidError(
-        "Ukjent type endring.",
-        problems=[
-            Problem("type", "Ukjent type; bruk entry.upsert, entry.delete eller timesheet.sign.")
-        ],
-    )
-
-
 def _errors(problems: list[Problem]) -> list[FieldError]:
     return [FieldError(field=p.field, message=p.message, code=p.code) for p in problems]
 
-
-def _seen(db: Session, actor: Actor, device_id: str, mutation: Mutation) -> MutationResult | None:
-    prior = db.get(DeviceMutation, (actor.user_id, device_id, mutation.mutation_id))
-    if prior is None:
-        return None
-    if prior.status == "rejected":
-        return MutationResult(
-            mutation_id=mutation.mutation_id,
-            status="rejected",
-            errors=[FieldError(**error) for error in prior.errors or []],
-        )
-    return MutationResult(mutation_id=mutation.mutation_id, status="duplicate")
-
-
-_RECEIPT = insert(DeviceMutation)
 
 UNSTORABLE = Problem(
     "data",
@@ -152,105 +86,42 @@ def _reject(
     return MutationResult(mutation_id=mutation.mutation_id, status="rejected", errors=errors)
 
 
-def apply_mutation(
-    db: Session,
-    *,
-    settings: Settings,
-    actor: Actor,
-    device_id: str,
-    mutation: Mutation,
-    assignments: AssignmentCache | None = None,
-) -> MutationResult:
-    """Apply one mutation in its own transaction (retried on a lost race).
+def _attempts(
+    db: Session, *, settings: Settings, actor: Actor, request: PushRequest, record: bool
+) -> PushResponse:
+    """services.batch.push, started again from the top after a lost race.
 
-    `assignments` carries decisions' contacts from one mutation of a push to
-    the next (checked against each decision's `seq`).
+    A lost race or a broken deadlock (another push of the same device or
+    entry committed first) rolls everything back; the mutations that push
+    committed are then answered `duplicate`.
     """
     for attempt in range(RETRIES):
         try:
-            seen = _seen(db, actor, device_id, mutation)
-            if seen is not None:
-                db.rollback()
-                return seen
-            try:
-                flags = _dispatch(
-                    db,
-                    settings=settings,
-                    actor=actor,
-                    device_id=device_id,
-                    mutation=mutation,
-                    assignments=assignments,
-                )
-            except DomainError as error:
-                db.rollback()
-                return _reject(
-                    db,
-                    actor=actor,
-                    device_id=device_id,
-                    mutation=mutation,
-                    problems=error.problems or [Problem("data", error.detail)],
-                )
-            db.execute(
-                _RECEIPT,
-                {
-                    "user_id": actor.user_id,
-                    "device_id": device_id,
-                    "mutation_id": mutation.mutation_id,
-                    "type": mutation.type,
-                    "status": "applied",
-                    "created_at": utcnow(),
-                },
-            )
-            visible = flags_for_contact(
-                db,
-                actor.contact_id or "",
-                [flag for flag in flags if flag.kind != FlagKind.feedback.value],
-            )
-            db.commit()
-            return MutationResult(mutation_id=mutation.mutation_id, status="applied", flags=visible)
-        except DataError as error:
-            # The database refuses a value that passed validation (a NUL in a
-            # text on PostgreSQL, say): no retry can change that, so this
-            # mutation alone is rejected and the rest of the push goes on.
-            db.rollback()
-            log.warning("mutation refused by the database (%s)", type(error).__name__)
-            return _reject(
-                db, actor=actor, device_id=device_id, mutation=mutation, problems=[UNSTORABLE]
-            )
+            return batch.push(db, settings=settings, actor=actor, request=request, record=record)
+        except DataError:
+            raise
         except (IntegrityError, DBAPIError) as error:
-            # Another push of the same device or entry won the race (or a deadlock
-            # was broken): start the mutation again from the top.
             db.rollback()
             if attempt == RETRIES - 1:
                 raise
-            log.info("retrying mutation after %s", type(error).__name__)
+            log.info("retrying push after %s", type(error).__name__)
     raise AssertionError("unreachable")
 
 
 def push(db: Session, *, settings: Settings, actor: Actor, request: PushRequest) -> PushResponse:
     """The whole push in one transaction (services.batch), committed before the answer.
 
-    A lost race or a broken deadlock starts the push again from the top (the
-    mutations another request committed meanwhile are then `duplicate`). A
-    value the database refuses that passed validation cannot be pinned to one
-    mutation by a multi-row statement: the push is then applied one mutation
-    at a time, so only that mutation is rejected.
+    A value the database refuses although it passed validation (a NUL in a
+    text on PostgreSQL, say) cannot be pinned to one mutation by a multi-row
+    statement: the push is then applied one mutation at a time, each in its
+    own transaction by the same code, so only that mutation is rejected.
     """
-    for attempt in range(RETRIES):
-        try:
-            return batch.push(db, settings=settings, actor=actor, request=request)
-        except batch.OneByOneError:
-            db.rollback()
-            break
-        except DataError as error:
-            db.rollback()
-            log.warning("push refused by the database (%s); one at a time", type(error).__name__)
-            break
-        except (IntegrityError, DBAPIError) as error:
-            db.rollback()
-            if attempt == RETRIES - 1:
-                raise
-            log.info("retrying push after %s", type(error).__name__)
+    try:
+        return _attempts(db, settings=settings, actor=actor, request=request, record=True)
+    except DataError as error:
+        db.rollback()
+        log.warning("push refused by the database (%s); one at a time", type(error).__name__)
+    devices.record(db, actor=actor, device_id=request.device_id, report=request.device)
     return push_one_by_one(db, settings=settings, actor=actor, request=request)
 
 
@@ -258,20 +129,27 @@ def push_one_by_one(
     db: Session, *, settings: Settings, actor: Actor, request: PushRequest
 ) -> PushResponse:
     """Each mutation in its own transaction (the careful path, see push)."""
-    assignments = AssignmentCache()
-    return PushResponse(
-        results=[
-            apply_mutation(
-                db,
-                settings=settings,
-                actor=actor,
-                device_id=request.device_id,
-                mutation=mutation,
-                assignments=assignments,
+    results: list[MutationResult] = []
+    for mutation in request.mutations:
+        alone = PushRequest(device_id=request.device_id, mutations=[mutation])
+        try:
+            answer = _attempts(db, settings=settings, actor=actor, request=alone, record=False)
+        except DataError as error:
+            # No retry can change that: this mutation alone is rejected.
+            db.rollback()
+            log.warning("mutation refused by the database (%s)", type(error).__name__)
+            results.append(
+                _reject(
+                    db,
+                    actor=actor,
+                    device_id=request.device_id,
+                    mutation=mutation,
+                    problems=[UNSTORABLE],
+                )
             )
-            for mutation in request.mutations
-        ]
-    )
+            continue
+        results += answer.results
+    return PushResponse(results=results)
 
 
 DEFAULT_PULL_LIMIT = 5000
@@ -299,6 +177,38 @@ def _page_top(db: Session, contact_id: str, cursor: int, top: int, limit: int) -
         .limit(1)
     )
     return beyond - 1 if first is not None and beyond - 1 >= first else int(beyond)
+
+
+def _usage(
+    db: Session,
+    rows: list[DecisionRow],
+    contacts: dict[str, list[str]],
+    *,
+    full: set[str],
+    cursor: int,
+    top: int,
+) -> list[UsagePublic]:
+    """Usage of the vedtak whose usage moved in the page's window.
+
+    A vedtak in the page (new to the phone, or its terms changed: the periods
+    may be others) comes with every period; any other with only the periods
+    that moved after `cursor`, which the phone merges into those it has.
+    """
+    result = []
+    for row in rows:
+        if row.id in full:
+            result.append(usage_of(db, row, contacts.get(row.id, [])))
+            continue
+        terms = decision_model(row, contacts.get(row.id, []))
+        periods = usage.usage_of_changed(db, row.id, terms, cursor, top)
+        if periods:
+            result.append(
+                UsagePublic(
+                    decision_id=row.id,
+                    periods=[PeriodUsagePublic.of(period) for period in periods],
+                )
+            )
+    return result
 
 
 def pull(
@@ -407,7 +317,9 @@ def pull(
         ],
         timesheets=timesheets.summaries(db, sheet_rows),
         flags=flags_for_contact(db, contact_id, flag_rows),
-        usage=[usage_of(db, row, contacts.get(row.id, [])) for row in usage_rows],
+        usage=_usage(
+            db, usage_rows, contacts, full={row.id for row in decision_rows}, cursor=cursor, top=top
+        ),
         deleted=Deleted(
             entries=[row.id for row in entry_rows if row.deleted],
             decisions=unassigned,

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -30,24 +30,49 @@ def count(deltas: Deltas, decision_ids: Iterable[str], day: date, minutes: int) 
         deltas[key] = deltas.get(key, 0) + minutes
 
 
-def _upsert(db: Session) -> Any:
+_DAYS: Table = DecisionDayUsage.__table__  # type: ignore[assignment]
+
+
+def _upsert(db: Session, *, stamped: bool) -> Any:
+    # On the Core table: the ORM's bulk path for a mapped class cost more than the statement.
     insert = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(DecisionDayUsage)
+    stmt = insert(_DAYS)
+    moved: dict[str, Any] = {"minutes": _DAYS.c.minutes + stmt.excluded.minutes}
+    if stamped:
+        moved["seq"] = stmt.excluded.seq
     return stmt.on_conflict_do_update(
-        index_elements=[DecisionDayUsage.decision_id, DecisionDayUsage.date],
-        set_={"minutes": DecisionDayUsage.minutes + stmt.excluded.minutes},
+        index_elements=[_DAYS.c.decision_id, _DAYS.c.date], set_=moved
     )
 
 
-def apply(db: Session, deltas: Mapping[tuple[str, date], int]) -> None:
-    """Move the kept minutes by `deltas` (one multi-row statement)."""
+def apply(db: Session, deltas: Mapping[tuple[str, date], int], *, seq: int | None = None) -> None:
+    """Move the kept minutes by `deltas` (one multi-row statement).
+
+    `seq`: the transaction's change sequence number, kept on each moved day
+    (a pull sends the periods of the days moved since its cursor); None
+    leaves the days' numbers as they are.
+    """
     rows = [
-        {"decision_id": decision_id, "date": day, "minutes": minutes}
+        {"decision_id": decision_id, "date": day, "minutes": minutes, "seq": seq or 0}
         for (decision_id, day), minutes in sorted(deltas.items())
         if minutes
     ]
     if rows:
-        db.execute(_upsert(db), rows)
+        db.execute(_upsert(db, stamped=seq is not None), rows)
+
+
+_STAMP = (
+    update(_DAYS)
+    .where(_DAYS.c.decision_id == bindparam("b_decision"), _DAYS.c.date == bindparam("b_date"))
+    .values(seq=bindparam("b_seq"))
+)
+
+
+def stamp(db: Session, days: Iterable[tuple[str, date]], seq: int) -> None:
+    """Give days moved earlier in the transaction its sequence number (taken last)."""
+    rows = [{"b_decision": d, "b_date": day, "b_seq": seq} for d, day in sorted(days)]
+    if rows:
+        db.execute(_STAMP, rows)
 
 
 def forget_entries(db: Session, entry_ids: Iterable[str]) -> None:
@@ -97,3 +122,44 @@ def usage_by_period(db: Session, decision_id: str, terms: DecisionTerms) -> list
         if period is not None:
             used[period.key] += int(minutes)
     return [PeriodUsage(period, used[period.key]) for period in periods]
+
+
+def usage_of_changed(
+    db: Session, decision_id: str, terms: DecisionTerms, after: int, upto: int
+) -> list[PeriodUsage]:
+    """The periods with a day moved by a transaction numbered after..upto, with their usage.
+
+    What a pull sends for a vedtak whose terms the phone already has: the
+    periods it holds otherwise stay as they are.
+    """
+    moved = db.scalars(
+        select(DecisionDayUsage.date)
+        .where(
+            DecisionDayUsage.decision_id == decision_id,
+            DecisionDayUsage.seq > after,
+            DecisionDayUsage.seq <= upto,
+        )
+        .distinct()
+    )
+    periods = {
+        period.key: period for day in moved if (period := period_containing(terms, day)) is not None
+    }
+    if not periods:
+        return []
+    used = dict.fromkeys(periods, 0)
+    first = min(period.start for period in periods.values())
+    last = max(period.end for period in periods.values())
+    for day, minutes in db.execute(
+        select(DecisionDayUsage.date, DecisionDayUsage.minutes).where(
+            DecisionDayUsage.decision_id == decision_id,
+            DecisionDayUsage.date >= first,
+            DecisionDayUsage.date <= last,
+        )
+    ):
+        period = period_containing(terms, day)
+        if period is not None and period.key in used:
+            used[period.key] += int(minutes)
+    return [
+        PeriodUsage(period, used[key])
+        for key, period in sorted(periods.items(), key=lambda item: item[1].start)
+    ]

@@ -32,19 +32,17 @@ from models.schemas import (
     Decision,
     DecisionCreate,
     DecisionKind,
-    EntryData,
     FlagStatus,
     RecipientCreate,
     Role,
     TimeEntry,
 )
 from server.db import make_engine, make_sessionmaker
-from server.errors import DomainError
-from server.services import office
+from server.schemas import Mutation, PushRequest
+from server.services import office, sync
 from server.services.auth import create_user
 from server.services.common import Actor
 from server.services.convert import decision_model
-from server.services.entries import delete_entry, upsert_entry
 from server.services.flags import RULE_KINDS
 from server.tables import DecisionRow, EntryRow, FlagRow, User
 from tests.factories import entry_id, recent_day
@@ -170,36 +168,41 @@ def test_incremental_flags_match_a_full_recomputation(
             for row in db.scalars(select(User).where(User.contact_id.is_not(None))):
                 users[row.contact_id] = row.id
 
-        for op in operations:
+        for number, op in enumerate(operations, start=1):
             with factory() as db:
                 index = op[1]
                 contact_id = contacts[OWNER[index]]
                 actor = Actor(user_id=users[contact_id], role=Role.contact, contact_id=contact_id)
-                try:
-                    if op[0] == "upsert":
-                        _, _, offset, hour, minutes, which, km = op
-                        start = f"{hour:02d}:00"
-                        end_minutes = hour * 60 + minutes
-                        end = f"{end_minutes // 60 % 24:02d}:{end_minutes % 60:02d}"
-                        data = EntryData.model_validate(
-                            {
-                                "id": IDS[index],
-                                "decision_ids": [decision_ids[which]],
-                                "date": (BASE + timedelta(days=offset)).isoformat(),
-                                "start": start,
-                                "end": end,
-                                "trips": [{"km": km, "from": "A", "to": "B"}] if km != "0" else [],
-                            }
-                        )
-                        upsert_entry(db, settings=config, actor=actor, data=data, device_id="d")
-                    else:
-                        delete_entry(
-                            db, settings=config, actor=actor, entry_id=IDS[index], device_id="d"
-                        )
-                    db.commit()
-                except DomainError as error:
-                    db.rollback()
-                    REFUSED.append(error.detail)
+                if op[0] == "upsert":
+                    _, _, offset, hour, minutes, which, km = op
+                    start = f"{hour:02d}:00"
+                    end_minutes = hour * 60 + minutes
+                    end = f"{end_minutes // 60 % 24:02d}:{end_minutes % 60:02d}"
+                    mutation = Mutation(
+                        mutation_id=number,
+                        type="entry.upsert",
+                        data={
+                            "id": IDS[index],
+                            "decision_ids": [decision_ids[which]],
+                            "date": (BASE + timedelta(days=offset)).isoformat(),
+                            "start": start,
+                            "end": end,
+                            "trips": [{"km": km, "from": "A", "to": "B"}] if km != "0" else [],
+                        },
+                    )
+                else:
+                    mutation = Mutation(
+                        mutation_id=number, type="entry.delete", data={"id": IDS[index]}
+                    )
+                # One mutation per push: each change is checked on its own.
+                [result] = sync.push(
+                    db,
+                    settings=config,
+                    actor=actor,
+                    request=PushRequest(device_id="d", mutations=[mutation]),
+                ).results
+                if result.status == "rejected":
+                    REFUSED.append(result.errors[0].message)
 
         with factory() as db:
             rows = db.scalars(select(DecisionRow)).all()

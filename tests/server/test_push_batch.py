@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from models.schemas import (
@@ -36,7 +37,7 @@ from models.schemas import (
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker
 from server.schemas import Mutation, PushRequest, PushResponse
-from server.services import office, sync
+from server.services import batch, office, sync
 from server.services.auth import create_user
 from server.services.batch import _SHARED_DETAIL, _SHARED_FALLBACK
 from server.services.common import Actor
@@ -385,3 +386,63 @@ def test_the_property_saw_applied_mutations_and_flags() -> None:
         pytest.skip("runs after the property test only")
     assert sum(applied for applied, _ in SEEN) > 0
     assert sum(flags for _, flags in SEEN) > 0
+
+
+def test_a_value_the_database_refuses_costs_only_its_own_mutation(
+    template: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A DataError from the one-transaction push: the same code, one mutation at a time."""
+    path, world = template
+    target = tmp_path / "refused.sqlite3"
+    shutil.copyfile(path, target)
+    url = f"sqlite:///{target}"
+    config = make_settings(url, tmp_path)
+    engine = make_engine(url)
+    contact = world["contacts"][0]
+    actor = Actor(user_id=world["users"][contact], role=Role.contact, contact_id=contact)
+    real = batch.push
+    calls: list[int] = []
+
+    def refusing(db: Session, **kwargs: Any) -> PushResponse:
+        # Stands in for a value only the database refuses (a NUL on PostgreSQL).
+        # A resend finds the refusal's receipt before writing anything.
+        calls.append(len(kwargs["request"].mutations))
+        answered = set(
+            db.scalars(
+                select(DeviceMutation.mutation_id).where(DeviceMutation.device_id == "phone")
+            )
+        )
+        if any(
+            m.data.get("note") == "refused" and m.mutation_id not in answered
+            for m in kwargs["request"].mutations
+        ):
+            raise DataError("INSERT", {}, Exception("refused"))
+        return real(db, **kwargs)
+
+    monkeypatch.setattr(batch, "push", refusing)
+    mutations = [
+        Mutation(
+            mutation_id=n + 1,
+            type="entry.upsert",
+            data={
+                **_entry_data(IDS[n], world["decisions"][1], n, 8, 60, "0"),
+                "note": "refused" if n == 1 else "ok",
+            },
+        )
+        for n in range(3)
+    ]
+    request = PushRequest(device_id="phone", mutations=mutations)
+    try:
+        factory = make_sessionmaker(engine)
+        with factory() as db:
+            first = sync.push(db, settings=config, actor=actor, request=request)
+        with factory() as db:
+            again = sync.push(db, settings=config, actor=actor, request=request)
+            stored = set(db.scalars(select(EntryRow.id).where(EntryRow.contact_id == contact)))
+    finally:
+        engine.dispose()
+    assert [r.status for r in first.results] == ["applied", "rejected", "applied"]
+    assert [e.code for e in first.results[1].errors] == ["unstorable"]
+    assert calls == [3, 1, 1, 1, 3]  # the whole push, then one at a time; the resend whole
+    assert [r.status for r in again.results] == ["duplicate", "rejected", "duplicate"]
+    assert stored == {IDS[0], IDS[2]}

@@ -47,6 +47,32 @@ def test_pull_from_cursor_returns_only_changes(world: World) -> None:
     assert [u["decision_id"] for u in changed["usage"]] == [world.decision_id]
 
 
+def test_pull_from_cursor_sends_only_the_periods_that_changed(world: World) -> None:
+    from tests.factories import recent_day
+
+    earlier, later = recent_day(-31), recent_day()
+    world.upsert(date=earlier.isoformat())
+    world.upsert(date=later.isoformat(), start="14:00", end="15:00")
+    first = world.pull()
+    [usage] = first["usage"]
+    periods = {p["key"]: p["used_minutes"] for p in usage["periods"]}
+    assert len(periods) > 2  # a vedtak new to the phone comes with every period
+    assert periods[f"{earlier:%Y-%m}"] == 120
+    assert periods[f"{later:%Y-%m}"] == 60
+    world.upsert(date=later.isoformat(), start="16:00", end="16:30")
+    [changed] = world.pull(first["cursor"])["usage"]
+    assert [(p["key"], p["used_minutes"]) for p in changed["periods"]] == [(f"{later:%Y-%m}", 90)]
+    # New terms can move the periods: the vedtak comes again, with all of them.
+    response = world.client.patch(
+        f"/api/v1/decisions/{world.decision_id}", json={"hours": "12"}, headers=world.coordinator
+    )
+    assert response.status_code == 200, response.text
+    again = world.pull(first["cursor"])
+    assert [d["id"] for d in again["decisions"]] == [world.decision_id]
+    [renewed] = again["usage"]
+    assert len(renewed["periods"]) == len(usage["periods"])
+
+
 def test_same_mutation_twice_is_duplicate_and_applied_once(world: World) -> None:
     data = entry_payload(decision_ids=[world.decision_id])
     body = {
