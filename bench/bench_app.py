@@ -12,21 +12,31 @@ server. It measures:
   - cached open → usable home, online and offline: a phone that has the app
     installed and is signed in opens it again (new tab, same profile);
   - Lagre → shown: tapping "Lagre" on a filled-in session → the session on the
-    home screen (saved and durable in IndexedDB).
+    home screen (saved and durable in IndexedDB);
+  - a save in the browser's store holding `--store-entries` entries: the app's
+    own DeviceStore over IndexedDB (sync.browser_storage), run by Pyodide in a
+    page of the app, `save_entry` + `flush()` (what the app awaits before
+    "Lagret"); the entries are bench/bench_store.py's;
+  - where a cached open spends its time: the steps the app logs
+    (webapp/python-worker.js, mobile.platform.mark), medians since navigation.
 
 Raw baselines measured in the same run, in the same browser:
   - bytes: the gzip size of every file the app needs (what must cross the wire);
   - cached open: Pyodide alone starting in a page of the same origin (its files
     from the same cache), the floor under any Python app in the browser;
   - Lagre: a tap that only navigates ("Ny økt" → its form), the app's raw
-    round trip between Flutter and the Python worker.
-Targets (issue 16): cached open ≤ 6 s, first visit ≤ 20 MB, Lagre → shown ≤ 1 s.
+    round trip between Flutter and the Python worker;
+  - store save: one IndexedDB transaction (strict durability, as the store's)
+    putting one record of the entry's size, from JavaScript.
+Targets (issue 16): cached open ≤ 6 s, first visit ≤ 20 MB, Lagre → shown ≤ 1 s,
+a save at 10 000 entries ≤ 20 ms.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -68,7 +78,9 @@ class CountingProxy:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._serve())
+        # stop() ends the loop while it serves: that is the way out, not an error.
+        with contextlib.suppress(RuntimeError):
+            self._loop.run_until_complete(self._serve())
 
     async def _serve(self) -> None:
         server = await asyncio.start_server(self._client, "127.0.0.1", self.port)
@@ -166,6 +178,106 @@ PYODIDE_ONLY = """async (url) => {
 }"""
 
 
+STORE_SAVE = """async ([runtime, archive, benchStore, size, repeat]) => {
+    const { loadPyodide } = await import(runtime + "pyodide/pyodide.mjs");
+    const pyodide = await loadPyodide();
+    // The app's files as the worker writes them (webapp/python-worker.js).
+    const buffer = await (await fetch(archive)).arrayBuffer();
+    const length = new DataView(buffer).getUint32(0, true);
+    const index = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
+    let offset = 4 + length;
+    for (const [path, bytes] of index) {
+        const full = "/app/" + path;
+        pyodide.FS.mkdirTree(full.slice(0, full.lastIndexOf("/")));
+        pyodide.FS.writeFile(full, new Uint8Array(buffer, offset, bytes));
+        offset += bytes;
+    }
+    pyodide.FS.mkdirTree("/bench");
+    pyodide.FS.writeFile("/bench/bench_store.py", benchStore);
+    pyodide.globals.set("size", size);
+    pyodide.globals.set("repeat", repeat);
+    const [saved, line] = JSON.parse(await pyodide.runPythonAsync(`
+import json, os, statistics, sys, time
+sys.path[:0] = ["/app", "/bench"]
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+from bench_store import DECISION, TODAY, entry_json, pulled
+from models.schemas import EntryData
+from sync.browser_storage import IndexedDBBackend
+from sync.store import DeviceStore
+
+store = DeviceStore(await IndexedDBBackend.open(f"bench-{size}"))
+store.set_account(server_url="http://127.0.0.1:1", username="bench", token="t")
+store.apply_pull(
+    {
+        "cursor": 1, "contact_id": "c1", "decisions": [DECISION], "recipients": [],
+        "entries": [pulled(entry_json(n)) for n in range(size)],
+        "timesheets": [], "flags": [], "usage": [], "deleted": {},
+    },
+    today=TODAY,
+)
+await store.flush()
+times = []
+for n in range(repeat):
+    started = time.perf_counter()
+    store.save_entry(EntryData.model_validate(entry_json(size + n)), today=TODAY)
+    await store.flush()
+    times.append(time.perf_counter() - started)
+store.close()
+json.dumps([statistics.median(times) * 1000, len(json.dumps(entry_json(0)))])
+`));
+    // The floor: one strict transaction putting one record of that size.
+    const db = await new Promise((resolve, reject) => {
+        const request = indexedDB.open("bench-raw", 1);
+        request.onupgradeneeded = () => request.result.createObjectStore("docs");
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+    });
+    const value = "x".repeat(line);
+    const times = [];
+    for (let n = 0; n < repeat; n++) {
+        const started = performance.now();
+        await new Promise((resolve, reject) => {
+            const transaction = db.transaction("docs", "readwrite", { durability: "strict" });
+            transaction.objectStore("docs").put(value, "k" + n);
+            transaction.oncomplete = resolve;
+            transaction.onerror = () => reject(transaction.error);
+        });
+        times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    return [saved, times[Math.floor(times.length / 2)]];
+}"""
+
+# The steps of a cached open, as logged by the app ("timeliste: <step> at <epoch ms>").
+STEPS = (
+    ("pyodide ready", "Pyodide ready"),
+    ("app written", "app files written"),
+    ("app imported", "app imported"),
+    ("connected", "Flutter connected"),
+    ("first screen sent", "first screen sent"),
+    ("started (ready)", "store open, home state"),
+)
+
+
+class StepLog:
+    """Collects the app's start-up steps from a page's console (the worker's included)."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.stamps: dict[str, float] = {}
+        page.on("console", self._console)
+
+    def _console(self, message: Any) -> None:
+        text = message.text
+        if text.startswith("timeliste: ") and " at " in text:
+            step, _, stamp = text[len("timeliste: ") :].rpartition(" at ")
+            self.stamps.setdefault(step, float(stamp))
+
+    def since_navigation(self) -> dict[str, float]:
+        origin = float(self.page.evaluate("performance.timeOrigin"))
+        return {step: stamp - origin for step, stamp in self.stamps.items()}
+
+
 def wait_installed(page: Any) -> None:
     page.wait_for_function(
         """async () => {
@@ -180,12 +292,27 @@ def wait_installed(page: Any) -> None:
     )
 
 
-def bench(playwright: Any, repeat: int, entries: int, folder: Path) -> dict[str, float]:
+def bench(
+    playwright: Any, repeat: int, entries: int, store_entries: int, folder: Path
+) -> dict[str, float]:
     build = ensure_app_built()
-    runtime = json.loads((build.folder / "BUILD.json").read_text())["runtime"]
+    built = json.loads((build.folder / "BUILD.json").read_text())
+    runtime = built["runtime"]
     figures: dict[str, list[float]] = {
-        k: [] for k in ("first", "bytes", "online", "offline", "pyodide", "save", "tap")
+        k: []
+        for k in (
+            "first",
+            "bytes",
+            "online",
+            "offline",
+            "pyodide",
+            "save",
+            "tap",
+            "store",
+            "store_raw",
+        )
     }
+    figures.update({f"step {step}": [] for step, _ in STEPS})
     with LiveServer(folder / "server") as server:
         server.add_user("koord", "coordinator")
         seeded = seed(
@@ -220,10 +347,14 @@ def bench(playwright: Any, repeat: int, entries: int, folder: Path) -> dict[str,
                         context.set_offline(offline)
                         phone.page.close()
                         phone = Phone(context.new_page(), proxy.url)
+                        steps = StepLog(phone.page)
                         started = time.perf_counter()
                         phone.open()
                         phone.wait_text("Brukt .* av 200 t", timeout_ms=120_000)
                         figures[key].append(time.perf_counter() - started)
+                        for step, at in steps.since_navigation().items():
+                            if f"step {step}" in figures:
+                                figures[f"step {step}"].append(at / 1000)
                     context.set_offline(False)
 
                     for n in range(3):
@@ -247,11 +378,22 @@ def bench(playwright: Any, repeat: int, entries: int, folder: Path) -> dict[str,
                     blank.goto(proxy.url + "manifest.webmanifest")
                     ms = blank.evaluate(PYODIDE_ONLY, f"{runtime}pyodide/pyodide.mjs")
                     figures["pyodide"].append(ms / 1000)
+                    if round_no == 0:
+                        # Once: filling the store is slow, and a save's median is stable.
+                        blank.reload()
+                        source = (Path(__file__).parent / "bench_store.py").read_text()
+                        saved, raw = blank.evaluate(
+                            STORE_SAVE, [runtime, built["archive"], source, store_entries, 25]
+                        )
+                        figures["store"].append(saved / 1000)
+                        figures["store_raw"].append(raw / 1000)
                 finally:
                     context.close()
         finally:
             proxy.stop()
-    result = {key: median_ms(values) for key, values in figures.items() if key != "bytes"}
+    result = {
+        key: median_ms(values) for key, values in figures.items() if key != "bytes" and values
+    }
     result["bytes"] = statistics.median(figures["bytes"])
     result["needed"] = needed_bytes(build.folder)
     return result
@@ -261,11 +403,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--entries", type=int, default=60)
+    parser.add_argument("--store-entries", type=int, default=10_000)
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        figures = bench(playwright, args.repeat, args.entries, Path(tmp))
+        figures = bench(playwright, args.repeat, args.entries, args.store_entries, Path(tmp))
     load = os.getloadavg()
     print(
         f"Chromium {PHONE['width']}×{PHONE['height']}, median of {args.repeat} rounds, "
@@ -284,13 +427,25 @@ def main() -> None:
         ("cached open → home, online (ms)", figures["online"], figures["pyodide"], "≤ 6000"),
         ("cached open → home, offline (ms)", figures["offline"], figures["pyodide"], "≤ 6000"),
         ('"Lagre" → entry shown (ms)', figures["save"], figures["tap"], "≤ 1000"),
+        (
+            f"save, {args.store_entries} entries in IndexedDB (ms)",
+            figures["store"],
+            figures["store_raw"],
+            "≤ 20" if args.store_entries == 10_000 else "",
+        ),
     ]
     for name, value, raw, target in rows:
         print(f"{name:40}{value:10.1f}{raw:10.1f}{value / raw:8.2f}  {target}")
     print(
         "raw: bytes = gzip size of the files the app needs; open = Pyodide alone starting "
-        "from the same cache; Lagre = a tap that only navigates (Ny økt → its form)"
+        "from the same cache; Lagre = a tap that only navigates (Ny økt → its form); "
+        "save = one strict IndexedDB put of the entry's size"
     )
+    print("cached open, where the time goes (ms since navigation, online and offline):")
+    for step, label in STEPS:
+        key = f"step {step}"
+        if key in figures:
+            print(f"  {label:38}{figures[key]:10.1f}")
 
 
 if __name__ == "__main__":

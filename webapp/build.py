@@ -26,6 +26,7 @@ Every compressible file also has a `.gz` twin made here, once.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import importlib.metadata
@@ -385,6 +386,40 @@ def _index_html(source: str, runtime_url: str, archive_url: str, build_id: str) 
     return page
 
 
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S)
+
+
+def page_policy(page: str) -> str:
+    """The Content-Security-Policy of the app's page (webapp.static sends it).
+
+    Scripts: the build's own files and exactly the page's inline scripts (by
+    hash), WebAssembly (Flutter's CanvasKit); no eval. Everything is fetched
+    from the app's own origin; nothing may frame the page. Styles allow inline:
+    Flutter writes its own style elements, and the update banner is styled inline.
+    The Python worker has a policy of its own (its script's answer, see static).
+    """
+    hashes = [
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in _INLINE_SCRIPT.findall(page)
+    ]
+    return "; ".join(
+        [
+            "default-src 'self'",
+            " ".join(["script-src 'self' 'wasm-unsafe-eval'", *hashes]),
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "worker-src 'self'",
+            "manifest-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
 def _bootstrap(source: str) -> str:
     # flutter_bootstrap.js would register flet's kill-switch worker over ours.
     patched, count = re.subn(r"serviceWorkerSettings:\s*\{[^}]*\},", "", source)
@@ -548,6 +583,7 @@ def _assemble(
         "runtime": runtime_url,
         "archive": archive_url,
         "precache": precache,
+        "page_policy": page_policy(files["index.html"].decode()),
     }
     (staging / "BUILD.json").write_text(json.dumps(manifest, indent=2))
     old = folder.with_name(folder.name + ".old")

@@ -21,6 +21,10 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+WORKER_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'"
+)
 REVALIDATE = "no-cache"
 _TYPES = {
     ".wasm": "application/wasm",
@@ -57,6 +61,23 @@ class WebApp:
     def __init__(self, folder: Path, api_not_found: ASGIApp | None = None) -> None:
         self.folder = folder.resolve()
         self.api_not_found = api_not_found
+        self._policy: tuple[tuple[int, int], str | None] | None = None
+
+    def _page_policy(self) -> str | None:
+        """The page's Content-Security-Policy, from the build (it hashes the page's
+        inline scripts); read again when a new build is swapped in."""
+        try:
+            stat = (self.folder / "BUILD.json").stat()
+        except OSError:
+            return None
+        key = (stat.st_mtime_ns, stat.st_ino)
+        if self._policy is None or self._policy[0] != key:
+            try:
+                value = json.loads((self.folder / "BUILD.json").read_text())["page_policy"]
+            except (OSError, ValueError, KeyError):
+                value = None
+            self._policy = (key, str(value) if value else None)
+        return self._policy[1]
 
     def _file(self, url_path: str) -> Path | None:
         parts = PurePosixPath(url_path).parts[1:]  # drop the leading "/"
@@ -105,6 +126,15 @@ class WebApp:
         }
         if relative == "sw.js":
             headers["service-worker-allowed"] = "/"
+        elif relative == "index.html":
+            policy = self._page_policy()
+            if policy:
+                headers["content-security-policy"] = policy
+        elif relative.endswith("python-worker.js"):
+            # A worker runs under its own script's policy. Pyodide links the
+            # compiled extensions' glue code with eval; nothing else is needed
+            # beyond the app's origin.
+            headers["content-security-policy"] = WORKER_POLICY
         media_type = _media_type(target)
         body = target
         zipped = target.with_name(target.name + ".gz")
