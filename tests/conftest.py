@@ -14,8 +14,9 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
-# TIMELISTE_E2E_RERUNS=0 shows a browser test's first failure as it is.
-E2E_RERUNS = int(os.environ.get("TIMELISTE_E2E_RERUNS", "3"))
+# Browser tests run once: a failure is shown as it is, and a flaky test is a bug
+# to find (TIMELISTE_E2E_RERUNS=N gives each N more tries, for a developer's digging).
+E2E_RERUNS = int(os.environ.get("TIMELISTE_E2E_RERUNS", "0"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -26,10 +27,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     fail for a reason that has nothing to do with what they test.
     """
     browser = [item for item in items if "tests/e2e/" in item.nodeid.replace("\\", "/")]
-    for item in browser:
-        # Flutter's web text input is one editing element that moves between
-        # fields; under headless automation a keystroke now and then lands in
-        # the field focused before. A browser test gets three more tries; a
-        # failure that repeats four times in a row is a real failure.
-        item.add_marker(pytest.mark.flaky(reruns=E2E_RERUNS))
+    if E2E_RERUNS:
+        for item in browser:
+            item.add_marker(pytest.mark.flaky(reruns=E2E_RERUNS))
     items.sort(key=lambda item: "tests/e2e/" in item.nodeid.replace("\\", "/"))

@@ -1,21 +1,24 @@
-"""Shared fixtures for browser tests: a real server, the real app in web mode, real Chromium.
+"""Shared fixtures for browser tests: a real server, the built app, real Chromium.
+
+Every browser test drives the app as a phone or an office PC gets it: the build
+of `webapp.build` (Flutter + Python in the browser, Pyodide) served by
+`timeliste serve` at `/`, with the API at `/api/v1` on the same origin.
 
 - `live_server` (session): `timeliste serve` on loopback with its own SQLite file and a
   coordinator login `koord` (tests.support.live_server).
-- `app_server` (session): `timeliste app --web` in a subprocess, pointed at that server,
-  with its device stores in a temporary folder.
-- `built_app` (session): the browser app built by `webapp.build` (built here when missing
-  or stale), served by the live server itself at `/`: Python runs in the browser (Pyodide).
-- `app_profile` (session): one phone-sized browser profile on disk for the built app; its
-  service worker and cached code persist across tests, like an installed app.
-- `web_phone` (function): a new tab in that profile with the site's data (IndexedDB,
-  preferences) wiped first: a new phone with the app installed and no account on it.
+- `built_app` (session): the browser app (built here when missing or stale).
+- `app_profile` (session): one phone-sized browser profile on disk; its service worker
+  and cached code persist across tests, like an installed app.
+- `phone` (function): the app in a tab of that profile, at the sign-in screen with no
+  account on the device. The tab is handed from test to test: the previous test's
+  account is signed out through the app (which deletes its data, as on a shared
+  phone), because starting Python in a new tab costs far more than a sign-in. A tab
+  whose test failed, or which a test closed, is replaced by a new one with the site's
+  data wiped.
 - `open_profile`: a browser on a profile folder of its own, to close and reopen.
-- `browser` (session): Debian's Chromium through Playwright (never a downloaded browser).
-- `page` (function): a fresh browser context (its own storage, so its own device store)
-  at the phone size 390×844 with Flutter's semantics switched on.
 - `seed`: makes a contact with people and vedtak over the HTTP API, as a coordinator.
-- `Phone`: small helpers to find controls by role and label, read the screen, screenshot.
+- `ContactDevice`: the contact's phone reduced to its sync calls (for office tests).
+- `Phone`: helpers that find controls by role and name, read the screen, screenshot.
 
 Screenshots go to test-artifacts/e2e/ (ignored by git).
 """
@@ -25,19 +28,19 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.support.live_server import DEFAULT_PASSWORD, LiveServer, free_port
+from models.canonical import content_hash
+from models.schemas import EntryData
+from tests.factories import entry_id, recent_day, sign_payload
+from tests.support.live_server import DEFAULT_PASSWORD, LiveServer
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "e2e"
@@ -51,7 +54,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PHONE = {"width": 390, "height": 844}
-LOAD_TIMEOUT_MS = 60_000
+OFFICE = {"width": 1366, "height": 900}
+# Starting the app's Python in a tab takes 6-10 s on a quiet machine and far more
+# when the machine is shared; a sign-in or a screen change takes a second or two.
+LOAD_TIMEOUT_MS = 120_000
 STEP_TIMEOUT_MS = 20_000
 
 pytestmark = pytest.mark.e2e
@@ -63,7 +69,15 @@ def _require_browser() -> None:
     pytest.importorskip("playwright.sync_api")
 
 
-# --- servers ------------------------------------------------------------------------------
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Keep each phase's outcome on the test, so `phone` knows whether its tab is sound."""
+    report = yield
+    setattr(item, f"_e2e_{report.when}", report)
+    return report
+
+
+# --- servers and the app -------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -74,103 +88,117 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 
 @dataclass
-class AppServer:
+class BuiltApp:
+    """The built app (webapp.build) as `timeliste serve` serves it at `/`."""
+
     url: str
-    data_dir: Path
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def log_tail(self, chars: int = 4000) -> str:
-        return self.log_path.read_text(errors="replace")[-chars:]
+    build_id: str
+    folder: Path
 
 
-def start_app_server(server_url: str, folder: Path, port: int | None = None) -> AppServer:
-    """`timeliste app --web` in a subprocess; returns once it serves the web client."""
-    port = port or free_port()
-    data_dir = folder / "device-data"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log_path = folder / "app.log"
-    env = {
-        **os.environ,
-        "FLET_APP_STORAGE_DATA": str(data_dir),
-        "PYTHONPATH": str(REPO),
-        "TIMELISTE_APP_RETRY_SECONDS": "1",
-    }
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "timeliste",
-                "app",
-                "--web",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--server",
-                server_url,
-            ],
-            env=env,
-            cwd=folder,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app server exited:\n{log_path.read_text()[-3000:]}")
-        try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return AppServer(url, data_dir, process, log_path)
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"the app server did not answer:\n{log_path.read_text()[-3000:]}")
+def ensure_app_built() -> Any:
+    """Build the browser app when missing or stale (a fresh clone: from the registries)."""
+    from webapp.build import ensure_build
+
+    return ensure_build()
 
 
 @pytest.fixture(scope="session")
-def app_server(
-    live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[AppServer]:
+def built_app(live_server: LiveServer) -> BuiltApp:
     _require_browser()
-    app = start_app_server(live_server.base_url, tmp_path_factory.mktemp("e2e-app"))
-    yield app
-    app.process.terminate()
-    try:
-        app.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        app.process.kill()
+    build = ensure_app_built()
+    return BuiltApp(live_server.base_url + "/", build.build_id, build.folder)
 
 
 # --- the browser ----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def browser_type() -> Iterator[Any]:
+    """Playwright's Chromium driver; each profile below is a browser of its own."""
     _require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        yield playwright.chromium
+
+
+def open_profile(browser_type: Any, folder: Path) -> Any:
+    """A browser with a profile on disk (like a phone's): the service worker, its cache
+    and IndexedDB outlive closing it; open it again on the same folder."""
+    context = browser_type.launch_persistent_context(
+        str(folder),
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        headless=True,
+        viewport=PHONE,
+        locale="nb-NO",
+    )
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture(scope="session")
+def app_profile(
+    browser_type: Any, built_app: BuiltApp, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    context = open_profile(browser_type, tmp_path_factory.mktemp("e2e-profile"))
+    yield context
+    context.close()
+
+
+def forget_site_data(page: Any, url: str) -> None:
+    """The app's data (IndexedDB, preferences) goes; the app's cached code stays."""
+    session = page.context.new_cdp_session(page)
+    try:
+        session.send(
+            "Storage.clearDataForOrigin",
+            {
+                "origin": url.rstrip("/"),
+                "storageTypes": "local_storage,indexeddb,websql,file_systems",
+            },
         )
-        yield chromium
-        chromium.close()
+    finally:
+        session.detach()
+
+
+# Flutter's router follows the browser's history: a pushed address and a popstate
+# event change the screen in the running app (as an in-app link does), without
+# loading the page and starting Python again.
+_GO_JS = """path => {
+    history.pushState(null, '', path);
+    window.dispatchEvent(new PopStateEvent('popstate', {state: null}));
+}"""
+
+_TEXT_JS = """(() => {
+    const host = document.querySelector('flt-semantics-host');
+    if (!host) return '';
+    const labels = Array.from(host.querySelectorAll('[aria-label]'))
+        .map(node => node.getAttribute('aria-label'));
+    return host.innerText + '\\n' + labels.join('\\n');
+})()"""
+
+_DUMP_JS = (
+    "Array.from(document.querySelectorAll('flt-semantics [role], flt-semantics'))"
+    ".slice(0, 80).map(e => (e.getAttribute('role') || '-') + ': ' +"
+    " (e.getAttribute('aria-label') || e.innerText || '').slice(0, 80)).join('\\n')"
+)
 
 
 class Phone:
-    """A browser page showing the app, with helpers that wait on what a user sees."""
+    """A tab showing the built app, with helpers that wait on what a user sees."""
 
     def __init__(self, page: Any, base_url: str) -> None:
         self.page = page
         self.base_url = base_url
 
+    # --- loading -------------------------------------------------------------------------
+
     def open(self, path: str = "/") -> None:
+        """Load the app at `path` (a bookmark, a link from outside): Python starts afresh."""
         self.page.goto(self.base_url.rstrip("/") + path)
         self.enable_semantics()
+        self.wait_started()
 
     def enable_semantics(self) -> None:
         # Flutter draws on a canvas; its accessibility tree is the DOM we can query.
@@ -179,30 +207,60 @@ class Phone:
         )
         self.page.evaluate("document.querySelector('flt-semantics-placeholder').click()")
 
+    def wait_started(self) -> None:
+        """Until the app's Python has drawn its first screen (until then flet's page
+        shows only "Working...")."""
+
+        def drawn() -> bool:
+            shown = self.text().strip()
+            return bool(shown) and not shown.startswith("Working")
+
+        self.wait_for(drawn, "the app's first screen", timeout_ms=LOAD_TIMEOUT_MS)
+
+    def reload(self) -> None:
+        self.page.reload()
+        self.enable_semantics()
+        self.wait_started()
+
+    def reopen(self, path: str = "/") -> None:
+        """Close the app's tab and open the app at `path` in a new tab of the same browser
+        (what is stored stays: a contact who stays signed in)."""
+        context = self.page.context
+        self.page.close()
+        self.page = context.new_page()
+        self.open(path)
+
+    def go(self, path: str) -> None:
+        """Show the screen at `path` in the running app (as a link inside the app would)."""
+        self.page.evaluate(_GO_JS, path)
+
+    # --- reading -------------------------------------------------------------------------
+
     def text(self) -> str:
         """What a screen reader can read: the visible text and every accessible label."""
-        result: str = self.page.evaluate(
-            """(() => {
-                const host = document.querySelector('flt-semantics-host');
-                if (!host) return '';
-                const labels = Array.from(host.querySelectorAll('[aria-label]'))
-                    .map(node => node.getAttribute('aria-label'));
-                return host.innerText + '\\n' + labels.join('\\n');
-            })()"""
-        )
+        result: str = self.page.evaluate(_TEXT_JS)
+        return result
+
+    def dump(self) -> str:
+        """The semantics nodes with their roles and names, for a failure message."""
+        result: str = self.page.evaluate(_DUMP_JS)
         return result
 
     def wait_text(self, pattern: str, timeout_ms: int = STEP_TIMEOUT_MS) -> str:
         """Wait until the screen's text matches `pattern` (a regular expression)."""
-        deadline = time.monotonic() + timeout_ms / 1000
         regex = re.compile(pattern)
-        while True:
+        shown = ""
+
+        def seen() -> bool:
+            nonlocal shown
             shown = self.text()
-            if regex.search(shown):
-                return shown
-            if time.monotonic() > deadline:
-                raise AssertionError(f"never saw {pattern!r}; the screen said:\n{shown}")
-            self.page.wait_for_timeout(100)
+            return bool(regex.search(shown))
+
+        try:
+            self.wait_for(seen, repr(pattern), timeout_ms=timeout_ms)
+        except AssertionError:
+            raise AssertionError(f"never saw {pattern!r}; the screen said:\n{shown}") from None
+        return shown
 
     def wait_for(self, check: Any, what: str, timeout_ms: int = STEP_TIMEOUT_MS) -> None:
         """Wait until `check()` is true (e.g. the server has what the app sent)."""
@@ -214,36 +272,40 @@ class Phone:
                 if check():
                     return
             except PlaywrightError as error:
-                # The app reloads its page by itself when a new service worker takes
-                # over; a check that straddles that reload is asked again, not failed.
+                # A check that straddles a reload (the update banner's "Oppdater") is
+                # asked again on the new page, not failed.
                 if "Execution context was destroyed" not in str(error):
                     raise
             if time.monotonic() > deadline:
                 raise AssertionError(f"never saw {what}")
-            self.page.wait_for_timeout(200)
+            self.page.wait_for_timeout(100)
+
+    # --- finding and using controls ---------------------------------------------------------
 
     def textbox(self, label: str) -> Any:
-        """The text field named `label` (a name that contains it: keep labels distinct).
-
-        Flutter moves its one editing element between fields, and a focused
-        field's exact name can differ for a moment; the role match follows it.
-        """
+        """The text field named exactly `label` (or, when none is, the first whose name
+        contains it: a field with an error message says it in its name)."""
+        exact = self.page.get_by_role("textbox", name=label, exact=True)
+        if exact.count():
+            return exact.first
         return self.page.get_by_role("textbox", name=label).first
 
     def button(self, label: str, exact: bool = True) -> Any:
         return self.page.get_by_role("button", name=label, exact=exact)
 
     def fill(self, label: str, value: str) -> None:
-        """Type into a field as a user would: focus it, clear it, type, leave it.
+        """Type into a field as a user would: tap it, clear it, type, leave it.
 
-        Flutter's web text input is one editing element that moves between
-        fields: `locator.fill` on the next field can overtake the previous
-        field's change, and keys typed before the field has focus are lost.
-        So: wait for focus, type key by key, leave with Tab, and check what
-        the field holds (retrying a lost keystroke as a user would).
+        Flutter's web text input types into the field that has the browser's focus,
+        which it moves there a moment after the tap: typing starts once the tapped
+        field has it (a tap that landed while the screen moved is repeated, as a
+        person would). A focused empty field adds its hint to its name ("Fra" becomes
+        "Fra TT:MM"), so the field is held by its element, not looked up again.
+        What the field holds afterwards is checked, never retyped.
         """
-        box = self.textbox(label)
-        box.wait_for(timeout=STEP_TIMEOUT_MS)
+        locator = self.textbox(label)
+        locator.wait_for(timeout=STEP_TIMEOUT_MS)
+        box = locator.element_handle()
         for _ in range(5):
             box.click()
             try:
@@ -253,14 +315,16 @@ class Phone:
                     timeout_ms=3000,
                 )
             except AssertionError:
-                continue  # a busy machine: tap the field again
-            self.page.keyboard.press("Control+A")
-            self.page.keyboard.press("Delete")
-            self.page.keyboard.type(value)
-            if box.input_value() == value:
-                break
+                continue
+            break
+        else:
+            raise AssertionError(f"{label!r} never got the focus:\n{self.dump()}")
+        self.page.keyboard.press("Control+A")
+        self.page.keyboard.press("Delete")
+        self.page.keyboard.type(value)
         self.page.keyboard.press("Tab")
-        assert box.input_value() == value, f"{label!r} holds {box.input_value()!r}"
+        held = box.input_value()
+        assert held == value, f"{label!r} holds {held!r} after typing {value!r}"
 
     def click(self, label: str, exact: bool = True) -> None:
         """Tap a button by its role and accessible name, as a screen reader finds it.
@@ -289,6 +353,19 @@ class Phone:
         target.wait_for(timeout=STEP_TIMEOUT_MS)
         target.click()
 
+    def tap(self, starts_with: str) -> None:
+        """Tap a list tile or card whose accessible name begins with `starts_with`."""
+        pattern = re.compile("^" + re.escape(starts_with))
+        self.wait_text(re.escape(starts_with))
+        for target in (
+            self.page.get_by_role("button", name=pattern).first,
+            self.page.get_by_text(pattern).first,
+        ):
+            if target.count():
+                target.click()
+                return
+        raise AssertionError(f"nothing to tap named {starts_with!r}:\n{self.dump()}")
+
     def element(self, label: str) -> Any:
         """An element found by its accessible label, or else by its text."""
         by_label = self.page.get_by_label(label, exact=True)
@@ -298,7 +375,8 @@ class Phone:
 
     def scroll_to(self, label: str) -> dict[str, float]:
         """Scroll the screen (mouse wheel) until the labelled element is wholly in view."""
-        height = PHONE["height"]
+        viewport = self.page.viewport_size or PHONE
+        width, height = viewport["width"], viewport["height"]
         for _ in range(30):
             target = self.element(label)
             target.wait_for(state="attached", timeout=STEP_TIMEOUT_MS)
@@ -306,7 +384,7 @@ class Phone:
             if box is not None and box["y"] >= 60 and box["y"] + box["height"] <= height - 20:
                 return box
             delta = 250 if box is None or box["y"] + box["height"] > height - 20 else -250
-            self.page.mouse.move(PHONE["width"] / 2, height / 2)
+            self.page.mouse.move(width / 2, height / 2)
             self.page.mouse.wheel(0, delta)
             self.page.wait_for_timeout(150)
         raise AssertionError(f"could not scroll {label!r} into view")
@@ -329,111 +407,121 @@ class Phone:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
+    def snap(self, name: str) -> None:
+        """A screenshot once Flutter has painted what its semantics already say."""
+        self.page.evaluate(
+            "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
+        self.page.wait_for_timeout(400)
+        self.screenshot(name)
+
+    # --- what people do -----------------------------------------------------------------
+
     def login(self, username: str, password: str = DEFAULT_PASSWORD) -> None:
         self.fill("Brukernavn", username)
         self.fill("Passord", password)
         self.click("Logg inn")
         self.wait_text(r"Mine tjenestemottakere|Kontor")
 
+    def sign_out(self) -> None:
+        """Sign out through the settings screen (the app deletes the account's data)."""
+        self.go("/innstillinger")
+        self.click("Logg ut")
+        self.wait_text("Logge ut?")
+        self.button("Logg ut").last.click()
+        self.wait_text("Brukernavn")
 
-@pytest.fixture
-def phone(browser: Any, app_server: AppServer) -> Iterator[Phone]:
-    context = browser.new_context(viewport=PHONE, locale="nb-NO")
-    page = context.new_page()
-    page.set_default_timeout(STEP_TIMEOUT_MS)
-    yield Phone(page, app_server.url)
-    context.close()
+    def log_session(self, person: str, start: str, end: str) -> None:
+        """Ny økt → person → Fra/Til → Lagre, from the home screen."""
+        self.click("Ny økt")
+        self.wait_text("Hvem gjaldt økten")
+        self.choose(person)
+        self.fill("Fra", start)
+        self.fill("Til", end)
+        self.click("Lagre")
 
-
-# --- the built app (Python in the browser) -------------------------------------------------
-
-
-@dataclass
-class BuiltApp:
-    """The built app (webapp.build) as `timeliste serve` serves it at `/`."""
-
-    url: str
-    build_id: str
-    folder: Path
-
-
-def ensure_app_built() -> Any:
-    """Build the browser app when missing or stale (a fresh clone: from the registries)."""
-    from webapp.build import ensure_build
-
-    return ensure_build()
+    def sign_month(self, name: str = "Ola Nordmann") -> None:
+        """On the signing screen: the recipient types a name and draws, then confirms."""
+        self.fill("Navnet ditt", name)
+        self.choose("Mottaker")
+        self.draw("Signaturfelt", [[(0.1, 0.3), (0.3, 0.7), (0.5, 0.3)], [(0.6, 0.6), (0.9, 0.4)]])
+        self.click("Bekreft og signer")
 
 
-@pytest.fixture(scope="session")
-def built_app(live_server: LiveServer) -> BuiltApp:
-    _require_browser()
-    build = ensure_app_built()
-    return BuiltApp(live_server.base_url + "/", build.build_id, build.folder)
+def wait_installed(phone: Phone, built_app: BuiltApp) -> None:
+    """Until the service worker controls the page and holds every file of this build."""
+    import json
 
-
-class WebPhone(Phone):
-    """A phone showing the built app: Python boots in the page after Flutter does."""
-
-    def open(self, path: str = "/") -> None:
-        super().open(path)
-        self.wait_started()
-
-    def wait_started(self) -> None:
-        """Until the app's Python has drawn its first screen (until then flet's page
-        shows only "Working...")."""
-
-        def drawn() -> bool:
-            shown = self.text().strip()
-            return bool(shown) and not shown.startswith("Working")
-
-        self.wait_for(drawn, "the app's first screen", timeout_ms=LOAD_TIMEOUT_MS)
-
-
-def open_profile(browser: Any, folder: Path) -> Any:
-    """A browser with a profile on disk (like a phone's): the service worker, its cache
-    and IndexedDB outlive closing it; open it again on the same folder."""
-    return browser.browser_type.launch_persistent_context(
-        str(folder),
-        executable_path=CHROMIUM,
-        args=CHROMIUM_ARGS,
-        headless=True,
-        viewport=PHONE,
-        locale="nb-NO",
+    precache = json.loads((built_app.folder / "BUILD.json").read_text())["precache"]
+    phone.wait_for(
+        lambda: phone.page.evaluate(
+            """async (wanted) => {
+                if (!navigator.serviceWorker.controller) return false;
+                const names = await caches.keys();
+                const ours = names.filter(n => n.startsWith('timeliste-'));
+                if (ours.length !== 1) return false;
+                const cache = await caches.open(ours[0]);
+                for (const url of wanted) {
+                    if (!(await cache.match(url))) return false;
+                }
+                const kept = (await cache.keys()).map(r => new URL(r.url).pathname);
+                return kept.some(p => p.includes('/canvaskit/') && p.endsWith('.wasm'));
+            }""",
+            precache,
+        ),
+        "the service worker with the whole app in its cache",
+        timeout_ms=LOAD_TIMEOUT_MS,
     )
 
 
+class _Shelf:
+    """The tab handed from one test to the next (see `phone`)."""
+
+    def __init__(self, context: Any, url: str) -> None:
+        self.context = context
+        self.url = url
+        self.phone: Phone | None = None
+
+    def take(self) -> Phone:
+        phone, self.phone = self.phone, None
+        self.context.set_offline(False)
+        if phone is not None and not phone.page.is_closed():
+            try:
+                phone.page.set_viewport_size(PHONE)
+                if not phone.button("Logg inn").count():
+                    phone.sign_out()
+                phone.textbox("Brukernavn").wait_for()
+                return phone
+            except Exception:  # a screen the sign-out cannot leave: a new tab instead
+                phone.page.close()
+        for page in self.context.pages:  # a tab the last test opened holds the app
+            page.close()
+        page = self.context.new_page()
+        forget_site_data(page, self.url)
+        phone = Phone(page, self.url)
+        phone.open()
+        phone.wait_text("Brukernavn")
+        return phone
+
+    def put(self, phone: Phone) -> None:
+        self.phone = phone
+
+
 @pytest.fixture(scope="session")
-def app_profile(
-    browser: Any, built_app: BuiltApp, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Any]:
-    context = open_profile(browser, tmp_path_factory.mktemp("e2e-profile"))
-    yield context
-    context.close()
-
-
-def forget_site_data(page: Any, url: str) -> None:
-    """The app's data (IndexedDB, preferences) goes; the app's cached code stays."""
-    session = page.context.new_cdp_session(page)
-    try:
-        session.send(
-            "Storage.clearDataForOrigin",
-            {
-                "origin": url.rstrip("/"),
-                "storageTypes": "local_storage,indexeddb,websql,file_systems",
-            },
-        )
-    finally:
-        session.detach()
+def _shelf(app_profile: Any, built_app: BuiltApp) -> _Shelf:
+    return _Shelf(app_profile, built_app.url)
 
 
 @pytest.fixture
-def web_phone(app_profile: Any, built_app: BuiltApp) -> Iterator[WebPhone]:
-    page = app_profile.new_page()
-    page.set_default_timeout(STEP_TIMEOUT_MS)
-    forget_site_data(page, built_app.url)
-    yield WebPhone(page, built_app.url)
-    app_profile.set_offline(False)
-    page.close()
+def phone(request: pytest.FixtureRequest, _shelf: _Shelf) -> Generator[Phone]:
+    """The app in a tab at the sign-in screen, no account on the device (see the module)."""
+    phone = _shelf.take()
+    yield phone
+    call = getattr(request.node, "_e2e_call", None)
+    if call is not None and call.passed and not phone.page.is_closed():
+        _shelf.put(phone)
+    elif not phone.page.is_closed():
+        phone.page.close()
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -515,3 +603,74 @@ def server_usage(server: LiveServer, token: str, decision_id: str) -> dict[str, 
     response = server.api("GET", f"/api/v1/decisions/{decision_id}/usage", token=token, expect=200)
     result: dict[str, Any] = response.json()
     return result
+
+
+def server_sheets(server: LiveServer, token: str) -> list[dict[str, Any]]:
+    """Every timesheet the office can see."""
+    answer = server.api("GET", "/api/v1/timesheets", token=token, expect=200).json()
+    rows: list[dict[str, Any]] = answer["data"] if isinstance(answer, dict) else answer
+    return rows
+
+
+class ContactDevice:
+    """The contact's phone, reduced to the sync calls it makes (for the office's tests)."""
+
+    def __init__(self, server: LiveServer, seeded: Seeded) -> None:
+        self.server = server
+        self.seeded = seeded
+        self.token = server.login(seeded.username)
+        self.mutation = 0
+
+    def push(self, kind: str, data: dict[str, Any]) -> None:
+        self.mutation += 1
+        response = self.server.api(
+            "POST",
+            "/api/v1/sync/push",
+            token=self.token,
+            json={
+                "device_id": "e2e-office-phone",
+                "mutations": [{"mutation_id": self.mutation, "type": kind, "data": data}],
+            },
+            expect=200,
+        )
+        assert response.json()["results"][0]["status"] == "applied", response.text
+
+    def log(self, decision_id: str, start: str, end: str) -> None:
+        self.push(
+            "entry.upsert",
+            {
+                "id": entry_id(),
+                "decision_ids": [decision_id],
+                "date": recent_day().isoformat(),
+                "start": start,
+                "end": end,
+                "activities": ["Bowling"],
+                "note": "Notat som lønn aldri skal se",
+                "trips": [],
+                "expenses": [],
+            },
+        )
+
+    def sign(self, decision_id: str, **overrides: Any) -> None:
+        """Sign the month's sheet of `decision_id` as the phone would (its content hash)."""
+        pulled = self.server.api(
+            "GET", "/api/v1/sync/pull", token=self.token, params={"cursor": 0}, expect=200
+        ).json()
+        sheet = next(s for s in pulled["timesheets"] if s["decision_id"] == decision_id)
+        entries = [
+            EntryData.model_validate({k: e[k] for k in EntryData.model_fields if k in e})
+            for e in pulled["entries"]
+            if e["id"] in sheet["entry_ids"]
+        ]
+        digest = content_hash(
+            contact_id=self.seeded.contact_id,
+            decision_id=decision_id,
+            period=sheet["period"],
+            entries=entries,
+        )
+        self.push(
+            "timesheet.sign",
+            sign_payload(
+                decision_id=decision_id, period=sheet["period"], content_hash=digest, **overrides
+            ),
+        )

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Phone, seed
-from tests.e2e.test_contact_app import log_session
-from tests.e2e.test_office import ContactDevice, sign_in, tap
+from tests.e2e.conftest import OFFICE, ContactDevice, Phone, seed
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -63,7 +60,6 @@ def test_contact_app_screens_name_every_control(phone: Phone, live_server: LiveS
         live_server, people={"Ola Nordmann": ("10", "month"), "Per Hansen": ("2", "week")}
     )
     problems: dict[str, list[str]] = {}
-    phone.open()
     phone.wait_text("Logg inn")
     check(phone, "login", problems)
     # The show-password button is named, and says what it does.
@@ -80,7 +76,7 @@ def test_contact_app_screens_name_every_control(phone: Phone, live_server: LiveS
     phone.button("Fjern utlegg 1").wait_for()
     check(phone, "entry", problems)
     phone.click("Tilbake")
-    log_session(phone, "Ola N.", "10:00", "11:00")
+    phone.log_session("Ola N.", "10:00", "11:00")
     phone.wait_text("sendt")
     phone.click("Timeliste for Ola N.")
     phone.wait_text("La mottaker signere")
@@ -93,7 +89,7 @@ def test_contact_app_screens_name_every_control(phone: Phone, live_server: LiveS
         ("/sync", "Synkroniser nå", "sync"),
         ("/innstillinger", "Språk", "settings"),
     ):
-        phone.open(path)
+        phone.go(path)
         phone.wait_text(wanted)
         check(phone, name, problems)
     assert not problems, "controls without a name:\n" + report(problems)
@@ -105,9 +101,8 @@ def test_office_screens_name_every_control(phone: Phone, live_server: LiveServer
     device.log(seeded.decisions["Siri Skjermleser"], "10:00", "13:00")
     device.sign(seeded.decisions["Siri Skjermleser"])
     problems: dict[str, list[str]] = {}
-    phone.page.set_viewport_size({"width": 1366, "height": 900})
-    phone.open()
-    sign_in(phone, "koord")
+    phone.page.set_viewport_size(OFFICE)
+    phone.login("koord")
     phone.wait_text("Godkjenning")
     check(phone, "office home", problems)
     for path, wanted, name in (
@@ -116,17 +111,17 @@ def test_office_screens_name_every_control(phone: Phone, live_server: LiveServer
         ("/kontor/forbruk", "Forbruk mot vedtak", "usage"),
         ("/kontor/registrering", "Ny støttekontakt", "registry: contacts"),
     ):
-        phone.open(path)
+        phone.go(path)
         phone.wait_text(wanted)
         check(phone, name, problems)
     # The drop-downs say what they are and what is chosen.
-    phone.open("/kontor/godkjenning")
+    phone.go("/kontor/godkjenning")
     phone.wait_text("Siri Skjermleser")
     phone.button("Status: Signert, venter").wait_for()
-    tap(phone, "Siri Skjermleser")
+    phone.tap("Siri Skjermleser")
     phone.wait_text("Signert av")
     check(phone, "sheet review", problems)
-    phone.open("/kontor/registrering")
+    phone.go("/kontor/registrering")
     phone.wait_text("Ny støttekontakt")
     phone.button("Vis passord").wait_for()
     for section, wanted in (
@@ -153,19 +148,12 @@ def test_office_screens_name_every_control(phone: Phone, live_server: LiveServer
         ),
     ):
         live_server.add_user(username, role)
-        context: Any = phone.page.context.browser.new_context(  # type: ignore[union-attr]
-            viewport={"width": 1366, "height": 900}, locale="nb-NO"
-        )
-        try:
-            other = Phone(context.new_page(), phone.base_url)
-            other.open()
-            sign_in(other, username)
-            for path, wanted, name in screens:
-                other.open(path)
-                other.wait_text(wanted)
-                check(other, name, problems)
-        finally:
-            context.close()
+        phone.sign_out()
+        phone.login(username)
+        for path, wanted, name in screens:
+            phone.go(path)
+            phone.wait_text(wanted)
+            check(phone, name, problems)
     assert not problems, "controls without a name:\n" + report(problems)
 
 

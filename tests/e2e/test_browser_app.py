@@ -19,47 +19,16 @@ import pytest
 from tests.e2e.conftest import (
     LOAD_TIMEOUT_MS,
     BuiltApp,
-    WebPhone,
+    Phone,
     open_profile,
     seed,
+    server_sheets,
     server_usage,
+    wait_installed,
 )
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
-
-
-def wait_installed(phone: WebPhone, built_app: BuiltApp) -> None:
-    """Until the service worker controls the page and holds every file of this build."""
-    precache = json.loads((built_app.folder / "BUILD.json").read_text())["precache"]
-    phone.wait_for(
-        lambda: phone.page.evaluate(
-            """async (wanted) => {
-                if (!navigator.serviceWorker.controller) return false;
-                const names = await caches.keys();
-                const ours = names.filter(n => n.startsWith('timeliste-'));
-                if (ours.length !== 1) return false;
-                const cache = await caches.open(ours[0]);
-                for (const url of wanted) {
-                    if (!(await cache.match(url))) return false;
-                }
-                const kept = (await cache.keys()).map(r => new URL(r.url).pathname);
-                return kept.some(p => p.includes('/canvaskit/') && p.endsWith('.wasm'));
-            }""",
-            precache,
-        ),
-        "the service worker with the whole app in its cache",
-        timeout_ms=LOAD_TIMEOUT_MS,
-    )
-
-
-def log_session(phone: WebPhone, person: str, start: str, end: str) -> None:
-    phone.click("Ny økt")
-    phone.wait_text("Hvem gjaldt økten")
-    phone.choose(person)
-    phone.fill("Fra", start)
-    phone.fill("Til", end)
-    phone.click("Lagre")
 
 
 def test_served_with_the_right_types_and_caching(built_app: BuiltApp) -> None:
@@ -95,66 +64,82 @@ def test_served_with_the_right_types_and_caching(built_app: BuiltApp) -> None:
 
 
 def test_after_one_visit_the_app_opens_offline(
-    web_phone: WebPhone, live_server: LiveServer, built_app: BuiltApp
+    phone: Phone, live_server: LiveServer, built_app: BuiltApp
 ) -> None:
-    phone = web_phone
     seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
-    phone.open()
     phone.login(seeded.username)
     phone.wait_text("Brukt 0 t av 10 t")
     wait_installed(phone, built_app)
 
     phone.page.context.set_offline(True)
-    phone.page.reload()
-    phone.enable_semantics()
-    phone.wait_started()
+    phone.reload()
     phone.wait_text("Mine tjenestemottakere", timeout_ms=LOAD_TIMEOUT_MS)
     phone.wait_text("Brukt 0 t av 10 t")
     phone.screenshot("browser-offline-home")
 
 
-def test_a_session_logged_offline_survives_a_closed_browser_and_reaches_the_server(
-    browser: Any, live_server: LiveServer, built_app: BuiltApp, tmp_path: Path
+def test_offline_a_browser_closed_right_after_lagret_keeps_the_session_and_a_signed_month(
+    browser_type: Any, live_server: LiveServer, built_app: BuiltApp, tmp_path: Path
 ) -> None:
+    """Issue 16: a session logged offline is kept by a browser closed right after "Lagret",
+    shows "venter" when the app is opened again offline, the month is signed there by
+    drawing, and back online both the session and the signature reach the server."""
     seeded = seed(live_server, people={"Kari Hansen": ("10", "month")})
+    decision_id = seeded.decisions["Kari Hansen"]
     profile = tmp_path / "phone-profile"
 
-    context = open_profile(browser, profile)
+    context = open_profile(browser_type, profile)
     try:
-        phone = WebPhone(context.new_page(), built_app.url)
+        phone = Phone(context.new_page(), built_app.url)
         phone.open()
         phone.login(seeded.username)
         phone.wait_text("Synkronisert")
         wait_installed(phone, built_app)
         context.set_offline(True)
-        log_session(phone, "Kari H.", "10:00", "12:00")
-        phone.wait_text(r"Kari H\.: .*10:00–12:00")
-        phone.wait_text("venter")
+        phone.log_session("Kari H.", "10:00", "12:00")
+        # "Lagret" is said once the save is committed to IndexedDB: closing the
+        # browser at that moment must not lose it.
+        phone.wait_text("Økten er lagret.")
     finally:
         context.close()
 
     # The phone is still offline when the contact opens the app again.
-    context = open_profile(browser, profile)
+    context = open_profile(browser_type, profile)
     try:
         context.set_offline(True)
-        phone = WebPhone(context.new_page(), built_app.url)
+        phone = Phone(context.new_page(), built_app.url)
         phone.open()
         phone.wait_text("Mine tjenestemottakere", timeout_ms=LOAD_TIMEOUT_MS)
-        phone.wait_text(r"Kari H\.: .*10:00–12:00")
-        phone.wait_text("venter")
-        usage = server_usage(live_server, seeded.office_token, seeded.decisions["Kari Hansen"])
+        phone.wait_text(r"Kari H\.: .*10:00–12:00 · 2 t\s+venter")
+
+        phone.click("Timeliste for Kari H.")
+        phone.wait_text(r"Timer: 2 t")
+        phone.click("La mottaker signere")
+        phone.wait_text("Les gjennom øktene")
+        phone.sign_month("Kari Hansen")
+        phone.wait_text("Takk! Timelisten er signert.")
+        usage = server_usage(live_server, seeded.office_token, decision_id)
         assert all(Decimal(str(p["used_hours"])) == 0 for p in usage["periods"])
+        assert not [
+            s
+            for s in server_sheets(live_server, seeded.office_token)
+            if s["decision_id"] == decision_id and s["status"] == "signed"
+        ]
 
         context.set_offline(False)
-        phone.wait_text("sendt", timeout_ms=40_000)
 
         def arrived() -> bool:
-            periods = server_usage(
-                live_server, seeded.office_token, seeded.decisions["Kari Hansen"]
-            )["periods"]
+            periods = server_usage(live_server, seeded.office_token, decision_id)["periods"]
             return any(Decimal(str(p["used_hours"])) == Decimal(2) for p in periods)
 
-        phone.wait_for(arrived, "the session on the server")
+        def signed() -> bool:
+            return any(
+                s["decision_id"] == decision_id and s["status"] == "signed"
+                for s in server_sheets(live_server, seeded.office_token)
+            )
+
+        phone.wait_for(arrived, "the session on the server", timeout_ms=40_000)
+        phone.wait_for(signed, "the signed timesheet on the server", timeout_ms=40_000)
     finally:
         context.close()
 
@@ -167,11 +152,9 @@ STORE_FILES = """async () => {
 
 
 def test_signing_out_deletes_the_account_from_the_browsers_storage(
-    web_phone: WebPhone, live_server: LiveServer
+    phone: Phone, live_server: LiveServer
 ) -> None:
-    phone = web_phone
     seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
-    phone.open()
     phone.login(seeded.username)
     phone.wait_text("Synkronisert")
     phone.wait_for(
@@ -185,22 +168,18 @@ def test_signing_out_deletes_the_account_from_the_browsers_storage(
     phone.wait_text("Brukernavn")
     phone.wait_for(lambda: phone.page.evaluate(STORE_FILES) == [], "an empty IndexedDB")
     # Nothing of the account is left for the next start either.
-    phone.page.reload()
-    phone.enable_semantics()
-    phone.wait_started()
+    phone.reload()
     phone.wait_text("Brukernavn")
 
 
 def test_a_second_tab_waits_while_the_first_one_has_the_app(
-    web_phone: WebPhone, live_server: LiveServer, app_profile: Any, built_app: BuiltApp
+    phone: Phone, live_server: LiveServer, app_profile: Any, built_app: BuiltApp
 ) -> None:
-    phone = web_phone
     seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
-    phone.open()
     phone.login(seeded.username)
     phone.wait_text("Synkronisert")
 
-    second = WebPhone(app_profile.new_page(), built_app.url)
+    second = Phone(app_profile.new_page(), built_app.url)
     try:
         second.open()
         second.wait_text("Timeliste er åpen i en annen fane")
@@ -209,7 +188,7 @@ def test_a_second_tab_waits_while_the_first_one_has_the_app(
         # Flutter's text input needs its page to have the focus, which the newly
         # opened second tab took.
         phone.page.bring_to_front()
-        log_session(phone, "Ola N.", "09:00", "10:00")
+        phone.log_session("Ola N.", "09:00", "10:00")
         phone.wait_text(r"Ola N\.: .*09:00–10:00")
         # Closed, it hands the app to the waiting tab, with what it saved.
         phone.page.close()
@@ -220,7 +199,7 @@ def test_a_second_tab_waits_while_the_first_one_has_the_app(
 
 @pytest.mark.slow
 def test_a_new_build_is_offered_and_loaded_keeping_a_waiting_session(
-    browser: Any, tmp_path: Path
+    browser_type: Any, tmp_path: Path
 ) -> None:
     from webapp.build import ensure_build
 
@@ -230,15 +209,15 @@ def test_a_new_build_is_offered_and_loaded_keeping_a_waiting_session(
         server.add_user("koord", "coordinator")
         seeded = seed(server, people={"Kari Hansen": ("10", "month")})
         app = BuiltApp(server.base_url + "/", first.build_id, builds)
-        context = open_profile(browser, tmp_path / "profile")
+        context = open_profile(browser_type, tmp_path / "profile")
         try:
-            phone = WebPhone(context.new_page(), app.url)
+            phone = Phone(context.new_page(), app.url)
             phone.open()
             phone.login(seeded.username)
             phone.wait_text("Synkronisert")
             wait_installed(phone, app)
             context.set_offline(True)
-            log_session(phone, "Kari H.", "10:00", "12:00")
+            phone.log_session("Kari H.", "10:00", "12:00")
             phone.wait_text("venter")
 
             second = ensure_build(builds, release="test-2")

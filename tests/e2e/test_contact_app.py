@@ -1,7 +1,8 @@
-"""The contact's app in headless Chromium against a real server.
+"""The contact's app (the built app, Python in the browser) against a real server.
 
-Each test makes its own contact (and so its own device store and browser
-context). Screenshots of each screen at 390×844 go to test-artifacts/e2e/.
+Each test makes its own contact and signs in on a phone with no account on it.
+Offline is the browser's (`set_offline`: every request fails, as in airplane
+mode). Screenshots of each screen at 390×844 go to test-artifacts/e2e/.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.e2e.conftest import AppServer, Phone, seed, server_usage
+from tests.e2e.conftest import Phone, seed, server_sheets, server_usage
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -25,11 +26,8 @@ def log_session(phone: Phone, person: str, start: str, end: str) -> None:
     phone.click("Lagre")
 
 
-def test_log_in_and_log_a_session_moves_the_meter(
-    phone: Phone, live_server: LiveServer, app_server: AppServer
-) -> None:
+def test_log_in_and_log_a_session_moves_the_meter(phone: Phone, live_server: LiveServer) -> None:
     seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
-    phone.open()
     phone.wait_text("Logg inn")
     phone.screenshot("01-login")
     phone.login(seeded.username)
@@ -66,7 +64,6 @@ def test_log_in_and_log_a_session_moves_the_meter(
 
 def test_validation_speaks_plain_norwegian(phone: Phone, live_server: LiveServer) -> None:
     seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
-    phone.open()
     phone.login(seeded.username)
     phone.click("Ny økt")
     phone.wait_text("Hvem gjaldt økten")
@@ -79,7 +76,6 @@ def test_validation_speaks_plain_norwegian(phone: Phone, live_server: LiveServer
 
 def test_english_can_be_chosen(phone: Phone, live_server: LiveServer) -> None:
     seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
-    phone.open()
     phone.login(seeded.username)
     phone.click("Innstillinger")
     phone.page.get_by_role("radio", name="English").click()
@@ -95,9 +91,8 @@ def test_english_can_be_chosen(phone: Phone, live_server: LiveServer) -> None:
 
 def test_over_quota_warns_and_saves_anyway(phone: Phone, live_server: LiveServer) -> None:
     seeded = seed(live_server, people={"Per Hansen": ("2", "week")})
-    phone.open()
     phone.login(seeded.username)
-    log_session(phone, "Per H.", "10:00", "13:00")
+    phone.log_session("Per H.", "10:00", "13:00")
     phone.wait_text("Over vedtaket")
     phone.wait_text("1 t over vedtaket")
     phone.screenshot("06-over-quota-warning")
@@ -110,25 +105,22 @@ def test_over_quota_warns_and_saves_anyway(phone: Phone, live_server: LiveServer
     assert any(Decimal(str(p["over_hours"])) == Decimal(1) for p in usage["periods"])
 
 
-def test_offline_entry_waits_and_syncs_when_the_server_returns(
+def test_offline_entry_waits_and_syncs_when_the_phone_is_back_online(
     phone: Phone, live_server: LiveServer
 ) -> None:
     seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
-    phone.open()
     phone.login(seeded.username)
-    log_session(phone, "Ola N.", "09:00", "10:00")
+    phone.log_session("Ola N.", "09:00", "10:00")
     phone.wait_text("sendt")
-    live_server.stop()
-    try:
-        log_session(phone, "Ola N.", "14:00", "15:30")
-        phone.wait_text("1 venter")
-        phone.wait_text("Brukt 2,5 t av 10 t")  # the meter counts it offline
-        phone.screenshot("08-offline-waiting")
-    finally:
-        live_server.start()
+    phone.page.context.set_offline(True)
+    phone.log_session("Ola N.", "14:00", "15:30")
+    phone.wait_text("1 venter")
+    phone.wait_text("Brukt 2,5 t av 10 t")  # the meter counts it offline
+    phone.screenshot("08-offline-waiting")
+    phone.page.context.set_offline(False)
     phone.wait_text("Synkronisert", timeout_ms=30_000)
     phone.screenshot("09-back-online")
-    usage = server_usage(live_server, live_server.login("koord"), seeded.decisions["Ola Nordmann"])
+    usage = server_usage(live_server, seeded.office_token, seeded.decisions["Ola Nordmann"])
     assert any(Decimal(str(p["used_hours"])) == Decimal("2.5") for p in usage["periods"])
 
 
@@ -136,9 +128,8 @@ def test_sign_a_month_locks_the_sheet_and_reaches_the_server(
     phone: Phone, live_server: LiveServer
 ) -> None:
     seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
-    phone.open()
     phone.login(seeded.username)
-    log_session(phone, "Ola N.", "10:00", "12:00")
+    phone.log_session("Ola N.", "10:00", "12:00")
     phone.wait_text("sendt")
     phone.click("Timeliste for Ola N.")
     phone.wait_text("La mottaker signere")
@@ -159,20 +150,20 @@ def test_sign_a_month_locks_the_sheet_and_reaches_the_server(
     office = live_server.login("koord")
 
     def signed_on_server() -> bool:
-        sheets = live_server.api("GET", "/api/v1/timesheets", token=office, expect=200).json()
-        rows = sheets["data"] if isinstance(sheets, dict) else sheets
         return any(
             row["decision_id"] == seeded.decisions["Ola Nordmann"] and row["status"] == "signed"
-            for row in rows
+            for row in server_sheets(live_server, office)
         )
 
     phone.wait_for(signed_on_server, "the timesheet signed on the server")
     phone.screenshot("14-month-signed")
 
     # The office rejects it: the reason reaches the contact, and the sheet opens again.
-    sheets = live_server.api("GET", "/api/v1/timesheets", token=office, expect=200).json()
-    rows = sheets["data"] if isinstance(sheets, dict) else sheets
-    sheet_id = next(r["id"] for r in rows if r["decision_id"] == seeded.decisions["Ola Nordmann"])
+    sheet_id = next(
+        r["id"]
+        for r in server_sheets(live_server, office)
+        if r["decision_id"] == seeded.decisions["Ola Nordmann"]
+    )
     live_server.api(
         "POST",
         f"/api/v1/timesheets/{sheet_id}/reject",
@@ -198,9 +189,8 @@ def test_edit_and_delete_a_session_while_the_sheet_is_open(
     phone: Phone, live_server: LiveServer
 ) -> None:
     seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
-    phone.open()
     phone.login(seeded.username)
-    log_session(phone, "Ola N.", "10:00", "11:00")
+    phone.log_session("Ola N.", "10:00", "11:00")
     phone.wait_text("Brukt 1 t av 10 t")
     phone.click_text_matching(r"Ola N\.: .* 10:00–11:00")
     phone.wait_text("Endre økt")
@@ -226,7 +216,6 @@ def test_small_phone_360x640_shows_every_control(phone: Phone, live_server: Live
         live_server, people={"Ola Nordmann": ("10", "month"), "Per Hansen": ("2", "week")}
     )
     phone.page.set_viewport_size({"width": 360, "height": 640})
-    phone.open()
     phone.login(seeded.username)
     phone.wait_text("Synkronisert")
     for label in ("Synkronisert", "Meldinger", "Innstillinger", "Ny økt"):
@@ -247,7 +236,6 @@ def test_every_button_has_a_name_a_screen_reader_can_say(
     seeded = seed(
         live_server, people={"Ola Nordmann": ("10", "month"), "Per Hansen": ("2", "week")}
     )
-    phone.open()
     phone.login(seeded.username)
     phone.wait_text("Synkronisert")
     # Icon-only buttons are named by their label, not only by a tooltip.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import Phone, seed
-from tests.e2e.test_contact_app import log_session
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -14,27 +13,17 @@ pytestmark = pytest.mark.e2e
 SENT_WITHIN_MS = 10_000
 
 
-def reopen(phone: Phone) -> Phone:
-    """Close the app's tab and open it again in the same browser (stay signed in)."""
-    context = phone.page.context
-    phone.page.close()
-    again = Phone(context.new_page(), phone.base_url)
-    again.open()
-    return again
-
-
 def test_a_session_saved_after_reopening_the_app_is_sent_at_once(
     phone: Phone, live_server: LiveServer
 ) -> None:
     seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
-    phone.open()
     phone.login(seeded.username)
     phone.wait_text("Synkronisert")
     for round_ in range(2):
-        phone = reopen(phone)
+        phone.reopen()
         phone.wait_text("Mine tjenestemottakere")
         start, end = ("09:00", "10:00") if round_ == 0 else ("11:00", "12:00")
-        log_session(phone, "Ola N.", start, end)
+        phone.log_session("Ola N.", start, end)
         phone.wait_text(rf"{start}–{end}")
         phone.wait_text(rf"{start}–{end} · 1 t\s+sendt", timeout_ms=SENT_WITHIN_MS)
         phone.wait_text("Synkronisert", timeout_ms=SENT_WITHIN_MS)
@@ -43,19 +32,16 @@ def test_a_session_saved_after_reopening_the_app_is_sent_at_once(
     phone.screenshot("24-home-after-reopen")
 
 
-def test_with_the_server_down_and_nothing_waiting_the_chip_says_when_it_last_reached_it(
+def test_offline_with_nothing_waiting_the_chip_says_when_it_last_reached_the_server(
     phone: Phone, live_server: LiveServer
 ) -> None:
     seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
-    phone.open()
     phone.login(seeded.username)
     phone.wait_text("Synkronisert")
-    live_server.stop()
-    try:
-        # The background pull (every 30 s when nothing waits) finds the server gone.
-        shown = phone.wait_text(r"Frakoblet · sist \d\d:\d\d", timeout_ms=45_000)
-        assert "venter" not in shown, shown
-        phone.screenshot("25-offline-last-contact")
-    finally:
-        live_server.start()
+    phone.page.context.set_offline(True)
+    # The background pull (every 30 s when nothing waits) finds the server out of reach.
+    shown = phone.wait_text(r"Frakoblet · sist \d\d:\d\d", timeout_ms=45_000)
+    assert "venter" not in shown, shown
+    phone.screenshot("25-offline-last-contact")
+    phone.page.context.set_offline(False)
     phone.wait_text(r"Synkronisert", timeout_ms=45_000)

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 
 from tests.e2e.conftest import Phone, seed, server_usage
-from tests.e2e.test_contact_app import log_session
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -19,7 +18,6 @@ def test_an_end_before_the_start_says_next_day_and_a_long_session_is_confirmed(
     phone: Phone, live_server: LiveServer
 ) -> None:
     seeded = seed(live_server, people={"Ola Nordmann": ("40", "month")})
-    phone.open()
     phone.login(seeded.username)
     phone.click("Ny økt")
     phone.wait_text("Hvem gjaldt økten")
@@ -28,10 +26,10 @@ def test_an_end_before_the_start_says_next_day_and_a_long_session_is_confirmed(
     phone.fill("Til", "15:00")
     # Said as soon as both times are there, before anything is saved.
     phone.wait_text("til 15:00 neste dag")
-    snap(phone, "20-entry-next-day")
+    phone.snap("20-entry-next-day")
     phone.click("Lagre")
     phone.wait_text("Økten varer 23 t")
-    snap(phone, "21-entry-long-confirm")
+    phone.snap("21-entry-long-confirm")
     phone.click("Avbryt")
     # Nothing saved: the form is still there, and the server has nothing.
     phone.wait_text("Hvem gjaldt økten")
@@ -43,7 +41,7 @@ def test_an_end_before_the_start_says_next_day_and_a_long_session_is_confirmed(
     phone.click("Lagre likevel")
     phone.wait_text(r"16:00–15:00 neste dag · 23 t")
     phone.wait_text("sendt")
-    snap(phone, "22-home-next-day")
+    phone.snap("22-home-next-day")
     usage = server_usage(live_server, seeded.office_token, seeded.decisions["Ola Nordmann"])
     assert any(Decimal(str(p["used_hours"])) == 23 for p in usage["periods"])
 
@@ -52,9 +50,8 @@ def test_a_short_night_session_says_next_day_without_asking(
     phone: Phone, live_server: LiveServer
 ) -> None:
     seeded = seed(live_server, people={"Ola Nordmann": ("40", "month")})
-    phone.open()
     phone.login(seeded.username)
-    log_session(phone, "Ola N.", "22:00", "01:00")
+    phone.log_session("Ola N.", "22:00", "01:00")
     phone.wait_text(r"22:00–01:00 neste dag · 3 t")
     shown = phone.text()
     assert "Økten varer" not in shown
@@ -66,16 +63,15 @@ def test_overlapping_sessions_are_warned_about_before_saving(
     seeded = seed(
         live_server, people={"Ola Nordmann": ("40", "month"), "Per Hansen": ("40", "month")}
     )
-    phone.open()
     phone.login(seeded.username)
-    log_session(phone, "Ola N.", "10:00", "12:00")
+    phone.log_session("Ola N.", "10:00", "12:00")
     phone.wait_text(r"Ola N\.: .* 10:00–12:00")
     # The same afternoon, another person: the contact cannot be in two places at once.
-    log_session(phone, "Per H.", "11:30", "13:00")
+    phone.log_session("Per H.", "11:30", "13:00")
     phone.wait_text("Overlapper en annen økt")
     shown = phone.wait_text(r"Ola N\. .*10:00–12:00")
     assert "11:30–13:00" not in shown.split("Overlapper")[0][-200:], shown
-    snap(phone, "23-entry-overlap-warning")
+    phone.snap("23-entry-overlap-warning")
     phone.click("Avbryt")
     phone.wait_text("Hvem gjaldt økten")
     phone.fill("Fra", "12:00")
@@ -85,14 +81,7 @@ def test_overlapping_sessions_are_warned_about_before_saving(
     phone.wait_text("sendt")
 
     # Saved anyway when the contact says so.
-    log_session(phone, "Per H.", "12:30", "14:00")
+    phone.log_session("Per H.", "12:30", "14:00")
     phone.wait_text("Overlapper en annen økt")
     phone.click("Lagre likevel")
     phone.wait_text(r"Per H\.: .* 12:30–14:00")
-
-
-def snap(phone: Phone, name: str) -> None:
-    """A screenshot once Flutter has painted what its semantics already say (for the eye only)."""
-    phone.page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    phone.page.wait_for_timeout(400)
-    phone.screenshot(name)

@@ -11,7 +11,6 @@ import pytest
 from models.clock import today_in_oslo
 from models.text import date_text
 from tests.e2e.conftest import Phone, seed
-from tests.e2e.test_office import sign_in
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -34,8 +33,7 @@ def _ending_soon(server: LiveServer, name: str, days: int) -> tuple[str, str]:
 
 def test_the_contacts_card_says_when_the_vedtak_ends(live_server: LiveServer, phone: Phone) -> None:
     username, _decision = _ending_soon(live_server, "Sondre Utløp", 12)
-    phone.open()
-    sign_in(phone, username)
+    phone.login(username)
     ends = today_in_oslo() + timedelta(days=12)
     phone.wait_text("Mine tjenestemottakere")
     shown = phone.wait_text(f"Vedtaket går ut {date_text(ends)}")
@@ -53,8 +51,7 @@ def test_the_start_page_lists_expiring_vedtak_and_registers_the_next_in_one_pres
     case_no = live_server.api(
         "GET", f"/api/v1/decisions/{decision_id}", token=live_server.login("koord"), expect=200
     ).json()["case_no"]
-    phone.open()
-    sign_in(phone, "koord")
+    phone.login("koord")
     phone.wait_text("Vedtak som går ut innen 30 dager")
     shown = phone.wait_text(f"Hedda Fortsetter \\({case_no}\\): vedtaket går ut {date_text(ends)}")
     assert f"Neste vedtak: {date_text(ends + timedelta(days=1))}" in shown, shown

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Phone, seed
-from tests.e2e.test_office import ContactDevice, sign_in
+from tests.e2e.conftest import OFFICE, BuiltApp, ContactDevice, Phone, seed, wait_installed
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -43,13 +41,6 @@ def watch_until(phone: Phone, wanted: str, timeout_ms: int = 30_000) -> list[str
     return seen
 
 
-def open_fresh(browser_context: Any, base_url: str, path: str) -> Phone:
-    """A new tab in the same browser (its stay-signed-in preferences), opened at `path`."""
-    tab = Phone(browser_context.new_page(), base_url)
-    tab.open(path)
-    return tab
-
-
 def test_office_deep_links_load_before_they_say_empty(
     live_server: LiveServer, phone: Phone
 ) -> None:
@@ -60,11 +51,8 @@ def test_office_deep_links_load_before_they_say_empty(
     device.log(decision_id, "10:00", "13:00")
     device.sign(decision_id)
 
-    phone.open()
-    sign_in(phone, "koord")
+    phone.login("koord")
     phone.wait_text("Godkjenning")
-    context = phone.page.context
-    phone.page.close()
 
     checks: list[tuple[str, str, Callable[[str], bool]]] = [
         ("/kontor/avvik", r"Overforbruk", lambda s: "Dina Dyplenke" in s),
@@ -72,34 +60,28 @@ def test_office_deep_links_load_before_they_say_empty(
         ("/kontor/registrering", r"Kontakt \d+", lambda s: True),
     ]
     for path, wanted, also in checks:
-        tab = open_fresh(context, phone.base_url, path)
-        seen = watch_until(tab, wanted)
+        phone.reopen(path)
+        seen = watch_until(phone, wanted)
         empty = [s for s in seen if EMPTY_STATES.search(s)]
         assert not empty, f"{path} said it was empty before its data came:\n{empty[0]}"
         assert also(seen[-1]), seen[-1]
-        tab.screenshot("office-first-page-" + path.rsplit("/", 1)[-1])
-        tab.page.set_viewport_size({"width": 1366, "height": 900})
-        tab.page.wait_for_timeout(1000)  # only for the picture: Flutter lays out anew
-        tab.screenshot("office-first-page-wide-" + path.rsplit("/", 1)[-1])
-        tab.page.close()
+        phone.screenshot("office-first-page-" + path.rsplit("/", 1)[-1])
+        phone.page.set_viewport_size(OFFICE)
+        phone.snap("office-first-page-wide-" + path.rsplit("/", 1)[-1])
 
 
 def test_office_first_page_says_so_when_the_server_cannot_be_reached(
-    live_server: LiveServer, phone: Phone
+    live_server: LiveServer, phone: Phone, built_app: BuiltApp
 ) -> None:
-    phone.open()
-    sign_in(phone, "koord")
+    phone.login("koord")
     phone.wait_text("Godkjenning")
-    context = phone.page.context
-    phone.page.close()
-    live_server.stop()
-    try:
-        tab = open_fresh(context, phone.base_url, "/kontor/avvik")
-        seen = watch_until(tab, r"Kunne ikke hente|kontakt med (tjenesten|serveren)")
-        assert not [s for s in seen if EMPTY_STATES.search(s)], seen
-        tab.screenshot("office-first-page-offline")
-    finally:
-        live_server.start()
+    wait_installed(phone, built_app)
+    # The app itself comes from the browser's cache; the API is out of reach.
+    phone.page.context.set_offline(True)
+    phone.reopen("/kontor/avvik")
+    seen = watch_until(phone, r"Kunne ikke hente|kontakt med (tjenesten|serveren)")
+    assert not [s for s in seen if EMPTY_STATES.search(s)], seen
+    phone.screenshot("office-first-page-offline")
 
 
 def test_usage_page_speaks_norwegian_and_shows_recent_under_use_per_vedtak(
@@ -108,10 +90,9 @@ def test_usage_page_speaks_norwegian_and_shows_recent_under_use_per_vedtak(
     seeded = seed(live_server, people={"Aa Ukevedtak": ("3", "week")})
     device = ContactDevice(live_server, seeded)
     device.log(seeded.decisions["Aa Ukevedtak"], "10:00", "11:30")  # 1,5 t of 3 t this week
-    phone.page.set_viewport_size({"width": 1366, "height": 900})
-    phone.open()
-    sign_in(phone, "koord")
-    phone.open("/kontor/forbruk")
+    phone.page.set_viewport_size(OFFICE)
+    phone.login("koord")
+    phone.go("/kontor/forbruk")
     phone.wait_text("Forbruk mot vedtak")
     # The first vedtak by name is shown at once ("Aa…" sorts first).
     shown = phone.wait_text(r"Diagram over forbruk")
@@ -142,8 +123,7 @@ def test_office_start_page_counts_what_waits(live_server: LiveServer, phone: Pho
     assert flags
     assert sheets
 
-    phone.open()
-    sign_in(phone, "koord")
+    phone.login("koord")
     flag_words = "åpent avvik" if len(flags) == 1 else "åpne avvik"
     sheet_words = "timeliste venter" if len(sheets) == 1 else "timelister venter"
     seen = watch_until(phone, rf"\b{len(flags)} {flag_words}\b")

@@ -7,21 +7,12 @@ has, the signer reads and signs exactly that, and the store accepts it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.e2e.conftest import Phone, seed
-from tests.e2e.test_contact_app import log_session
+from tests.e2e.conftest import Phone, seed, server_sheets
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
-
-
-def _sheets(server: LiveServer, token: str) -> list[dict[str, Any]]:
-    answer = server.api("GET", "/api/v1/timesheets", token=token, expect=200).json()
-    rows: list[dict[str, Any]] = answer["data"] if isinstance(answer, dict) else answer
-    return rows
 
 
 def test_signing_works_after_the_server_refused_a_change(
@@ -31,18 +22,17 @@ def test_signing_works_after_the_server_refused_a_change(
         live_server, people={"Ola Nordmann": ("20", "month"), "Per Hansen": ("20", "month")}
     )
     office = seeded.office_token
-    phone.open()
     phone.login(seeded.username)
-    log_session(phone, "Ola N.", "10:00", "11:00")
+    phone.log_session("Ola N.", "10:00", "11:00")
     phone.wait_text(r"Ola N\.: .* 10:00–11:00 · 1 t\s+sendt")
-    log_session(phone, "Per H.", "12:00", "13:00")
+    phone.log_session("Per H.", "12:00", "13:00")
     phone.wait_text(r"Per H\.: .* 12:00–13:00 · 1 t\s+sendt")
 
     # The office approves Per's sheet (unsigned, with a reason) before the phone has
     # pulled again: the phone does not yet know that sheet is closed.
     per_sheet = next(
         s
-        for s in _sheets(live_server, office)
+        for s in server_sheets(live_server, office)
         if s["decision_id"] == seeded.decisions["Per Hansen"]
     )
     live_server.api(
@@ -66,10 +56,7 @@ def test_signing_works_after_the_server_refused_a_change(
     phone.click("La mottaker signere")
     phone.wait_text("Les gjennom øktene")
     phone.wait_text("10:00–11:00")
-    phone.fill("Navnet ditt", "Ola Nordmann")
-    phone.choose("Mottaker")
-    phone.draw("Signaturfelt", [[(0.1, 0.3), (0.3, 0.7), (0.5, 0.3)], [(0.6, 0.6), (0.9, 0.4)]])
-    phone.click("Bekreft og signer")
+    phone.sign_month("Ola Nordmann")
     shown = phone.wait_text(r"Takk! Timelisten er signert\.|endret etter at den ble vist")
     assert "endret etter at den ble vist" not in shown, shown
     phone.screenshot("31-signed-after-refusal")
@@ -77,7 +64,7 @@ def test_signing_works_after_the_server_refused_a_change(
     def signed_on_server() -> bool:
         return any(
             s["decision_id"] == seeded.decisions["Ola Nordmann"] and s["status"] == "signed"
-            for s in _sheets(live_server, office)
+            for s in server_sheets(live_server, office)
         )
 
     phone.wait_for(signed_on_server, "Ola's sheet signed on the server", timeout_ms=30_000)

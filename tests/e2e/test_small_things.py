@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import Phone, seed
-from tests.e2e.test_contact_app import log_session
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -15,9 +14,8 @@ def test_the_saved_notice_does_not_follow_onto_the_edit_screen(
     phone: Phone, live_server: LiveServer
 ) -> None:
     seeded = seed(live_server, people={"Ola Nordmann": ("10", "month")})
-    phone.open()
     phone.login(seeded.username)
-    log_session(phone, "Ola N.", "10:00", "11:00")
+    phone.log_session("Ola N.", "10:00", "11:00")
     phone.wait_text("Økten er lagret.")
     phone.click_text_matching(r"Ola N\.: .* 10:00–11:00")
     phone.wait_text("Endre økt")

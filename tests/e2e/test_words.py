@@ -6,15 +6,10 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
 
 import pytest
 
-from models.canonical import content_hash
-from models.schemas import EntryData
-from tests.e2e.conftest import Phone, Seeded, seed
-from tests.e2e.test_office import ContactDevice, sign_in, tap
-from tests.factories import sign_payload
+from tests.e2e.conftest import OFFICE, ContactDevice, Phone, Seeded, seed
 from tests.support.live_server import DEFAULT_PASSWORD, LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -24,7 +19,6 @@ def test_contact_app_words_money_and_a_signing_screen_that_asks_before_leaving(
     phone: Phone, live_server: LiveServer
 ) -> None:
     seeded = seed(live_server, people={"Ola Nordmann": ("40", "month")})
-    phone.open()
     phone.login(seeded.username)
     phone.wait_text("Synkronisert")
     # "Ny økt", not "Før økt" (read as "before the session").
@@ -111,36 +105,6 @@ def _contact_without_politiattest(server: LiveServer, token: str) -> Seeded:
 _numbers = iter(range(1, 1000))
 
 
-def _sign_as_guardian(device: ContactDevice, decision_id: str) -> None:
-    pulled: dict[str, Any] = device.server.api(
-        "GET", "/api/v1/sync/pull", token=device.token, params={"cursor": 0}, expect=200
-    ).json()
-    sheet = next(s for s in pulled["timesheets"] if s["decision_id"] == decision_id)
-    entries = [
-        EntryData.model_validate({k: e[k] for k in EntryData.model_fields if k in e})
-        for e in pulled["entries"]
-        if e["id"] in sheet["entry_ids"]
-    ]
-    digest = content_hash(
-        contact_id=device.seeded.contact_id,
-        decision_id=decision_id,
-        period=sheet["period"],
-        entries=entries,
-    )
-    # As the phone sends it: the guardian's kind (verge) kept with the name.
-    device.push(
-        "timesheet.sign",
-        sign_payload(
-            decision_id=decision_id,
-            period=sheet["period"],
-            content_hash=digest,
-            signer_name="Vilja Verge (verge)",
-            signer_role="guardian",
-            signed_at="2026-01-31T17:00:00+00:00",
-        ),
-    )
-
-
 def test_office_words_plural_one_text_per_flag_and_the_signer_once(
     phone: Phone, live_server: LiveServer
 ) -> None:
@@ -149,11 +113,16 @@ def test_office_words_plural_one_text_per_flag_and_the_signer_once(
     device = ContactDevice(live_server, seeded)
     decision_id = seeded.decisions["Vera Verge"]
     device.log(decision_id, "10:00", "13:00")  # 3 h of 2: overuse, and no politiattest
-    _sign_as_guardian(device, decision_id)
+    # As the phone sends it: the guardian's kind (verge) kept with the name.
+    device.sign(
+        decision_id,
+        signer_name="Vilja Verge (verge)",
+        signer_role="guardian",
+        signed_at="2026-01-31T17:00:00+00:00",
+    )
 
-    phone.open()
-    sign_in(phone, "koord")
-    phone.open("/kontor/avvik")
+    phone.login("koord")
+    phone.go("/kontor/avvik")
     shown = phone.wait_text(r"Gjelder 1 timeføring\.")
     assert "timeføring(er)" not in shown
     # The politiattest flag says its piece once, not in two wordings.
@@ -161,8 +130,8 @@ def test_office_words_plural_one_text_per_flag_and_the_signer_once(
     assert "ikke levert politiattest. Støttekontakten har ingen" not in shown, shown
     phone.screenshot("office-flags-words")
 
-    phone.open("/kontor/godkjenning")
-    tap(phone, "Vera Verge")
+    phone.go("/kontor/godkjenning")
+    phone.tap("Vera Verge")
     shown = phone.wait_text("Signert av Vilja Verge")
     assert "Vilja Verge (verge)" in shown
     assert "(foresatt/verge)" not in shown, shown
@@ -174,6 +143,5 @@ def test_office_words_plural_one_text_per_flag_and_the_signer_once(
     count, word = int(match.group(1)), match.group(2)
     assert word == ("åpent" if count == 1 else "åpne"), shown
     phone.screenshot("office-sheet-words")
-    phone.page.set_viewport_size({"width": 1366, "height": 900})
-    phone.page.wait_for_timeout(1000)  # only for the picture
-    phone.screenshot("office-sheet-words-wide")
+    phone.page.set_viewport_size(OFFICE)
+    phone.snap("office-sheet-words-wide")
