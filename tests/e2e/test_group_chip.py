@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import PHONE, WebPhone, seed
+from tests.e2e.conftest import PHONE, Phone, seed
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -22,12 +22,8 @@ PEOPLE = {
 GROUP_LABEL = "Gruppe: Aleksander B., Emilie K., Kristoffer S., Marianne T."
 
 
-def test_the_group_chip_shows_every_name_at_390_px(
-    web_phone: WebPhone, live_server: LiveServer
-) -> None:
-    phone = web_phone
+def test_the_group_chip_shows_every_name_at_390_px(phone: Phone, live_server: LiveServer) -> None:
     seeded = seed(live_server, people=PEOPLE, group="turgruppa")
-    phone.open()
     phone.login(seeded.username)
     phone.wait_text("Synkronisert")
     phone.click("Ny økt")
