@@ -13,14 +13,12 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import WebPhone, seed
-from tests.e2e.test_office import fill_exact, sign_in, tap
+from tests.e2e.conftest import OFFICE, PHONE, Phone, seed
 from tests.factories import entry_id, recent_day
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
 
-WIDE = {"width": 1366, "height": 900}
 GROUP = {
     "Gunn Gruppe": ("2", "month"),
     "Hans Gruppe": ("2", "month"),
@@ -60,36 +58,34 @@ def _push_group_session(server: LiveServer, username: str, decision_ids: list[st
     assert [flag["kind"] for flag in result["flags"]] == ["overuse"] * len(decision_ids), result
 
 
-def _search(phone: WebPhone, label: str, text: str) -> None:
-    fill_exact(phone, label, text)
+def _search(phone: Phone, label: str, text: str) -> None:
+    phone.fill(label, text)
     phone.click("Søk")
 
 
-def _office(phone: WebPhone) -> None:
-    phone.open()
-    sign_in(phone, "koord")
+def _office(phone: Phone) -> None:
+    phone.login("koord")
     phone.wait_text("Registrering")
 
 
-def _shot(phone: WebPhone, name: str) -> None:
+def _shot(phone: Phone, name: str) -> None:
     """The screen at the office's width and at a phone's."""
-    phone.page.set_viewport_size(WIDE)
+    phone.page.set_viewport_size(OFFICE)
     phone.page.wait_for_timeout(800)  # only for the picture: Flutter lays out anew
     phone.screenshot(f"{name}-1366")
-    phone.page.set_viewport_size({"width": 390, "height": 844})
+    phone.page.set_viewport_size(PHONE)
     phone.page.wait_for_timeout(800)
     phone.screenshot(f"{name}-390")
 
 
-def _buttons(phone: WebPhone, starting: str) -> list[Any]:
+def _buttons(phone: Phone, starting: str) -> list[Any]:
     found = phone.page.get_by_role("button", name=re.compile("^" + re.escape(starting)))
     return [found.nth(i).inner_text() for i in range(found.count())]
 
 
 def test_a_group_overuse_is_one_card_with_each_sheet_once(
-    web_phone: WebPhone, live_server: LiveServer
+    phone: Phone, live_server: LiveServer
 ) -> None:
-    phone = web_phone
     seeded = seed(live_server, people=GROUP, group="flaggruppe")
     group_id = live_server.api(
         "GET",
@@ -99,9 +95,9 @@ def test_a_group_overuse_is_one_card_with_each_sheet_once(
     ).json()["group_id"]
     _push_group_session(live_server, seeded.username, list(seeded.decisions.values()))
 
-    phone.page.set_viewport_size(WIDE)
+    phone.page.set_viewport_size(OFFICE)
     _office(phone)
-    tap(phone, "Avvik")
+    phone.tap("Avvik")
     phone.wait_text("Avvik og meldinger")
     _search(phone, "Søk i avvik", group_id)
     shown = phone.wait_text(rf"Overforbruk i gruppe {re.escape(group_id)}")
@@ -117,12 +113,12 @@ def test_a_group_overuse_is_one_card_with_each_sheet_once(
     _shot(phone, "office-flags-group-card")
 
     # Resolving the card resolves the flag of every participant.
-    phone.page.set_viewport_size(WIDE)
+    phone.page.set_viewport_size(OFFICE)
     found = re.search(rf"Overforbruk i gruppe {re.escape(group_id)}, [^\n]+", shown)
     assert found is not None, shown
     title = found.group(0)
     phone.click(f"Løs avvik: {title}")
-    fill_exact(phone, f"Notat om løsningen ({title})", "Avklart med gruppen.")
+    phone.fill(f"Notat om løsningen ({title})", "Avklart med gruppen.")
     phone.click("Marker som løst")
     phone.wait_text("Avviket er løst")
     flags = live_server.api(
@@ -135,10 +131,7 @@ def test_a_group_overuse_is_one_card_with_each_sheet_once(
     assert flags["count"] == 0, flags
 
 
-def test_the_recipient_list_is_searched_and_paged(
-    web_phone: WebPhone, live_server: LiveServer
-) -> None:
-    phone = web_phone
+def test_the_recipient_list_is_searched_and_paged(phone: Phone, live_server: LiveServer) -> None:
     office = live_server.login("koord")
     marker = f"Sidevis{entry_id()[-6:]}"
     for n in range(55):
@@ -150,9 +143,9 @@ def test_the_recipient_list_is_searched_and_paged(
             expect=201,
         )
 
-    phone.page.set_viewport_size(WIDE)
+    phone.page.set_viewport_size(OFFICE)
     _office(phone)
-    tap(phone, "Registrering")
+    phone.tap("Registrering")
     phone.wait_text("Søk i støttekontakter")
     phone.page.get_by_role("button", name="Tjenestemottakere").first.click()
     phone.wait_text("Søk i tjenestemottakere")
@@ -161,7 +154,7 @@ def test_the_recipient_list_is_searched_and_paged(
     assert f"{marker} Person 00" in shown
     assert f"{marker} Person 54" not in shown
     _shot(phone, "office-recipients-search")
-    phone.page.set_viewport_size(WIDE)
+    phone.page.set_viewport_size(OFFICE)
     phone.click("Neste side")
     shown = phone.wait_text(r"Viser 51–55 av 55")
     assert f"{marker} Person 54" in shown
