@@ -134,7 +134,6 @@ def ApprovalListView() -> ft.View:  # noqa: N802 - components are named like cla
                 desk.loaded,
                 search,
                 turn,
-                hint="Navn, ansattnummer, saksnummer eller periode",
             ),
             busy(desk.loading, desk.loaded or bool(desk.error)),
             message(desk.error, error=True),

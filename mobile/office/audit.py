@@ -74,7 +74,6 @@ def AuditView() -> ft.View:  # noqa: N802 - components are named like classes
                 log.loaded,
                 search,
                 turn,
-                hint="Handling, type, id eller brukernavn",
             ),
             busy(log.loading, log.loaded or bool(log.error)),
             message(log.error, error=True),

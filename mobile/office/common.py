@@ -122,12 +122,12 @@ def ListSearch(  # noqa: N802 - components are named like classes
     loaded: bool,
     on_search: Callable[[str], Awaitable[None]],
     on_turn: Callable[[bool], Awaitable[None]],
-    hint: str | None = None,
 ) -> ft.Control:
     """A list's search field and its pages: 'Viser 51–100 av 154', previous and next page.
 
     What is typed stays here until the search is sent (Enter or Søk), so a
-    re-render of the screen never takes the keystrokes back.
+    re-render of the screen never takes the keystrokes back. The field has no
+    hint text: a hint becomes part of its accessible name.
     """
     typed, set_typed = ft.use_state(paging.query)
 
@@ -165,7 +165,6 @@ def ListSearch(  # noqa: N802 - components are named like classes
                 [
                     ft.TextField(
                         label=label,
-                        hint_text=hint,
                         value=typed,
                         prefix_icon=ft.Icons.SEARCH,
                         on_change=lambda e: set_typed(e.control.value or ""),

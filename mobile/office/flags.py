@@ -73,6 +73,9 @@ def FlagCard(queue: FlagQueue, card: FlagCardPublic, api: Any) -> ft.Control:  #
                 f"/kontor/godkjenning/{sheet.id}",
             )
         )
+    # The card's words are a node of their own for a screen reader: without it they
+    # were read as the name of the note field below them.
+    lines = [ft.Semantics(container=True, content=ft.Column(lines, spacing=6))]
     if card.status is FlagStatus.resolved:
         notes = dict.fromkeys(f.resolution_note or "" for f in card.flags)
         lines.append(ft.Text(f"Løst: {' '.join(notes).strip()}", italic=True))
@@ -140,7 +143,6 @@ def FlagQueueView() -> ft.View:  # noqa: N802 - components are named like classe
             queue.loaded,
             search,
             turn,
-            hint="Navn, saksnummer, gruppe eller tekst",
         ),
         ft.Text("Sorter etter:"),
         ft.SegmentedButton(
