@@ -14,21 +14,16 @@ import time
 import pytest
 
 from server.services import totp
-from tests.e2e.conftest import WebPhone
-from tests.e2e.test_office import fill_exact, sign_in, tap
+from tests.e2e.conftest import Phone
 from tests.support.live_server import DEFAULT_PASSWORD, LiveServer
 
 pytestmark = pytest.mark.e2e
 
 
-def test_an_office_user_turns_on_the_second_factor(
-    web_phone: WebPhone, live_server: LiveServer
-) -> None:
-    phone = web_phone
+def test_an_office_user_turns_on_the_second_factor(phone: Phone, live_server: LiveServer) -> None:
     live_server.add_user("tofaktor", "payroll")
-    phone.open()
-    sign_in(phone, "tofaktor")
-    tap(phone, "Totrinnsinnlogging")
+    phone.login("tofaktor")
+    phone.tap("Totrinnsinnlogging")
     phone.click("Slå på totrinnsinnlogging")
 
     shown = phone.wait_text(r"Nøkkel: [A-Z2-7 ]{20,}")
@@ -37,12 +32,12 @@ def test_an_office_user_turns_on_the_second_factor(
     assert found is not None
     secret = found.group(1).replace(" ", "")
 
-    fill_exact(phone, "Kode fra appen", "123")
+    phone.fill("Kode fra appen", "123")
     phone.click("Bekreft og slå på")
     phone.wait_text("Skriv de 6 sifrene")
 
     code = totp.code_at(secret, totp.step_of(time.time()))
-    fill_exact(phone, "Kode fra appen", code)
+    phone.fill("Kode fra appen", code)
     phone.click("Bekreft og slå på")
     shown = phone.wait_text("Reservekoder")
     codes = re.findall(r"\b[a-z2-9]{5}-[a-z2-9]{5}\b", shown)
