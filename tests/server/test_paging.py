@@ -57,9 +57,18 @@ def test_search_folds_norwegian_letters_and_takes_wildcards_literally(world: Wor
 def test_page_size_and_search_are_bounded(world: World, client: TestClient, path: str) -> None:
     headers = world.office["admin"] if path == "audit" else world.coordinator
     too_many = 5001 if path == "audit" else MAX_LIMIT + 1
-    for params in ({"limit": too_many}, {"limit": 0}, {"offset": -1}, {"q": "x" * 101}):
+    for params in (
+        {"limit": too_many},
+        {"limit": 0},
+        {"offset": -1},
+        {"q": "x" * 101},
+    ):
         response = client.get(f"/api/v1/{path}", params=params, headers=headers)
         assert response.status_code == 422, (params, response.text)
+    # A NUL in a search never reaches the database (PostgreSQL would fail on it).
+    refused = client.get(f"/api/v1/{path}", params={"q": "Kari\x00"}, headers=headers)
+    assert refused.status_code == 400
+    assert "kontrolltegn" in refused.json()["detail"]
 
 
 def test_openapi_documents_the_parameters(client: TestClient) -> None:
