@@ -67,6 +67,7 @@ def read_snapshot(store: DeviceStore, today: date | None = None) -> Snapshot:
         pending=store.pending_count(),
         attention=store.attention_count(),
         contact_id=store.contact_id(),
+        contact_name=store.contact_name(),
         cutoff_day=store.pay_cutoff_day(),
     )
 

@@ -186,6 +186,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "nothing_to_sign": ("Ingen økter å signere denne måneden.", "No sessions to sign this month."),
     "handover_title": ("Timeliste for {period}", "Timesheet for {period}"),
+    "handover_title_contact": (
+        "Timeliste for {period} · Støttekontakt: {contact}",
+        "Timesheet for {period} · Support contact: {contact}",
+    ),
     "handover_intro": (
         "Les gjennom øktene. Stemmer det, skriver du navnet ditt og signerer med fingeren.",
         "Read the sessions. If they are right, write your name and sign with your finger.",

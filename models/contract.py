@@ -415,6 +415,9 @@ class PullResponse(Out):
     - `usage`: UsagePublic for each assigned decision whose usage changed.
     - `deleted`: ids to drop (entries deleted, decisions unassigned, timesheets gone).
     - `contact_id`: the signed-in contact (the device hashes timesheets with it).
+    - `contact_name`: the signed-in contact's name as the office registered it, so
+      the signing screen can say whose timesheet it is (the phone keeps nothing
+      else about the contact); null only from a server older than this field.
     - `pay_cutoff_day`: the municipality's pay cut-off day, or null for calendar
       months; the device needs it to list entries on the same sheets as the server.
     """
@@ -422,6 +425,7 @@ class PullResponse(Out):
     cursor: int = Field(ge=0)
     has_more: bool = False
     contact_id: str
+    contact_name: str | None = None
     pay_cutoff_day: int | None = None
     decisions: list[DecisionPublic]
     recipients: list[RecipientForContact]

@@ -103,6 +103,8 @@ def merge_pull(data: Tables, page: PullResponse, *, now: datetime, today: date) 
     sync_meta = meta["sync"]
     sync_meta["pay_cutoff_day"] = page.pay_cutoff_day
     sync_meta["contact_id"] = page.contact_id
+    if page.contact_name is not None:
+        sync_meta["contact_name"] = page.contact_name
     account = meta.get("account")
     if account is not None:
         account["contact_id"] = page.contact_id

@@ -453,6 +453,12 @@ class DeviceStore:
             value = account.get("contact_id") or self._sync_meta(self._read()).get("contact_id")
             return str(value) if value else None
 
+    def contact_name(self) -> str | None:
+        """The signed-in contact's name as the office registered it, once a pull has told it."""
+        with self._mutex:
+            value = self._sync_meta(self._read()).get("contact_name")
+            return str(value) if value else None
+
     def set_contact_id(self, contact_id: str) -> None:
         """Remember whose entries these are (the server's contact id, for signing)."""
 

@@ -51,6 +51,7 @@ class Snapshot:
     pending: int = 0
     attention: int = 0
     contact_id: str | None = None
+    contact_name: str | None = None  # the signed-in contact's name, from the last pull
     cutoff_day: int | None = None
 
     def decision(self, decision_id: str) -> Decision | None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import flet as ft
 
+from mobile import fmt
 from mobile.i18n import DEFAULT_LANGUAGE, tr
 from models.schemas import (
     SIGNATURE_MAX_POINTS,
@@ -29,6 +30,17 @@ ROLE_LABEL_KEYS = {
     "verge": "role_verge",
     "other": "role_other",
 }
+
+
+def handover_title(period: str, contact_name: str | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """'Timeliste for mars 2026 · Støttekontakt: Kari Nordmann': the month and whose sheet it
+    is, so the signer knows what they sign. Until a pull has named the contact, the month."""
+    month = fmt.period(period, lang)
+    if contact_name and contact_name.strip():
+        return tr("handover_title_contact", lang, period=month, contact=contact_name.strip())
+    return tr("handover_title", lang, period=month)
+
+
 FEEDBACK_KINDS = {"praise": "fb_praise", "wish": "fb_wish", "complaint": "fb_complaint"}
 
 

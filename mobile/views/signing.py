@@ -20,7 +20,13 @@ from mobile.hooks import use_state_from
 from mobile.i18n import activity_label, tr
 from mobile.state.common import typed
 from mobile.state.month import MonthSheet, month_sheet
-from mobile.state.signing import FEEDBACK_KINDS, ROLE_LABEL_KEYS, SignatureDraft, StrokePad
+from mobile.state.signing import (
+    FEEDBACK_KINDS,
+    ROLE_LABEL_KEYS,
+    SignatureDraft,
+    StrokePad,
+    handover_title,
+)
 from mobile.views.common import (
     TOUCH,
     big_button,
@@ -134,7 +140,7 @@ def SigningSheet(decision_id: str, period: str, lang: str) -> ft.View:
     errors = draft.errors
     controls: list[ft.Control] = [
         ft.Text(
-            tr("handover_title", lang, period=fmt.period(period, lang)),
+            handover_title(period, app.snapshot.contact_name, lang),
             size=28,
             weight=ft.FontWeight.BOLD,
         ),

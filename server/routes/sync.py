@@ -50,7 +50,7 @@ def pull(
     changed: every quota period for a decision in `decisions`, otherwise only
     the periods changed since `cursor`; keep the others),
     `deleted: {entries, decisions, timesheets}`,
-    `contact_id`, `pay_cutoff_day` (null: calendar months),
+    `contact_id`, `contact_name`, `pay_cutoff_day` (null: calendar months),
     `has_more` (pull again with the new cursor: a page holds about `limit` entries).
 
     `device_id`, `unsent` and `oldest_unsent_at`: the device's outbox as it

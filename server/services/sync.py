@@ -41,6 +41,7 @@ from server.services.convert import contact_ids_of, decision_model
 from server.services.office import decision_public, recipient_for_contact, usage_of
 from server.tables import (
     ChangeSequence,
+    ContactRow,
     DecisionContact,
     DecisionRow,
     DeviceMutation,
@@ -309,6 +310,7 @@ def pull(
         cursor=top,
         has_more=top < latest,
         contact_id=contact_id,
+        contact_name=db.scalar(select(ContactRow.name).where(ContactRow.id == contact_id)),
         pay_cutoff_day=settings.pay_cutoff_day,
         decisions=[decision_public(db, row, contacts.get(row.id, [])) for row in decision_rows],
         recipients=[recipient_for_contact(row) for row in recipient_rows],

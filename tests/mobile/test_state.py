@@ -18,7 +18,7 @@ from mobile.state.home import Meter, current_meter, meter_level, person_cards
 from mobile.state.login import LoginForm
 from mobile.state.month import month_sheet, shift_period
 from mobile.state.other import sync_message
-from mobile.state.signing import SignatureDraft, StrokePad
+from mobile.state.signing import SignatureDraft, StrokePad, handover_title
 from models.canonical import content_hash
 from models.quota import usage_by_period
 from models.schemas import (
@@ -463,3 +463,17 @@ def test_sync_details_speak_the_chosen_language() -> None:
     assert sync_message(status, "nb") == "Frakoblet. 2 endringer venter."
     assert sync_message(status, "en").startswith("Offline.")
     assert sync_message(None) == ""
+
+
+def test_the_signing_title_names_the_month_and_the_contact() -> None:
+    assert (
+        handover_title("2026-03", "Kari Nordmann")
+        == "Timeliste for mars 2026 · Støttekontakt: Kari Nordmann"
+    )
+    assert (
+        handover_title("2026-03", "Kari Nordmann", "en")
+        == "Timesheet for March 2026 · Support contact: Kari Nordmann"
+    )
+    # Before the first pull has told the phone the name: the month alone, no empty label.
+    assert handover_title("2026-03", None) == "Timeliste for mars 2026"
+    assert handover_title("2026-03", "  ") == "Timeliste for mars 2026"

@@ -289,6 +289,34 @@ def test_a_store_made_without_the_contact_id_learns_it(world: World, store_path:
     asyncio.run(scenario())
 
 
+def test_the_pull_names_the_contact_and_a_new_name_follows(world: World, store_path: Path) -> None:
+    """The signing screen names whose sheet it is: the pull carries the contact's
+    registered name on every page, and the phone keeps that name and nothing more."""
+
+    async def scenario() -> None:
+        client = await signed_in(world, store_path)
+        store = client.store
+        registered = world.office("GET", f"/api/v1/contacts/{world.contact_id}")["name"]
+        assert registered.startswith("Test Kontakt")
+        assert store.contact_name() == registered
+        world.office("PATCH", f"/api/v1/contacts/{world.contact_id}", json={"name": "Kari Omdøpt"})
+        assert (await client.sync()).state is SyncState.synced
+        assert store.contact_name() == "Kari Omdøpt"
+        await client.aclose()
+        store.close()
+        # Of the contact's register entry only the name is on the phone (no employee
+        # number, contract type, politiattest or rate).
+        on_disk = (
+            store_path.read_bytes()
+            + store_path.with_name(store_path.name + ".journal").read_bytes()
+        )
+        contact = world.office("GET", f"/api/v1/contacts/{world.contact_id}")
+        assert contact["employee_no"].encode() not in on_disk
+        assert b"Kari Omd" in on_disk
+
+    asyncio.run(scenario())
+
+
 def test_wrong_password_is_refused_in_norwegian(world: World) -> None:
     with pytest.raises(LoginError, match="Feil brukernavn eller passord"):
         asyncio.run(login(world.server.base_url, world.username, "feil-passord-1"))

@@ -353,3 +353,18 @@ def test_entries_of_sheets_exported_over_13_months_ago_leave_the_phone(tmp_path:
         )
         assert [e.id for e in store.entries()] == [old.id]
         assert [t.period for t in store.timesheets()] == ["2025-01"]  # it stays locked
+
+
+def test_the_contact_name_is_kept_from_the_pull_and_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "store.json"
+    store = seeded_store(path)
+    assert store.contact_name() is None  # no pull has named the contact yet
+    store.apply_pull(pull_payload(cursor=2, contact_name="Kari Nordmann"))
+    assert store.contact_name() == "Kari Nordmann"
+    # A page from a server that does not send the name leaves the one the phone has.
+    store.apply_pull(pull_payload(cursor=3))
+    assert store.contact_name() == "Kari Nordmann"
+    store.apply_pull(pull_payload(cursor=4, contact_name="Kari Nordmann Berg"))
+    store.close()
+    with DeviceStore(path) as reopened:
+        assert reopened.contact_name() == "Kari Nordmann Berg"
