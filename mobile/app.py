@@ -9,6 +9,7 @@ and admins on `/kontor`, whose routes come from `mobile.office.office_routes()`.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -21,12 +22,8 @@ from mobile.controller import Controller, MemoryPrefs, Prefs
 from mobile.i18n import tr
 from mobile.state import AppState
 from mobile.views.common import placeholder
-from mobile.views.entry import EntryView
 from mobile.views.home import HomeView
 from mobile.views.login import LoginView, StartingView
-from mobile.views.month import MonthView
-from mobile.views.other import MessagesView, SettingsView, SyncView
-from mobile.views.signing import SigningView
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +66,26 @@ def ElsewhereView() -> Any:
         ],
     )
 
+
+def _later(module: str, name: str) -> Callable[[], Any]:
+    """A screen imported when it is first opened: the app starts on the home
+    screen (or sign-in), and every module imported before it shows is time
+    the contact waits for in the browser. The Router calls a route's component
+    with no arguments, so this stands in for the component itself."""
+
+    def component() -> Any:
+        return getattr(importlib.import_module(module), name)()
+
+    component.__name__ = name
+    return component
+
+
+EntryView = _later("mobile.views.entry", "EntryView")
+MonthView = _later("mobile.views.month", "MonthView")
+SigningView = _later("mobile.views.signing", "SigningView")
+MessagesView = _later("mobile.views.other", "MessagesView")
+SyncView = _later("mobile.views.other", "SyncView")
+SettingsView = _later("mobile.views.other", "SettingsView")
 
 CONTACT_ROUTES = [
     ft.Route(
