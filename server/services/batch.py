@@ -630,10 +630,14 @@ class _Segment:
             for entry_id in self.touched
             if self.current[entry_id] is not None
         ]
+        # Rows through the session's connection: the ORM's result handling cost
+        # more per row than building the entries (everything is flushed).
+        db.flush()
+        connection = db.connection()
         near_days = sorted({e.date + timedelta(days=k) for e in live for k in (-1, 0, 1)})
         by_day: dict[date, list[TimeEntry]] = defaultdict(list)
         for chunk in _chunks(near_days):
-            for near in db.execute(
+            for near in connection.execute(
                 select(*TIME_COLUMNS).where(
                     EntryRow.contact_id == self.contact_id,
                     EntryRow.date.in_(chunk),
@@ -654,7 +658,7 @@ class _Segment:
         others: dict[tuple[str, date], list[TimeEntry]] = defaultdict(list)
         if individual_ids:
             for chunk in _chunks(near_days):
-                for other in db.execute(
+                for other in connection.execute(
                     select(*TIME_COLUMNS, EntryDecision.decision_id.label("on_decision"))
                     .join(EntryDecision, EntryDecision.entry_id == EntryRow.id)
                     .where(
