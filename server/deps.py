@@ -47,7 +47,8 @@ def current_user(actor: SignedIn, db: DbDep) -> Actor:
     """The signed-in user, once any second factor the admin requires is set up."""
     if second_factor.needs_enrolment(db, role=actor.role, user_id=actor.user_id):
         raise ForbiddenError(
-            "Administrator krever totrinnsinnlogging. Slå den på under Innstillinger først."
+            "Administrator krever totrinnsinnlogging. "
+            "Slå den på under Kontor → Totrinnsinnlogging først."
         )
     return actor
 

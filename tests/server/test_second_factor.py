@@ -88,6 +88,8 @@ def test_the_admin_can_require_it_for_office_roles(
     blocked = client.get("/api/v1/contacts", headers=coordinator)
     assert blocked.status_code == 403
     assert "totrinnsinnlogging" in blocked.json()["detail"].lower()
+    # It says where: the office's own screen for it (mobile/office/security.py).
+    assert "Kontor → Totrinnsinnlogging" in blocked.json()["detail"]
     assert client.get("/api/v1/auth/totp", headers=coordinator).json() == {
         "enabled": False,
         "required": True,
