@@ -22,6 +22,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.config import get_settings
+    from server.errors import BUSY_RETRY_SECONDS
     from server.migrate import upgrade
 
     settings = get_settings()
@@ -41,9 +42,15 @@ def serve(args: argparse.Namespace) -> int:
         access_log=False,
         # uvicorn kills a worker that does not answer its supervisor's ping
         # within this time, dropping every connection it holds. Its default
-        # (5 s) is shorter than a busy worker on a loaded machine can take to
-        # answer: under load, workers were killed in the middle of pushes.
+        # (5 s) is shorter than a worker busy on a loaded machine may take to
+        # answer, and a killed worker drops the pushes it is serving.
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        # uvicorn closes an idle kept-alive connection after 5 s by default,
+        # the very pause a busy answer asks for (Retry-After: 5): a client that
+        # waited and sent again on the same connection met the close
+        # (ReadError, "server disconnected"). Idle connections live longer
+        # than any pause the server asks for.
+        timeout_keep_alive=3 * BUSY_RETRY_SECONDS,
     )
     return 0
 
