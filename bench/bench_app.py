@@ -358,8 +358,10 @@ def bench(
                     context.set_offline(False)
 
                     for n in range(3):
-                        start = f"{20 + n}:{round_no:02d}"
-                        end = f"{20 + n}:{round_no + 30:02d}"
+                        # Today's sessions of every round, none overlapping another
+                        # (an overlap asks "Stemmer dette?" first).
+                        hour = 6 + round_no * 3 + n
+                        start, end = f"{hour:02d}:00", f"{hour:02d}:45"
                         started = time.perf_counter()
                         phone.click("Ny økt")
                         phone.wait_text("Hvem gjaldt økten")
@@ -405,6 +407,8 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=60)
     parser.add_argument("--store-entries", type=int, default=10_000)
     args = parser.parse_args()
+    if not 1 <= args.repeat <= 5:
+        parser.error("--repeat is 1 to 5 (each round logs three sessions today, an hour apart)")
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:

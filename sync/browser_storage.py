@@ -7,7 +7,8 @@ with one object store, `docs`, whose records are the store's documents:
 key `"<table>\\x00<document key>"`, value the document as JSON text.
 
 - `open()` reads every record once, before the store is built (`load` then
-  answers from memory, as the seam asks).
+  answers from memory, as the seam asks); each document stays JSON text until
+  the store first uses it.
 - `append()` starts ONE readwrite transaction per save with the save's puts and
   deletes and returns; `flush()` resolves when every transaction so far has
   committed. The app awaits `store.flush()` before it says "Lagret".
@@ -133,7 +134,9 @@ class IndexedDBBackend:
         tables: Tables = {}
         for key, value in zip(keys, values, strict=True):
             table, _, document_key = str(key).partition(_SEPARATOR)
-            tables.setdefault(table, {})[document_key] = json.loads(value)
+            # Kept as its JSON text: the store decodes a document when it first
+            # uses it (sync.documents), so opening does not parse every entry.
+            tables.setdefault(table, {})[document_key] = str(value)
         return cls(name, db, tables or None)
 
     # --- the seam ---------------------------------------------------------------------------
