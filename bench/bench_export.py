@@ -224,13 +224,14 @@ def _two(value: Decimal) -> str:
 def timed_baseline(engine: Engine) -> tuple[float, bytes]:
     """The same rows from one aggregate query, written with the csv module.
 
-    Stored integers are øre, tenths of km and øre; the km rate is 2026's.
+    Stored integers are øre, tenths of km and øre; the km rate is 2026's,
+    paid as its tax-free part (7100) and the taxable rest (7110).
     """
     began = time.perf_counter()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(service.exports.CSV_COLUMNS)
-    km_rate = Decimal("5.30")
+    tax_free_rate, taxable_rate = Decimal("3.50"), Decimal("1.80")
     with engine.connect() as conn:
         for employee_no, case_no, period, rate_ore, minutes, km_tenths, expense_ore in conn.execute(
             text(BASELINE_SQL)
@@ -249,17 +250,18 @@ def timed_baseline(engine: Engine) -> tuple[float, bytes]:
             )
             if km_tenths:
                 km = Decimal(km_tenths) / 10
-                writer.writerow(
-                    (
-                        employee_no,
-                        case_no,
-                        period,
-                        "7100",
-                        _two(km),
-                        _two(km_rate),
-                        _two(km * km_rate),
+                for code, km_rate in (("7100", tax_free_rate), ("7110", taxable_rate)):
+                    writer.writerow(
+                        (
+                            employee_no,
+                            case_no,
+                            period,
+                            code,
+                            _two(km),
+                            _two(km_rate),
+                            _two(km * km_rate),
+                        )
                     )
-                )
             if expense_ore:
                 amount = Decimal(expense_ore) / 100
                 writer.writerow(
