@@ -196,7 +196,8 @@ class Phone:
 
     def open(self, path: str = "/") -> None:
         """Load the app at `path` (a bookmark, a link from outside): Python starts afresh."""
-        self.page.goto(self.base_url.rstrip("/") + path)
+        # A first visit loads ~35 MB: a navigation gets the load's time, not a step's.
+        self.page.goto(self.base_url.rstrip("/") + path, timeout=LOAD_TIMEOUT_MS)
         self.enable_semantics()
         self.wait_started()
 
@@ -218,7 +219,7 @@ class Phone:
         self.wait_for(drawn, "the app's first screen", timeout_ms=LOAD_TIMEOUT_MS)
 
     def reload(self) -> None:
-        self.page.reload()
+        self.page.reload(timeout=LOAD_TIMEOUT_MS)
         self.enable_semantics()
         self.wait_started()
 
@@ -231,8 +232,16 @@ class Phone:
         self.open(path)
 
     def go(self, path: str) -> None:
-        """Show the screen at `path` in the running app (as a link inside the app would)."""
+        """Show the screen at `path` in the running app (as a link inside the app would).
+
+        Returns once the screen has changed; the caller then waits for what is only on
+        the new screen (a name the old screen also showed would be found there first).
+        """
+        if self.page.evaluate("location.pathname") == path:
+            return
+        before = self.text()
         self.page.evaluate(_GO_JS, path)
+        self.wait_for(lambda: self.text() != before, f"the screen at {path}")
 
     # --- reading -------------------------------------------------------------------------
 
@@ -283,12 +292,25 @@ class Phone:
     # --- finding and using controls ---------------------------------------------------------
 
     def textbox(self, label: str) -> Any:
-        """The text field named exactly `label` (or, when none is, the first whose name
-        contains it: a field with an error message says it in its name)."""
-        exact = self.page.get_by_role("textbox", name=label, exact=True)
-        if exact.count():
-            return exact.first
-        return self.page.get_by_role("textbox", name=label).first
+        """The text field named `label`. Its name can say more after the label: a focused
+        empty field adds its hint ("Fra" becomes "Fra TT:MM"), a field in error its message."""
+        return self._textboxes(label).first
+
+    def _textboxes(self, label: str) -> Any:
+        return self.page.get_by_role("textbox", name=re.compile(rf"^{re.escape(label)}(\s|$)"))
+
+    def field(self, label: str) -> Any:
+        """The element of the text field named `label` (preferring one named just that),
+        held by the element: its name changes as it gets the focus."""
+        found = self._textboxes(label)
+        found.first.wait_for(timeout=STEP_TIMEOUT_MS)
+        handles = found.element_handles()
+        for handle in handles:
+            if (handle.get_attribute("aria-label") or "").split("\n")[0].strip() == label:
+                return handle
+        if not handles:
+            raise AssertionError(f"no text field named {label!r}:\n{self.dump()}")
+        return handles[0]
 
     def button(self, label: str, exact: bool = True) -> Any:
         return self.page.get_by_role("button", name=label, exact=exact)
@@ -303,9 +325,7 @@ class Phone:
         "Fra TT:MM"), so the field is held by its element, not looked up again.
         What the field holds afterwards is checked, never retyped.
         """
-        locator = self.textbox(label)
-        locator.wait_for(timeout=STEP_TIMEOUT_MS)
-        box = locator.element_handle()
+        box = self.field(label)
         for _ in range(5):
             box.click()
             try:
@@ -356,15 +376,14 @@ class Phone:
     def tap(self, starts_with: str) -> None:
         """Tap a list tile or card whose accessible name begins with `starts_with`."""
         pattern = re.compile("^" + re.escape(starts_with))
-        self.wait_text(re.escape(starts_with))
-        for target in (
-            self.page.get_by_role("button", name=pattern).first,
-            self.page.get_by_text(pattern).first,
-        ):
-            if target.count():
-                target.click()
-                return
-        raise AssertionError(f"nothing to tap named {starts_with!r}:\n{self.dump()}")
+        button = self.page.get_by_role("button", name=pattern)
+        text = self.page.get_by_text(pattern)
+        try:
+            button.or_(text).first.wait_for(timeout=STEP_TIMEOUT_MS)
+        except Exception:
+            raise AssertionError(f"nothing to tap named {starts_with!r}:\n{self.dump()}") from None
+        # The tile or card itself when it is a button: a text inside it is covered by it.
+        (button if button.count() else text).first.click()
 
     def element(self, label: str) -> Any:
         """An element found by its accessible label, or else by its text."""

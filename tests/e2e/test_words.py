@@ -131,6 +131,8 @@ def test_office_words_plural_one_text_per_flag_and_the_signer_once(
     phone.screenshot("office-flags-words")
 
     phone.go("/kontor/godkjenning")
+    # The flags screen named Vera Verge too: wait for the approval list itself.
+    phone.button("Status: Signert, venter").wait_for()
     phone.tap("Vera Verge")
     shown = phone.wait_text("Signert av Vilja Verge")
     assert "Vilja Verge (verge)" in shown
