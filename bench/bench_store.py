@@ -13,6 +13,8 @@ For each N it times, in the same run and on the same disk:
   - opening it and reading every entry (`entries()`, what the app's first screen
     asks for): opening leaves each document in its JSON until it is used, so
     this shows what the first full read costs on top,
+  - opening it and reading what the app's first screen shows
+    (`mobile.device.read_snapshot`: every entry, usage, refusals and counts),
 and prints the medians with the ratio to the raw baseline. Targets (issue 9):
 ≤ 10 ms at 10 000 entries, ≤ 3× the figure at 100; open 10 000 entries ≤ 300 ms.
 """
@@ -36,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tinydb import Query, TinyDB
 from tinydb.storages import JSONStorage
 
+from mobile.device import read_snapshot
 from models.schemas import EntryData
 from sync.store import DeviceStore
 
@@ -90,9 +93,11 @@ def median_ms(action: Callable[[int], None], repeat: int, first: int) -> float:
     return statistics.median(times) * 1000
 
 
-def device_store(folder: Path, size: int, repeat: int) -> tuple[float, float, float, float, int]:
+def device_store(
+    folder: Path, size: int, repeat: int
+) -> tuple[float, float, float, float, float, int]:
     """Median ms to save, to open (wall, CPU), to open and read every entry (wall),
-    and the bytes one save appends."""
+    to open and read the first screen's snapshot (wall), and the bytes one save appends."""
     path = folder / f"device-{size}.json"
     store = DeviceStore(path)
     store.set_account(server_url="http://127.0.0.1:1", username="bench", token="t")
@@ -136,11 +141,18 @@ def device_store(folder: Path, size: int, repeat: int) -> tuple[float, float, fl
         with DeviceStore(path) as store:
             store.entries()
         reads.append(time.perf_counter() - wall)
+    screens = []
+    for _ in range(3):
+        wall = time.perf_counter()
+        with DeviceStore(path) as store:
+            read_snapshot(store, TODAY)
+        screens.append(time.perf_counter() - wall)
     return (
         saved,
         statistics.median(walls) * 1000,
         statistics.median(cpus) * 1000,
         statistics.median(reads) * 1000,
+        statistics.median(screens) * 1000,
         line,
     )
 
@@ -188,18 +200,19 @@ def main() -> int:
     print("save one entry: median ms (ratio to the raw append+fsync); open the store: median ms")
     print(
         f"{'entries':>8}  {'DeviceStore':>16}  {'raw append':>10}  "
-        f"{'TinyDB+JSONStorage':>18}  {'open':>7}  {'open CPU':>8}  {'open+read':>9}"
+        f"{'TinyDB+JSONStorage':>18}  {'open':>7}  {'open CPU':>8}  {'open+read':>9}  "
+        f"{'open+screen':>11}"
     )
     with tempfile.TemporaryDirectory(dir=Path(__file__).resolve().parent) as name:
         folder = Path(name)
         for size in args.sizes:
-            ours, opened, opened_cpu, read, line = device_store(folder, size, args.repeat)
+            ours, opened, opened_cpu, read, screen, line = device_store(folder, size, args.repeat)
             raw = raw_append(folder, size, args.repeat, line)
             default = plain_tinydb(folder, size, args.repeat, JSONStorage, "default")
             print(
                 f"{size:>8}  {ours:>8.2f} ({ours / raw:5.2f}×)  {raw:>10.2f}  "
                 f"{default:>9.2f} ({default / raw:6.1f}×)  {opened:>7.1f}  {opened_cpu:>8.1f}  "
-                f"{read:>9.1f}"
+                f"{read:>9.1f}  {screen:>11.1f}"
             )
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -420,6 +420,114 @@ class EntryData(Schema):
     @property
     def total_expenses(self) -> Decimal:
         return sum((expense.amount for expense in self.expenses), Decimal("0.00"))
+
+    @classmethod
+    def from_stored(cls, raw: dict[str, Any]) -> EntryData:
+        """The entry from the JSON that `model_dump(mode="json", by_alias=True)` of a
+        validated entry gave, rebuilt without validating it again.
+
+        For the device store's own records only: it writes an entry only after
+        validating it (a save, or a pull at the HTTP edge), and its files carry
+        checksums. Validating 10 000 such entries again each time the app opens
+        costs about a second on a phone (the field checks are Python), for nothing.
+        Anything that is not in the exact shape a dump gives (a missing or unknown
+        field, a wrong type) is validated as usual instead, so a bad record still
+        fails as it always did. tests/sync/test_stored_entries.py holds this equal
+        to `model_validate` for every entry the schema accepts.
+        """
+        if cls is EntryData:
+            try:
+                return _rebuilt(raw)
+            except (AttributeError, KeyError, TypeError, ValueError, ArithmeticError):
+                pass
+        return cls.model_validate(raw)
+
+
+# What a dumped entry, trip and expense hold: keys beyond these go through validation.
+_ENTRY_KEYS = frozenset(EntryData.model_fields)
+_TRIP_KEYS = frozenset({"km", "from", "to", "purpose", "passengers"})
+_TRIP_FIELDS = frozenset(Trip.model_fields)
+_Model = TypeVar("_Model", bound=BaseModel)
+_EXPENSE_KEYS = frozenset({"amount", "category", "description"})
+
+
+def _text(value: Any) -> str:
+    if type(value) is not str:
+        raise TypeError("not text")
+    return value
+
+
+def _texts(value: Any) -> list[str]:
+    if type(value) is not list:
+        raise TypeError("not a list")
+    return [_text(item) for item in value]
+
+
+def _made(model: type[_Model], values: dict[str, Any], given: set[str]) -> _Model:
+    """An instance holding `values` (every field, already of its type), unvalidated.
+
+    What `model_construct` ends with, without its per-field default and alias
+    handling, which cost as much as validating: the caller passes every field.
+    """
+    made = model.__new__(model)
+    object.__setattr__(made, "__dict__", values)
+    object.__setattr__(made, "__pydantic_fields_set__", given)
+    object.__setattr__(made, "__pydantic_extra__", None)
+    object.__setattr__(made, "__pydantic_private__", None)
+    return made
+
+
+def _rebuilt(raw: dict[str, Any]) -> EntryData:
+    """`EntryData.from_stored` without its fallback; raises on any unexpected shape."""
+    if not raw.keys() <= _ENTRY_KEYS:
+        raise KeyError("unknown field")
+    note = raw.get("note")
+    trips = []
+    for trip in raw.get("trips", ()):
+        if trip.keys() != _TRIP_KEYS or type(trip["passengers"]) is not int:
+            raise KeyError("not a dumped trip")
+        trips.append(
+            _made(
+                Trip,
+                {
+                    "km": Decimal(_text(trip["km"])),
+                    "from_": _text(trip["from"]),
+                    "to": _text(trip["to"]),
+                    "purpose": _text(trip["purpose"]),
+                    "passengers": trip["passengers"],
+                },
+                set(_TRIP_FIELDS),
+            )
+        )
+    expenses = []
+    for expense in raw.get("expenses", ()):
+        if expense.keys() != _EXPENSE_KEYS:
+            raise KeyError("not a dumped expense")
+        expenses.append(
+            _made(
+                Expense,
+                {
+                    "amount": Decimal(_text(expense["amount"])),
+                    "category": _text(expense["category"]),
+                    "description": _text(expense["description"]),
+                },
+                set(_EXPENSE_KEYS),
+            )
+        )
+    values = {
+        "id": _text(raw["id"]),
+        "decision_ids": _texts(raw["decision_ids"]),
+        "date": date.fromisoformat(_text(raw["date"])),
+        "start": _text(raw["start"]),
+        "end": _text(raw["end"]),
+        "activities": _texts(raw.get("activities", [])),
+        "note": None if note is None else _text(note),
+        "trips": trips,
+        "expenses": expenses,
+    }
+    if values.keys() != _ENTRY_KEYS:
+        raise KeyError("EntryData has fields this does not know")  # a new field: add it here
+    return _made(EntryData, values, set(raw))
 
 
 class TimeEntry(EntryData):

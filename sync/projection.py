@@ -37,9 +37,11 @@ ENTRY_FIELDS = frozenset(field.alias or name for name, field in EntryData.model_
 _M = TypeVar("_M", bound=BaseModel)
 
 
-def parse_entry(raw: Raw) -> EntryData:
+def parse_entry(raw: Raw, *, stored: bool = False) -> EntryData:
+    """`stored`: `raw` is a version the store wrote itself (EntryData.from_stored)."""
     # The server adds fields of its own (contact_id, timestamps): keep the payload's.
-    return EntryData.model_validate({k: v for k, v in raw.items() if k in ENTRY_FIELDS})
+    payload = {k: v for k, v in raw.items() if k in ENTRY_FIELDS}
+    return EntryData.from_stored(payload) if stored else EntryData.model_validate(payload)
 
 
 def known(model: type[_M], raw: Raw) -> _M:

@@ -234,6 +234,15 @@ class DeviceStore:
         # Parsed entries by id, with the raw dict they came from: a record's
         # versions are replaced, never changed in place, so `is` tells if it is current.
         self._parsed: dict[str, tuple[Raw, EntryData]] = {}
+        # Every entry version this store writes was validated first (a save takes an
+        # EntryData, a pull is validated at the HTTP edge), so it is rebuilt without
+        # validating it again (EntryData.from_stored): that was nearly all the time
+        # the first screen waited for at 10 000 entries. A file of an older format
+        # (migrated or upgraded as it opened) is validated as before, this session.
+        recovery = getattr(self._backend, "recovery", None)
+        self._stored = not (
+            getattr(recovery, "migrated", False) or getattr(recovery, "upgraded", False)
+        )
         with self._mutex:
             self._order_outbox()
             if self._read().get("meta", {}).get("sync") is None:
@@ -493,7 +502,7 @@ class DeviceStore:
         cached = self._parsed.get(key)
         if cached is not None and cached[0] is raw:
             return cached[1]
-        entry = _parse_entry(raw)
+        entry = _parse_entry(raw, stored=self._stored)
         self._parsed[key] = (raw, entry)
         return entry
 
@@ -513,7 +522,7 @@ class DeviceStore:
             errors=_problems(record.get("errors")),
             locked=self._is_locked(data, entry, locked),
             flags=tuple(open_flags.get(entry.id, ())),
-            accepted=_parse_entry(server) if server is not None else None,
+            accepted=_parse_entry(server, stored=self._stored) if server is not None else None,
         )
 
     def entries(
@@ -646,7 +655,7 @@ class DeviceStore:
         record = self._read().get("entries", {}).get(str(raw.get("id")))
         if record is not None and record.get("data") is raw:
             return self._parse(raw)
-        return _parse_entry(raw)
+        return _parse_entry(raw, stored=self._stored)
 
     def timesheet_entries(self, decision_id: str, period: str) -> list[EntryData]:
         """The entries of contact × decision × pay period, in the order they are shown."""
