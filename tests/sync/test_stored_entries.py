@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from models.schemas import EntryData
+from sync.store import DeviceStore
+from tests.factories import make_entry
+from tests.sync.builders import seeded_store
 
 tenths = st.integers(-1, 6000).map(lambda number: str(Decimal(number) / 10))
 ore = st.integers(-1, 300_000).map(lambda number: str(Decimal(number) / 100))
@@ -114,3 +119,23 @@ def test_a_number_where_the_store_writes_text_is_validated_into_the_same_entry()
     raw = {**GOOD, "trips": [{"km": 12.5, "from": "A", "to": "B", "purpose": "", "passengers": 0}]}
     same(EntryData.from_stored(raw), EntryData.model_validate(GOOD))
     assert EntryData.from_stored(raw).trips[0].km == Decimal("12.5")
+
+
+def test_the_store_trusts_its_own_entries_and_validates_a_file_of_format_1(tmp_path: Path) -> None:
+    """A note with a control character is refused by the schema, not by the rebuild's
+    shape checks: what the store shows of it tells which of the two read it."""
+    path = tmp_path / "store.json"
+    with seeded_store(path) as store:
+        store.save_entry(make_entry(day=date(2026, 3, 2)), today=date(2026, 3, 20))
+        state = json.loads(json.dumps(store._data))
+    [record] = state["entries"].values()
+    record["data"]["note"] = "bell\a"
+    for leftover in tmp_path.iterdir():
+        leftover.unlink()
+    path.write_text(json.dumps(state))  # format 1: the bare tables
+    with DeviceStore(path) as store, pytest.raises(ValidationError):
+        store.entries()
+    # Opened again, the file is format 3 this store wrote: its entries are trusted.
+    with DeviceStore(path) as store:
+        [shown] = store.entries()
+        assert shown.entry.note == "bell\a"
