@@ -22,6 +22,8 @@ the state in memory, sync.storage for the bytes).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import itertools
 import logging
@@ -29,7 +31,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -206,6 +208,25 @@ def _problems(raw: Sequence[Any] | None) -> tuple[Problem, ...]:
         else:
             problems.append(Problem(field="", message=str(item)))
     return tuple(problems)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold back the cyclic garbage collector while thousands of entries are rebuilt.
+
+    A first read makes some 100 000 small objects that all live on (the parse
+    cache); each few hundred of them start a collection that walks the ones
+    made so far again: a third of the read's time at 10 000 entries, for no
+    garbage (nothing made here is cyclic). It runs as usual afterwards.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 # --- the store ------------------------------------------------------------------------
@@ -532,7 +553,7 @@ class DeviceStore:
 
         Deleted entries are gone from here at once, even before the server knows.
         """
-        with self._mutex:
+        with self._mutex, _collector_paused():
             data = self._read()
             open_flags = projection.open_flags_by_entry(data)
             locked = projection.locked_keys(data)
@@ -731,7 +752,7 @@ class DeviceStore:
         The last pulled server usage, plus the changes the server has not yet
         acknowledged (new, changed and deleted entries), using models.quota.
         """
-        with self._mutex:
+        with self._mutex, _collector_paused():
             return projection.usage(self._read(), decision_id, None, self._parse_any)
 
     def projected_usage_after(
