@@ -9,6 +9,7 @@ and admins on `/kontor`, whose routes come from `mobile.office.office_routes()`.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -24,6 +25,7 @@ from mobile.state import AppState
 from mobile.views.common import placeholder
 from mobile.views.home import HomeView
 from mobile.views.login import LoginView, StartingView
+from sync.transport import first_screen_sent
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +234,8 @@ def make_main(
         state.phase = "starting"
         await controller.boot()
         platform.mark(f"started ({state.phase})")
+        # After the update Flet has queued for this screen (callbacks run in order).
+        asyncio.get_running_loop().call_soon(first_screen_sent)
         page.title = tr("app_title", state.lang)
 
     return main

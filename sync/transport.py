@@ -10,6 +10,8 @@ one that runs out of time `httpx.ReadTimeout`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 import httpx
@@ -20,6 +22,35 @@ from sync.runtime import IN_BROWSER
 # content encoding by the time Python sees the body.
 _REQUEST_SKIP = {"host", "content-length", "accept-encoding", "connection", "user-agent"}
 _RESPONSE_SKIP = {"content-encoding", "content-length", "transfer-encoding"}
+
+
+# How long a request waits for the app's first screen at most (see first_screen_sent).
+FIRST_SCREEN_PATIENCE = 5.0
+
+
+class _FirstScreen:
+    sent: asyncio.Event | None = None
+
+
+def _first_screen() -> asyncio.Event:
+    if _FirstScreen.sent is None:
+        _FirstScreen.sent = asyncio.Event()
+    return _FirstScreen.sent
+
+
+def first_screen_sent() -> None:
+    """The app has sent its first screen: requests may go out now.
+
+    Pyodide has one thread. The sync that starts when the app opens would
+    otherwise take its answer (validating, merging, redrawing) on that thread
+    before the home screen is drawn; held until then, the screen comes first.
+    """
+    _first_screen().set()
+
+
+async def _after_first_screen() -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(_first_screen().wait(), FIRST_SCREEN_PATIENCE)
 
 
 def _timeout_ms(request: httpx.Request) -> int | None:
@@ -35,6 +66,7 @@ class FetchTransport(httpx.AsyncBaseTransport):
         from js import AbortSignal
         from pyodide.http import pyfetch
 
+        await _after_first_screen()
         body = await request.aread()
         headers = {
             name: value
