@@ -28,7 +28,8 @@ from mobile.state.signing import SignatureDraft
 from models.canonical import content_hash
 from models.rules import Problem
 from models.schemas import EntryData
-from sync.client import LoginError, SyncStatus
+from sync.client import LoginError, LoginRefusal, SyncStatus
+from sync.client import login as client_login
 from sync.store import InvalidEntryError, StoreError
 
 log = logging.getLogger(__name__)
@@ -161,9 +162,12 @@ class Controller:
             server = form.server_url.strip().rstrip("/")
             username = form.username.strip()
             try:
-                session = await sign_in(server, username, form.password)
+                session = await client_login(server, username, form.password, otp=form.code())
             except LoginError as error:
                 form.error = str(error)
+                if error.refusal in (LoginRefusal.code_required, LoginRefusal.code_wrong):
+                    form.otp_needed = True
+                    form.otp = ""  # a used or wrong code is no use typed again
                 return False
             folder = await self._folder()
             try:
@@ -175,6 +179,7 @@ class Controller:
             await self.prefs.set(PREFIX + "server", server)
             await self.prefs.set(PREFIX + "username", username)
             form.password = ""
+            form.otp = ""
             await self._attach(device, AccountInfo(server, username, session.role))
             return True
         finally:

@@ -31,6 +31,16 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Serveradressen må begynne med http:// eller https://.",
         "The server address must start with http:// or https://.",
     ),
+    # the second factor, asked for only when the server wants it
+    "otp": ("Engangskode", "One-time code"),
+    "recovery_code": ("Reservekode", "Recovery code"),
+    "otp_missing": (
+        "Skriv inn koden fra autentiseringsappen.",
+        "Enter the code from the authenticator app.",
+    ),
+    "recovery_missing": ("Skriv inn en reservekode.", "Enter a recovery code."),
+    "use_recovery": ("Bruk en reservekode i stedet", "Use a recovery code instead"),
+    "use_otp": ("Bruk koden fra appen", "Use the code from the app"),
     "starting": ("Starter …", "Starting …"),
     "open_elsewhere": (
         "Timeliste er åpen i en annen fane.",

@@ -116,11 +116,42 @@ class Session:
     contact_id: str | None = None
 
 
+class LoginRefusal(StrEnum):
+    """Why a login was refused, so a form can ask for the right thing next."""
+
+    credentials = "credentials"  # wrong username or password
+    code_required = "code_required"  # the password was right; the second factor is missing
+    code_wrong = "code_wrong"  # the password was right; the code is not
+    other = "other"  # throttled, no network, a server fault
+
+
 class LoginError(Exception):
-    """Login failed; `str()` says why in bokmål (wrong password, throttled, no network)."""
+    """Login failed; `str()` says why in bokmål, `refusal` which step to correct."""
+
+    def __init__(self, message: str, refusal: LoginRefusal = LoginRefusal.other) -> None:
+        super().__init__(message)
+        self.refusal = refusal
 
 
 _NO_CONNECTION = "Får ikke kontakt med tjenesten. Sjekk nettet og prøv igjen."
+CODE_REQUIRED = "Skriv inn koden fra autentiseringsappen."
+CODE_WRONG = "Koden stemmer ikke. Prøv igjen, eller bruk en reservekode."
+_BAD_CREDENTIALS = "Feil brukernavn eller passord."
+
+
+def _refusal(response: httpx.Response) -> LoginRefusal:
+    """Which part of a 401 was wrong, from the problem's field codes (see server auth)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return LoginRefusal.credentials
+    errors = body.get("errors") if isinstance(body, dict) else None
+    codes = {item.get("code") for item in errors or () if isinstance(item, dict)}
+    if "totp_required" in codes:
+        return LoginRefusal.code_required
+    if "totp_invalid" in codes:
+        return LoginRefusal.code_wrong
+    return LoginRefusal.credentials
 
 
 async def login(
@@ -128,21 +159,34 @@ async def login(
     username: str,
     password: str,
     *,
+    otp: str | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     timeout: float = 15.0,
 ) -> Session:
-    """POST /api/v1/auth/login and return the session, or raise `LoginError`."""
+    """POST /api/v1/auth/login and return the session, or raise `LoginError`.
+
+    `otp` is the authenticator's code or a recovery code, sent only when given:
+    the server asks for it (`LoginRefusal.code_required`) when the user has one.
+    """
+    body = {"username": username, "password": password}
+    # "123 456" is how apps show a code; the server reads a recovery code without spaces too.
+    code = "".join((otp or "").split())
+    if code:
+        body["otp"] = code
     async with httpx.AsyncClient(
         base_url=base_url.rstrip("/"), transport=transport or default_transport(), timeout=timeout
     ) as http:
         try:
-            response = await http.post(
-                LOGIN_PATH, json={"username": username, "password": password}
-            )
+            response = await http.post(LOGIN_PATH, json=body)
         except httpx.TransportError:
             raise LoginError(_NO_CONNECTION) from None
     if response.status_code == 401:
-        raise LoginError("Feil brukernavn eller passord.")
+        refusal = _refusal(response)
+        message = {
+            LoginRefusal.code_required: CODE_REQUIRED,
+            LoginRefusal.code_wrong: CODE_WRONG,
+        }.get(refusal, _BAD_CREDENTIALS)
+        raise LoginError(message, refusal)
     if response.status_code == 429:
         raise LoginError("For mange forsøk. Vent litt og prøv igjen.")
     if response.status_code != 200:

@@ -15,6 +15,11 @@ class LoginForm:
     server_url: str = ""
     username: str = ""
     password: str = ""
+    # The second factor: the field shows once the server has asked for a code,
+    # and stays for this form (the password and username are kept as typed).
+    otp: str = ""
+    otp_needed: bool = False
+    recovery: bool = False  # typing a recovery code (letters) instead of the app's digits
     error: str | None = None
     busy: bool = False
 
@@ -24,4 +29,14 @@ class LoginForm:
             return tr("fill_all", lang)
         if not self.server_url.strip().lower().startswith(("http://", "https://")):
             return tr("bad_server", lang)
+        # Checked here, not by the server: a login without the code counts as a
+        # failed attempt in the server's throttle.
+        if self.otp_needed and not self.otp.strip():
+            return tr("recovery_missing" if self.recovery else "otp_missing", lang)
         return None
+
+    def code(self) -> str | None:
+        """The code to send with the password, or None before the server asks for one."""
+        if not self.otp_needed:
+            return None
+        return self.otp.strip() or None

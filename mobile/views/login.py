@@ -1,7 +1,10 @@
 # ruff: noqa: N802  # Flet components are named like classes (they render as controls)
-"""Sign in: server address, username, password."""
+"""Sign in: server address, username, password, and the one-time code when asked."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import flet as ft
 
@@ -9,6 +12,7 @@ from mobile.context import use_app, use_controller
 from mobile.hooks import use_state_from
 from mobile.i18n import tr
 from mobile.state.common import typed
+from mobile.state.login import LoginForm
 from mobile.views.common import PasswordField, big_button, error_text
 
 
@@ -67,6 +71,7 @@ def LoginView() -> ft.View:
                             autofill=True,
                             lang=lang,
                         ),
+                        *_second_factor(form, put("otp"), submit, lang),
                         error_text(form.error),
                         big_button(
                             tr("logging_in", lang) if form.busy else tr("login", lang),
@@ -81,6 +86,39 @@ def LoginView() -> ft.View:
             )
         ],
     )
+
+
+def _second_factor(
+    form: LoginForm, on_change: Callable[..., Any], submit: Callable[..., Any], lang: str
+) -> list[ft.Control]:
+    """The code field, once the server has asked for it: the app's digits on a
+    number pad, or a recovery code (letters) on the full keyboard."""
+    if not form.otp_needed:
+        return []
+
+    def switch(*_: object) -> None:
+        form.recovery = not form.recovery
+        form.otp = ""
+
+    return [
+        ft.TextField(
+            label=tr("recovery_code" if form.recovery else "otp", lang),
+            value=form.otp,
+            keyboard_type=ft.KeyboardType.TEXT if form.recovery else ft.KeyboardType.NUMBER,
+            autocorrect=False,
+            enable_suggestions=False,
+            capitalization=ft.TextCapitalization.NONE,
+            autofill_hints=None if form.recovery else [ft.AutofillHint.ONE_TIME_CODE],
+            autofocus=True,
+            on_change=on_change,
+            on_submit=submit,
+        ),
+        ft.TextButton(
+            tr("use_otp" if form.recovery else "use_recovery", lang),
+            on_click=switch,
+            height=44,
+        ),
+    ]
 
 
 @ft.component

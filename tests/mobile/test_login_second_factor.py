@@ -1,0 +1,193 @@
+"""Signing in to the app with a second factor, against the real server on loopback.
+
+An office user enrols through the API (as the office's security screen does),
+then signs in through sync.client.login and through the controller's form:
+without a code, with a wrong one, with the right one and with a recovery code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mobile.controller import Controller, MemoryPrefs
+from mobile.device import DeviceRegistry
+from mobile.state import AppState
+from server.services import totp
+from sync.client import CODE_REQUIRED, CODE_WRONG, LoginError, LoginRefusal, login
+from tests.support.live_server import DEFAULT_PASSWORD, LiveServer
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with LiveServer(tmp_path_factory.mktemp("login-second-factor")) as live:
+        yield live
+
+
+@pytest.fixture(autouse=True)
+def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("FLET_APP_STORAGE_DATA", str(tmp_path / "device"))
+    return tmp_path / "device"
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    username: str
+    secret: str
+    step: int  # the step whose code turned the factor on (the server will not take it again)
+    recovery_codes: list[str]
+
+    def next_code(self) -> str:
+        """A code the server takes: the step after enrolment, within its one-step drift."""
+        return totp.code_at(self.secret, self.step + 1)
+
+    def wrong_code(self) -> str:
+        near = {totp.code_at(self.secret, s) for s in range(self.step - 3, self.step + 4)}
+        return next(c for c in ("000000", "111111", "222222", "333333") if c not in near)
+
+
+def enrol(server: LiveServer) -> Enrolled:
+    """A new coordinator who turns on the second factor through the API."""
+    username = f"koord{secrets.token_hex(3)}"
+    server.add_user(username, "coordinator")
+    token = server.login(username)
+    setup = server.api("POST", "/api/v1/auth/totp/setup", token=token, expect=200).json()
+    step = totp.step_of(time.time())
+    enabled = server.api(
+        "POST",
+        "/api/v1/auth/totp/enable",
+        token=token,
+        json={"code": totp.code_at(setup["secret"], step)},
+        expect=200,
+    ).json()
+    return Enrolled(username, setup["secret"], step, enabled["recovery_codes"])
+
+
+def run(coroutine: Any) -> Any:
+    # A thread of its own: Playwright's sync API (tests/e2e, same session) keeps
+    # an event loop running in the main thread.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def refusal(coroutine: Any) -> LoginError:
+    with pytest.raises(LoginError) as caught:
+        run(coroutine)
+    return caught.value
+
+
+def test_the_client_tells_a_wrong_password_from_a_missing_code(server: LiveServer) -> None:
+    # Each refusal counts in the server's throttle (three free tries per user and
+    # address), so each test stays within three.
+    user = enrol(server)
+    url = server.base_url
+
+    wrong_password = refusal(login(url, user.username, "feil-passord-1"))
+    assert wrong_password.refusal is LoginRefusal.credentials
+    assert str(wrong_password) == "Feil brukernavn eller passord."
+    # A code does not rescue a wrong password.
+    with_code = refusal(login(url, user.username, "feil-passord-1", otp=user.next_code()))
+    assert with_code.refusal is LoginRefusal.credentials
+    # Blank is no code.
+    blank = refusal(login(url, user.username, DEFAULT_PASSWORD, otp="  "))
+    assert (blank.refusal, str(blank)) == (LoginRefusal.code_required, CODE_REQUIRED)
+
+
+def test_the_client_sends_the_code_and_tells_a_wrong_one(server: LiveServer) -> None:
+    user = enrol(server)
+    url = server.base_url
+
+    missing = refusal(login(url, user.username, DEFAULT_PASSWORD))
+    assert (missing.refusal, str(missing)) == (LoginRefusal.code_required, CODE_REQUIRED)
+
+    wrong = refusal(login(url, user.username, DEFAULT_PASSWORD, otp=user.wrong_code()))
+    assert (wrong.refusal, str(wrong)) == (LoginRefusal.code_wrong, CODE_WRONG)
+
+    code = user.next_code()
+    session = run(login(url, user.username, DEFAULT_PASSWORD, otp=f"{code[:3]} {code[3:]}"))
+    assert session.role == "coordinator"
+    # The same code a second time is a replay.
+    replay = refusal(login(url, user.username, DEFAULT_PASSWORD, otp=code))
+    assert replay.refusal is LoginRefusal.code_wrong
+
+
+def test_the_client_signs_in_with_a_recovery_code_once(server: LiveServer) -> None:
+    user = enrol(server)
+    recovery = user.recovery_codes[0].upper()  # as someone might copy it from paper
+    session = run(login(server.base_url, user.username, DEFAULT_PASSWORD, otp=recovery))
+    assert session.role == "coordinator"
+    again = refusal(login(server.base_url, user.username, DEFAULT_PASSWORD, otp=recovery))
+    assert again.refusal is LoginRefusal.code_wrong
+
+
+def test_the_form_asks_for_the_code_and_keeps_what_was_typed(server: LiveServer) -> None:
+    user = enrol(server)
+
+    async def scenario() -> None:
+        ctl = Controller(
+            AppState(),
+            MemoryPrefs(),
+            web=True,
+            default_server=server.base_url,
+            registry=DeviceRegistry(),
+        )
+        await ctl.boot()
+        form = ctl.login_form()
+        form.username, form.password = user.username, DEFAULT_PASSWORD
+        assert not form.otp_needed
+
+        assert not await ctl.login(form)
+        assert form.error == "Skriv inn koden fra autentiseringsappen."
+        assert form.otp_needed
+        assert (form.username, form.password) == (user.username, DEFAULT_PASSWORD)
+        assert ctl.state.phase == "login"
+
+        # Sent again with the field still empty: the form says so without asking the server.
+        assert not await ctl.login(form)
+        assert form.error == "Skriv inn koden fra autentiseringsappen."
+
+        form.otp = user.wrong_code()
+        assert not await ctl.login(form)
+        assert form.error == "Koden stemmer ikke. Prøv igjen, eller bruk en reservekode."
+        assert form.otp == ""  # cleared for the next try
+        assert (form.username, form.password) == (user.username, DEFAULT_PASSWORD)
+
+        form.otp = user.next_code()
+        assert await ctl.login(form), form.error
+        assert ctl.state.account is not None
+        assert ctl.state.account.role == "coordinator"
+        assert (form.password, form.otp, form.error) == ("", "", None)
+
+    run(scenario())
+
+
+def test_a_recovery_code_in_the_form(server: LiveServer) -> None:
+    user = enrol(server)
+
+    async def scenario() -> None:
+        ctl = Controller(
+            AppState(),
+            MemoryPrefs(),
+            web=True,
+            default_server=server.base_url,
+            registry=DeviceRegistry(),
+        )
+        await ctl.boot()
+        form = ctl.login_form()
+        form.username, form.password = user.username, DEFAULT_PASSWORD
+        assert not await ctl.login(form)
+        form.recovery = True
+        assert not await ctl.login(form)
+        assert form.error == "Skriv inn en reservekode."
+        form.otp = user.recovery_codes[1]
+        assert await ctl.login(form), form.error
+
+    run(scenario())
