@@ -130,9 +130,16 @@ def ListSearch(  # noqa: N802 - components are named like classes
     hint text: a hint becomes part of its accessible name.
     """
     typed, set_typed = ft.use_state(paging.query)
+    # A tap on Søk right after typing can reach a handler made by the render
+    # before the last keystroke; the ref always holds what the field holds.
+    latest = ft.use_ref(paging.query)
+
+    def changed(e: ft.Event[ft.TextField]) -> None:
+        latest.current = e.control.value or ""
+        set_typed(latest.current)
 
     async def search(*_: Any) -> None:
-        await on_search(typed)
+        await on_search(latest.current or "")
 
     async def previous(*_: Any) -> None:
         await on_turn(False)
@@ -167,7 +174,7 @@ def ListSearch(  # noqa: N802 - components are named like classes
                         label=label,
                         value=typed,
                         prefix_icon=ft.Icons.SEARCH,
-                        on_change=lambda e: set_typed(e.control.value or ""),
+                        on_change=changed,
                         on_submit=search,
                         expand=True,
                     ),
