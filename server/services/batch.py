@@ -34,8 +34,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, delete, func, select, tuple_, update
+from sqlalchemy import Table, bindparam, delete, func, select, text, tuple_, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.clock import ends_next_day, today_in_oslo
 from models.flags import (
@@ -212,6 +213,7 @@ class _Segment:
         self.scopes: dict[tuple[str, date], set[str]] = {}
         self.answers: list[_Answer] = []
         self.changes = Changes()
+        self.stamp_later: _Later | None = None
 
     # --- reading ----------------------------------------------------------------------
 
@@ -469,7 +471,7 @@ class _Segment:
         touched = self.touched
         now = utcnow()
         # SQLite has the sequence number already (Changes.reserve); PostgreSQL
-        # takes it last, and the rows written here get it then (see _stamp_entries).
+        # takes it last, and the rows written here get it then (see _stamp_last).
         provisional = self.changes.seq is None
         seq = self.changes.seq or 0
         created: list[dict[str, Any]] = []
@@ -553,14 +555,15 @@ class _Segment:
             politiattest = politiattest_flag(db, self.changes, self.contact_id)
         for decision in self.usage.values():
             self.changes.touch_usage(decision)
-        stamped = self.changes.stamp(db)
-        if provisional:
-            stamped = stamped if stamped is not None else next_seq(db)
-            for chunk in _chunks(touched):
-                db.execute(update(_ENTRIES).where(_ENTRIES.c.id.in_(chunk)).values(seq=stamped))
-            usage.stamp(db, [key for key, minutes in deltas.items() if minutes], stamped)
         for chunk in _chunks(self.audit):
             db.execute(_AUDIT.insert(), list(chunk))
+        if provisional:
+            # PostgreSQL: stamped by the push as its last statement (_stamp_last).
+            self.stamp_later = _Later(
+                self.changes, list(touched), [key for key, minutes in deltas.items() if minutes]
+            )
+        else:
+            self.changes.stamp(db)
         for answer in self.answers:
             if not answer.politiattest:
                 continue
@@ -970,6 +973,105 @@ def _receipts(
     return receipts
 
 
+@dataclass
+class _Later:
+    """What a segment wrote on PostgreSQL, to be given the push's sequence number last."""
+
+    changes: Changes
+    entry_ids: list[str]
+    days: list[tuple[str, date]]
+
+
+def _stamp_last(db: Session, later: Sequence[_Later]) -> None:
+    """Take the change sequence number and stamp what the push wrote, in one statement.
+
+    The number's row stays locked until the commit, so every push of every
+    worker waits for it in turn (that keeps pull cursors gap-free). Everything
+    else is written before it: between taking the number and the commit there
+    is this one round trip and nothing for Python to do, so a busy worker (a
+    thread waiting for the interpreter or for a core) cannot make the other
+    pushes queue behind it. Rows the session holds get the number as their
+    stored value, so the commit flushes nothing more.
+    """
+    db.flush()
+    rows: dict[Table, dict[str, Any]] = defaultdict(dict)
+    for item in later:
+        for row in item.changes.rows:
+            rows[row.__table__][row.id] = row
+    used = {d.id: d for item in later for d in item.changes.usage.values()}
+    if any(table.name == "decisions" for table in rows) and used:
+        # One sub-statement per table: a decision both changed and used is
+        # rare (not on this path today); stamp it the long way.
+        for item in later:
+            _stamp_each(db, item)
+        return
+    entry_ids = sorted({e for item in later for e in item.entry_ids})
+    days = sorted({key for item in later for key in item.days})
+    tombstones = [t for item in later for t in item.changes.tombstones]
+    now = utcnow()
+    parts = ["s AS (UPDATE change_sequence SET value = value + 1 WHERE id = 1 RETURNING value)"]
+    params: dict[str, Any] = {"now": now}
+    if entry_ids:
+        parts.append(
+            "e AS (UPDATE entries SET seq = (SELECT value FROM s) "
+            "WHERE id = ANY(CAST(:entry_ids AS varchar[])))"
+        )
+        params["entry_ids"] = entry_ids
+    if days:
+        parts.append(
+            "u AS (UPDATE decision_day_usage AS kept SET seq = (SELECT value FROM s) "
+            "FROM unnest(CAST(:day_decisions AS varchar[]), CAST(:day_dates AS date[])) "
+            "AS moved(decision_id, day) "
+            "WHERE kept.decision_id = moved.decision_id AND kept.date = moved.day)"
+        )
+        params["day_decisions"] = [d for d, _ in days]
+        params["day_dates"] = [day for _, day in days]
+    if used:
+        parts.append(
+            "d AS (UPDATE decisions SET usage_seq = (SELECT value FROM s) "
+            "WHERE id = ANY(CAST(:used AS varchar[])))"
+        )
+        params["used"] = sorted(used)
+    for n, (table, by_id) in enumerate(sorted(rows.items(), key=lambda item: item[0].name)):
+        stamp = "seq = (SELECT value FROM s)"
+        if "updated_at" in table.c:
+            stamp += ", updated_at = :now"
+        # Table names from the metadata, never from a request; values are bound.
+        parts.append(
+            f"r{n} AS (UPDATE {table.name} SET {stamp} "  # noqa: S608
+            f"WHERE id = ANY(CAST(:ids{n} AS varchar[])))"
+        )
+        params[f"ids{n}"] = sorted(by_id)
+    if tombstones:
+        parts.append(
+            "t AS (INSERT INTO tombstones (seq, contact_id, kind, object_id) "
+            "SELECT (SELECT value FROM s), gone.contact_id, gone.kind, gone.object_id "
+            "FROM unnest(CAST(:t_contacts AS varchar[]), CAST(:t_kinds AS varchar[]), "
+            "CAST(:t_objects AS varchar[])) AS gone(contact_id, kind, object_id))"
+        )
+        params["t_contacts"] = [c for c, _, _ in tombstones]
+        params["t_kinds"] = [k for _, k, _ in tombstones]
+        params["t_objects"] = [o for _, _, o in tombstones]
+    statement = text(f"WITH {', '.join(parts)} SELECT value FROM s")  # noqa: S608
+    seq = int(db.execute(statement, params).scalar_one())
+    for by_id in rows.values():
+        for row in by_id.values():
+            set_committed_value(row, "seq", seq)
+            if "updated_at" in row.__table__.c:
+                set_committed_value(row, "updated_at", now)
+    for decision in used.values():
+        set_committed_value(decision, "usage_seq", seq)
+
+
+def _stamp_each(db: Session, item: _Later) -> None:
+    """_stamp_last the long way: a statement per kind of row."""
+    stamped = item.changes.stamp(db)
+    stamped = stamped if stamped is not None else next_seq(db)
+    for chunk in _chunks(item.entry_ids):
+        db.execute(update(_ENTRIES).where(_ENTRIES.c.id.in_(chunk)).values(seq=stamped))
+    usage.stamp(db, item.days, stamped)
+
+
 def _sign(
     db: Session, *, actor: Actor, device_id: str, answer: _Answer, data: SignatureCreate
 ) -> None:
@@ -1024,6 +1126,7 @@ def push(
     answers = [_Answer(mutation) for mutation in mutations]
     first: dict[int, _Answer] = {}
     pending: list[tuple[_Answer, Any]] = []
+    later: list[_Later] = []
 
     def run_segment() -> None:
         if not pending:
@@ -1059,6 +1162,8 @@ def push(
                 answer.errors = _errors(refused.problems)
             part.answers.append(answer)
         part.write()
+        if part.stamp_later is not None:
+            later.append(part.stamp_later)
         pending.clear()
 
     for answer, item in zip(answers, parsed, strict=True):
@@ -1114,6 +1219,8 @@ def push(
     )
     if record:
         devices.record(db, actor=actor, device_id=device_id, report=request.device, commit=False)
+    if later:
+        _stamp_last(db, later)
     db.commit()
     results = []
     for answer in answers:
