@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from mobile.device import REGISTRY, Device, DeviceRegistry, data_folder, sign_in
+from mobile.device import REGISTRY, Device, DeviceRegistry, data_folder
 from mobile.i18n import DEFAULT_LANGUAGE, LANGUAGES, tr
 from mobile.platform import blocking
 from mobile.state import AccountInfo, AppState
@@ -28,7 +28,7 @@ from mobile.state.signing import SignatureDraft
 from models.canonical import content_hash
 from models.rules import Problem
 from models.schemas import EntryData
-from sync.client import LoginError, LoginRefusal, SyncStatus
+from sync.client import LoginError, LoginRefusal, Session, SyncStatus
 from sync.client import login as client_login
 from sync.store import InvalidEntryError, StoreError
 
@@ -92,6 +92,7 @@ class Controller:
         self._unsubscribe: list[Callable[[], None]] = []
         self._browser_key: str | None = None
         self._login_form: LoginForm | None = None
+        self._relogin_form: LoginForm | None = None
         self.token: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         # This session's context (Flet finds the page to update through a context
@@ -149,26 +150,54 @@ class Controller:
             self._login_form = LoginForm(server_url=self.default_server)
         return self._login_form
 
-    async def login(self, form: LoginForm) -> bool:
-        """Sign in with the form; on failure `form.error` says why in plain words."""
-        lang = self.state.lang
-        problem = form.problem(lang)
+    def relogin_form(self) -> LoginForm:
+        """The form of signing in again after the token expired: the account's server
+        and username, the password and, when the server asks, the code.
+
+        One per session and account, for the same reason as `login_form`.
+        """
+        account = self.state.account
+        server = account.server_url if account else ""
+        username = account.username if account else ""
+        form = self._relogin_form
+        if form is None or (form.server_url, form.username) != (server, username):
+            form = self._relogin_form = LoginForm(server_url=server, username=username)
+        return form
+
+    async def _send(self, form: LoginForm) -> Session | None:
+        """The sign-in step of a first login and of a login again: the form's password,
+        and its code once the server has asked for one.
+
+        On a refusal `form.error` says why in plain words; a missing or wrong code
+        opens the code field and empties it (a used or wrong code is no use typed
+        again). The username and password stay as typed.
+        """
+        problem = form.problem(self.state.lang)
         if problem:
             form.error = problem
+            return None
+        form.error = None
+        server = form.server_url.strip().rstrip("/")
+        try:
+            return await client_login(server, form.username.strip(), form.password, otp=form.code())
+        except LoginError as error:
+            form.error = str(error)
+            if error.refusal in (LoginRefusal.code_required, LoginRefusal.code_wrong):
+                form.otp_needed = True
+                form.otp = ""
+            return None
+
+    async def login(self, form: LoginForm) -> bool:
+        """Sign in with the form; on failure `form.error` says why in plain words."""
+        if form.busy:
             return False
         form.busy = True
-        form.error = None
         try:
+            session = await self._send(form)
+            if session is None:
+                return False
             server = form.server_url.strip().rstrip("/")
             username = form.username.strip()
-            try:
-                session = await client_login(server, username, form.password, otp=form.code())
-            except LoginError as error:
-                form.error = str(error)
-                if error.refusal in (LoginRefusal.code_required, LoginRefusal.code_wrong):
-                    form.otp_needed = True
-                    form.otp = ""  # a used or wrong code is no use typed again
-                return False
             folder = await self._folder()
             try:
                 device = await self.registry.open(folder, server, username, session)
@@ -178,8 +207,7 @@ class Controller:
             assert device is not None
             await self.prefs.set(PREFIX + "server", server)
             await self.prefs.set(PREFIX + "username", username)
-            form.password = ""
-            form.otp = ""
+            form.signed_in()
             await self._attach(device, AccountInfo(server, username, session.role))
             return True
         finally:
@@ -240,33 +268,43 @@ class Controller:
         self.token = None
         self.state.signed_out()
 
-    async def relogin(self, password: str) -> str | None:
+    async def relogin(self, form: LoginForm) -> bool:
         """Sign in again after the token expired, keeping every entry and the outbox.
 
-        Returns None on success, else why not (bokmål, from sync.client.login).
+        The same step as the first sign-in (`_send`: password, then the code when
+        the server asks), for the account already on the device; only its token is
+        replaced. On failure `form.error` says why.
         """
-        account = self.state.account
         device = self.device
-        if account is None or device is None:
-            return tr("fill_all", self.state.lang)
+        account = self.state.account
+        if device is None or account is None:
+            form.error = tr("fill_all", self.state.lang)
+            return False
+        if form.busy:
+            return False
+        form.busy = True
         try:
-            session = await sign_in(account.server_url, account.username, password)
-        except LoginError as error:
-            return str(error)
-        await blocking(
-            device.store.set_account,
-            server_url=account.server_url,
-            username=account.username,
-            token=session.token,
-            role=session.role,
-            expires_at=session.expires_at,
-        )
-        await device.store.flush()
-        device.client.set_token(session.token)
-        self.token = session.token
-        device.start()
-        await device.sync_now()
-        return None
+            session = await self._send(form)
+            if session is None:
+                return False
+            await blocking(
+                device.store.set_account,
+                server_url=account.server_url,
+                username=account.username,
+                token=session.token,
+                role=session.role,
+                expires_at=session.expires_at,
+            )
+            await device.store.flush()
+            device.client.set_token(session.token)
+            self.token = session.token
+            form.signed_in()
+            if session.role == "contact":  # as _attach: only a contact's device syncs
+                device.start()
+                await device.sync_now()
+            return True
+        finally:
+            form.busy = False
 
     async def set_language(self, lang: str) -> None:
         if lang in LANGUAGES:

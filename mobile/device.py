@@ -30,7 +30,7 @@ from models.clock import today_in_oslo
 from models.quota import PeriodUsage
 from models.rules import Problem
 from models.schemas import EntryData, SignatureCreate
-from sync.client import Session, SyncClient, SyncState, SyncStatus, login
+from sync.client import Session, SyncClient, SyncState, SyncStatus
 from sync.store import DeviceStore, LocalEntry, LocalSignature, app_data_folder, store_path
 from sync.transport import default_transport
 
@@ -311,8 +311,3 @@ class DeviceRegistry:
 
 
 REGISTRY = DeviceRegistry()
-
-
-async def sign_in(server_url: str, username: str, password: str) -> Session:
-    """Log in against the server (sync.client.login); raises LoginError in bokmål."""
-    return await login(server_url.strip().rstrip("/"), username.strip(), password)

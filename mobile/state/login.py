@@ -1,4 +1,5 @@
-"""The login screen (`mobile/views/login.py`): the form as typed."""
+"""The sign-in form as typed: the login screen's (`mobile/views/login.py`) and the
+sign-in-again of the sync screen (`mobile/views/other.py`), one rule for both."""
 
 from __future__ import annotations
 
@@ -29,8 +30,7 @@ class LoginForm:
             return tr("fill_all", lang)
         if not self.server_url.strip().lower().startswith(("http://", "https://")):
             return tr("bad_server", lang)
-        # Checked here, not by the server: a login without the code counts as a
-        # failed attempt in the server's throttle.
+        # Checked here: the server would only ask for the code again.
         if self.otp_needed and not self.otp.strip():
             return tr("recovery_missing" if self.recovery else "otp_missing", lang)
         return None
@@ -40,3 +40,9 @@ class LoginForm:
         if not self.otp_needed:
             return None
         return self.otp.strip() or None
+
+    def signed_in(self) -> None:
+        """Forget the secrets once they have done their work; the rest stays."""
+        self.password = ""
+        self.otp = ""
+        self.error = None

@@ -30,12 +30,6 @@ def LoginView() -> ft.View:
         if signed_in and app.account is not None and app.account.role != "contact":
             await ft.context.page.push_route("/kontor")
 
-    def put(name: str):  # type: ignore[no-untyped-def]
-        def handler(e: ft.Event[ft.TextField]) -> None:
-            typed(form, name, e.control.value or "")
-
-        return handler
-
     return ft.View(
         route="/",
         padding=ft.Padding.symmetric(horizontal=20, vertical=24),
@@ -52,7 +46,7 @@ def LoginView() -> ft.View:
                             value=form.server_url,
                             keyboard_type=ft.KeyboardType.URL,
                             autocorrect=False,
-                            on_change=put("server_url"),
+                            on_change=typing_into(form, "server_url"),
                         ),
                         ft.TextField(
                             label=tr("username", lang),
@@ -60,25 +54,10 @@ def LoginView() -> ft.View:
                             autocorrect=False,
                             enable_suggestions=False,
                             capitalization=ft.TextCapitalization.NONE,
-                            on_change=put("username"),
+                            on_change=typing_into(form, "username"),
                             autofill_hints=[ft.AutofillHint.USERNAME],
                         ),
-                        PasswordField(
-                            tr("password", lang),
-                            lambda: form.password,
-                            put("password"),
-                            on_submit=submit,
-                            autofill=True,
-                            lang=lang,
-                        ),
-                        *_second_factor(form, put("otp"), submit, lang),
-                        error_text(form.error),
-                        big_button(
-                            tr("logging_in", lang) if form.busy else tr("login", lang),
-                            submit,
-                            icon=ft.Icons.LOGIN,
-                            disabled=form.busy,
-                        ),
+                        *password_and_code(form, submit, lang, autofill=True),
                     ],
                     spacing=16,
                     horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
@@ -88,8 +67,42 @@ def LoginView() -> ft.View:
     )
 
 
-def _second_factor(
-    form: LoginForm, on_change: Callable[..., Any], submit: Callable[..., Any], lang: str
+def typing_into(form: LoginForm, name: str) -> Callable[[ft.Event[ft.TextField]], None]:
+    """A field's on_change that records what is typed into `form.<name>` (no re-render)."""
+
+    def handler(e: ft.Event[ft.TextField]) -> None:
+        typed(form, name, e.control.value or "")
+
+    return handler
+
+
+def password_and_code(
+    form: LoginForm, submit: Callable[..., Any], lang: str, *, autofill: bool = False
+) -> list[ft.Control]:
+    """The password, the code once the server asks for it, why not, and the button:
+    the sign-in screen's and the sync screen's sign-in-again's alike."""
+    return [
+        PasswordField(
+            tr("password", lang),
+            lambda: form.password,
+            typing_into(form, "password"),
+            on_submit=submit,
+            autofill=autofill,
+            lang=lang,
+        ),
+        *_second_factor_fields(form, submit, lang),
+        error_text(form.error),
+        big_button(
+            tr("logging_in", lang) if form.busy else tr("login", lang),
+            submit,
+            icon=ft.Icons.LOGIN,
+            disabled=form.busy,
+        ),
+    ]
+
+
+def _second_factor_fields(
+    form: LoginForm, submit: Callable[..., Any], lang: str
 ) -> list[ft.Control]:
     """The code field, once the server has asked for it: the app's digits on a
     number pad, or a recovery code (letters) on the full keyboard."""
@@ -110,7 +123,7 @@ def _second_factor(
             capitalization=ft.TextCapitalization.NONE,
             autofill_hints=None if form.recovery else [ft.AutofillHint.ONE_TIME_CODE],
             autofocus=True,
-            on_change=on_change,
+            on_change=typing_into(form, "otp"),
             on_submit=submit,
         ),
         ft.TextButton(

@@ -9,18 +9,19 @@ import flet as ft
 
 from mobile import fmt
 from mobile.context import use_app, use_controller
+from mobile.hooks import use_state_from
 from mobile.i18n import LANGUAGES, flag_kind, tr
 from mobile.state.common import entry_summary
 from mobile.state.other import sync_message
 from mobile.views.common import (
     TONE_COLORS,
-    PasswordField,
     big_button,
     go,
     placeholder,
     screen,
     use_ready,
 )
+from mobile.views.login import password_and_code
 from models.schemas import TimesheetStatus
 from sync.client import SyncState
 from sync.store import EntryState
@@ -138,8 +139,6 @@ def SyncView() -> ft.View:
     status = app.sync
     chip = app.chip()
     busy, set_busy = ft.use_state(False)
-    password = ft.use_ref("")
-    login_error, set_login_error = ft.use_state("")
 
     async def sync_now(*_: Any) -> None:
         set_busy(True)
@@ -168,31 +167,30 @@ def SyncView() -> ft.View:
         big_button(tr("sync_now", lang), sync_now, icon=ft.Icons.SYNC, disabled=busy),
     ]
     if status is not None and status.state is SyncState.login:
-
-        def typed_password(e: ft.Event[ft.TextField]) -> None:
-            password.current = e.control.value or ""
-
-        async def relogin(*_: Any) -> None:
-            set_busy(True)
-            try:
-                set_login_error(await controller.relogin(password.current or "") or "")
-            finally:
-                set_busy(False)
-
-        controls += [
-            PasswordField(
-                tr("password", lang),
-                lambda: password.current or "",
-                typed_password,
-                on_submit=relogin,
-                error=login_error or None,
-                lang=lang,
-            ),
-            big_button(tr("login", lang), relogin, icon=ft.Icons.LOGIN, disabled=busy),
-        ]
+        controls.append(SignInAgain(lang))
     if app.snapshot.attention:
         controls.append(big_button(tr("messages", lang), go("/meldinger"), primary=False))
     return screen(tr("sync_details", lang), controls, back="/", lang=lang)
+
+
+@ft.component
+def SignInAgain(lang: str) -> ft.Control:
+    """The password (and the code, when the server asks) for an expired sign-in.
+
+    The account stays on the phone with every entry not yet sent; only its
+    token is renewed (`Controller.relogin`).
+    """
+    controller = use_controller()
+    form, _ = use_state_from(controller.relogin_form)
+
+    async def submit(*_: Any) -> None:
+        await controller.relogin(form)
+
+    return ft.Column(
+        password_and_code(form, submit, lang),
+        spacing=16,
+        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+    )
 
 
 @ft.component

@@ -268,8 +268,12 @@ def test_an_expired_login_keeps_the_entries_and_a_new_login_sends_them(
         assert ctl.state.sync.state is SyncState.login
         await ctl.refresh()
         assert ctl.state.snapshot.pending == 1  # kept on the phone
-        assert await ctl.relogin("feil-passord-1") == "Feil brukernavn eller passord."
-        assert await ctl.relogin(DEFAULT_PASSWORD) is None
+        form = ctl.relogin_form()
+        form.password = "feil-passord-1"
+        assert not await ctl.relogin(form)
+        assert form.error == "Feil brukernavn eller passord."
+        form.password = DEFAULT_PASSWORD
+        assert await ctl.relogin(form), form.error
         assert ctl.state.sync.state is SyncState.synced
         await ctl.logout()
 

@@ -21,6 +21,7 @@ import pytest
 from mobile.controller import Controller, MemoryPrefs
 from mobile.device import DeviceRegistry
 from mobile.state import AppState
+from mobile.state.login import LoginForm
 from server.services import totp
 from sync.client import CODE_REQUIRED, CODE_WRONG, LoginError, LoginRefusal, login
 from tests.support.live_server import DEFAULT_PASSWORD, LiveServer
@@ -69,6 +70,21 @@ def enrol(server: LiveServer) -> Enrolled:
         expect=200,
     ).json()
     return Enrolled(username, setup["secret"], step, enabled["recovery_codes"])
+
+
+async def sign_in_form(server: LiveServer, user: Enrolled) -> tuple[Controller, LoginForm]:
+    """A fresh app on the server's sign-in screen, username and password typed."""
+    ctl = Controller(
+        AppState(),
+        MemoryPrefs(),
+        web=True,
+        default_server=server.base_url,
+        registry=DeviceRegistry(),
+    )
+    await ctl.boot()
+    form = ctl.login_form()
+    form.username, form.password = user.username, DEFAULT_PASSWORD
+    return ctl, form
 
 
 def run(coroutine: Any) -> Any:
@@ -132,16 +148,7 @@ def test_the_form_asks_for_the_code_and_keeps_what_was_typed(server: LiveServer)
     user = enrol(server)
 
     async def scenario() -> None:
-        ctl = Controller(
-            AppState(),
-            MemoryPrefs(),
-            web=True,
-            default_server=server.base_url,
-            registry=DeviceRegistry(),
-        )
-        await ctl.boot()
-        form = ctl.login_form()
-        form.username, form.password = user.username, DEFAULT_PASSWORD
+        ctl, form = await sign_in_form(server, user)
         assert not form.otp_needed
 
         assert not await ctl.login(form)
@@ -173,21 +180,52 @@ def test_a_recovery_code_in_the_form(server: LiveServer) -> None:
     user = enrol(server)
 
     async def scenario() -> None:
-        ctl = Controller(
-            AppState(),
-            MemoryPrefs(),
-            web=True,
-            default_server=server.base_url,
-            registry=DeviceRegistry(),
-        )
-        await ctl.boot()
-        form = ctl.login_form()
-        form.username, form.password = user.username, DEFAULT_PASSWORD
+        ctl, form = await sign_in_form(server, user)
         assert not await ctl.login(form)
         form.recovery = True
         assert not await ctl.login(form)
         assert form.error == "Skriv inn en reservekode."
         form.otp = user.recovery_codes[1]
         assert await ctl.login(form), form.error
+
+    run(scenario())
+
+
+def test_signing_in_again_asks_for_the_code_too(server: LiveServer) -> None:
+    """The sync screen's sign-in-again is the same form: password, then the code."""
+    user = enrol(server)
+
+    async def scenario() -> None:
+        ctl, form = await sign_in_form(server, user)
+        form.otp_needed, form.otp = True, user.next_code()
+        assert await ctl.login(form), form.error
+        expired = ctl.token
+        assert expired is not None
+        assert ctl.device is not None
+        server.api("POST", "/api/v1/auth/logout", token=expired)  # revoked elsewhere
+
+        again = ctl.relogin_form()
+        assert (again.server_url, again.username) == (server.base_url, user.username)
+        again.password = DEFAULT_PASSWORD
+        assert not await ctl.relogin(again)
+        assert (again.error, again.otp_needed) == (CODE_REQUIRED, True)
+        assert again.password == DEFAULT_PASSWORD  # kept for the next try
+        assert ctl.relogin_form() is again  # the screen finds what was typed
+
+        again.otp = user.wrong_code()
+        assert not await ctl.relogin(again)
+        assert (again.error, again.otp) == (CODE_WRONG, "")
+
+        again.otp = user.recovery_codes[2]
+        assert await ctl.relogin(again), again.error
+        assert (again.password, again.otp, again.error) == ("", "", None)
+        assert ctl.token not in (None, expired)
+        # The new token is the device's own now, and the server takes it.
+        stored = ctl.device.store.account()
+        assert stored is not None
+        assert stored.token == ctl.token
+        assert server.api("GET", "/api/v1/me", token=ctl.token, expect=200).json()["username"] == (
+            user.username
+        )
 
     run(scenario())
