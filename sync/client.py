@@ -154,6 +154,19 @@ def _refusal(response: httpx.Response) -> LoginRefusal:
     return LoginRefusal.credentials
 
 
+def login_body(username: str, password: str, otp: str | None = None) -> dict[str, str]:
+    """The JSON of POST /api/v1/auth/login: the app's and the office's alike.
+
+    The code goes only when there is one: blank is no code.
+    """
+    body = {"username": username, "password": password}
+    # "123 456" is how apps show a code; the server reads a recovery code without spaces too.
+    code = "".join((otp or "").split())
+    if code:
+        body["otp"] = code
+    return body
+
+
 async def login(
     base_url: str,
     username: str,
@@ -168,11 +181,7 @@ async def login(
     `otp` is the authenticator's code or a recovery code, sent only when given:
     the server asks for it (`LoginRefusal.code_required`) when the user has one.
     """
-    body = {"username": username, "password": password}
-    # "123 456" is how apps show a code; the server reads a recovery code without spaces too.
-    code = "".join((otp or "").split())
-    if code:
-        body["otp"] = code
+    body = login_body(username, password, otp)
     async with httpx.AsyncClient(
         base_url=base_url.rstrip("/"), transport=transport or default_transport(), timeout=timeout
     ) as http:

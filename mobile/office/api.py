@@ -46,6 +46,7 @@ from models.schemas import (
     RecipientPublic,
 )
 from models.second_factor import CodeBody, RecoveryCodes, TotpSetup, TotpStatus
+from sync.client import login_body
 from sync.transport import default_transport
 
 API = "/api/v1"
@@ -156,12 +157,15 @@ class OfficeApi:
 
     # --- auth ----------------------------------------------------------------------
 
-    async def login(self, username: str, password: str) -> LoginResponse:
+    async def login(self, username: str, password: str, otp: str | None = None) -> LoginResponse:
+        """Sign in; `otp` is the authenticator's code or a recovery code, for a user with
+        a second factor (refused 401 with the field code `totp_required` without it).
+
+        The app's sign-in screen signs the office in through sync.client.login and
+        hands the token to OfficeApi; this is the same request, for scripts and tests.
+        """
         answer = await self._answer(
-            LoginResponse,
-            "POST",
-            "/auth/login",
-            json={"username": username, "password": password},
+            LoginResponse, "POST", "/auth/login", json=login_body(username, password, otp)
         )
         self.token = answer.token
         return answer

@@ -20,6 +20,7 @@ import pytest
 
 from mobile.controller import Controller, MemoryPrefs
 from mobile.device import DeviceRegistry
+from mobile.office.api import ApiError, OfficeApi
 from mobile.state import AppState
 from mobile.state.login import LoginForm
 from server.services import totp
@@ -55,10 +56,10 @@ class Enrolled:
         return next(c for c in ("000000", "111111", "222222", "333333") if c not in near)
 
 
-def enrol(server: LiveServer) -> Enrolled:
-    """A new coordinator who turns on the second factor through the API."""
-    username = f"koord{secrets.token_hex(3)}"
-    server.add_user(username, "coordinator")
+def enrol(server: LiveServer, role: str = "coordinator") -> Enrolled:
+    """A new office user who turns on the second factor through the API."""
+    username = f"{role[:5]}{secrets.token_hex(3)}"
+    server.add_user(username, role)
     token = server.login(username)
     setup = server.api("POST", "/api/v1/auth/totp/setup", token=token, expect=200).json()
     step = totp.step_of(time.time())
@@ -229,3 +230,47 @@ def test_signing_in_again_asks_for_the_code_too(server: LiveServer) -> None:
         )
 
     run(scenario())
+
+
+def test_the_office_signs_in_when_the_admin_requires_the_code(server: LiveServer) -> None:
+    """Both ways into the office: the sign-in screen (the controller's form, whose
+    token the office's screens use) and OfficeApi.login, with the code."""
+    admin = enrol(server, "admin")
+    admin_token = run(
+        login(server.base_url, admin.username, DEFAULT_PASSWORD, otp=admin.next_code())
+    ).token
+    policy = "/api/v1/admin/security"
+    server.api("PUT", policy, token=admin_token, json={"require_totp_for_office": True}, expect=200)
+    try:
+        user = enrol(server)
+
+        async def scenario() -> None:
+            ctl, form = await sign_in_form(server, user)
+            assert not await ctl.login(form)
+            assert form.error == CODE_REQUIRED
+            form.otp = user.next_code()
+            assert await ctl.login(form), form.error
+            assert ctl.token is not None
+            # The office's screens make their client from the session's token (mobile/hooks).
+            desk = OfficeApi(server.base_url, ctl.token)
+            status = await desk.totp_status()
+            assert (status.enabled, status.required) == (True, True)
+            await desk.contacts_page()  # an ApiError (403) for want of the factor otherwise
+            await desk.close()
+
+            api = OfficeApi(server.base_url)
+            with pytest.raises(ApiError) as refused:
+                await api.login(user.username, DEFAULT_PASSWORD)
+            assert refused.value.status == 401
+            assert [e.code for e in refused.value.errors] == ["totp_required"]
+            answer = await api.login(user.username, DEFAULT_PASSWORD, otp=user.recovery_codes[0])
+            assert answer.role.value == "coordinator"
+            assert api.token == answer.token
+            await api.contacts_page()  # an ApiError (403) for want of the factor otherwise
+            await api.close()
+
+        run(scenario())
+    finally:
+        server.api(
+            "PUT", policy, token=admin_token, json={"require_totp_for_office": False}, expect=200
+        )
