@@ -252,8 +252,11 @@ def finish_login(
 ) -> Login:
     """Hand out a token for a checked password (and second factor, when the user has one).
 
-    A failure stays counted and is refused; so does a missing or wrong code,
-    which puts the second factor under the same throttle as the password.
+    A failure stays counted and is refused; so does a wrong code, which puts
+    the second factor under the same throttle as the password. A right password
+    without a code is the first step of the two-step sign-in: it is refused
+    (the client asks for the code) and uncounted, so that signing in the normal
+    way never slows or locks a person out.
     """
     if not verdict.ok or attempt.user_id is None:
         raise UnauthorizedError("Feil brukernavn eller passord.")
@@ -262,6 +265,9 @@ def finish_login(
         raise UnauthorizedError("Feil brukernavn eller passord.")
     try:
         second_factor.verify(db, settings=settings, user=user, code=otp)
+    except second_factor.CodeRequiredError:
+        withdraw_attempt(db, attempt)  # commits: the factor's lock goes too
+        raise
     except UnauthorizedError:
         db.commit()  # the factor's lock goes; the attempt stays counted
         raise

@@ -30,6 +30,14 @@ CODE_REQUIRED = "Skriv inn koden fra autentiseringsappen (eller en reservekode).
 CODE_WRONG = "Koden stemmer ikke. Bruk koden som vises nå, eller en ubrukt reservekode."
 
 
+class CodeRequiredError(UnauthorizedError):
+    """The password was right and no code came with it.
+
+    The first step of the normal two-step sign-in (password, then the code the
+    server asks for), not a guess: the login's throttle does not count it.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class Enrolment:
     secret: str
@@ -141,7 +149,7 @@ def verify(db: Session, *, settings: Settings, user: User, code: str | None) -> 
     if factor is None or factor.enabled_at is None:
         return
     if not code:
-        raise UnauthorizedError(
+        raise CodeRequiredError(
             CODE_REQUIRED, problems=[Problem("otp", CODE_REQUIRED, "totp_required")]
         )
     step = totp.matching_step(factor.secret, code, time.time(), factor.last_step)

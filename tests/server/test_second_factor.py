@@ -21,7 +21,9 @@ def _login(client: TestClient, username: str, otp: str | None = None) -> Any:
     return client.post("/api/v1/auth/login", json=body)
 
 
-def _enrol(client: TestClient, headers: dict[str, str]) -> tuple[str, list[str]]:
+def enrol(client: TestClient, headers: dict[str, str]) -> tuple[str, list[str]]:
+    """Turn the factor on with the previous step's code: the key and the recovery
+    codes (the codes of now and of the next step are still unused)."""
     setup = client.post("/api/v1/auth/totp/setup", headers=headers)
     assert setup.status_code == 200, setup.text
     body = setup.json()
@@ -44,7 +46,7 @@ def _enrol(client: TestClient, headers: dict[str, str]) -> tuple[str, list[str]]
 def test_an_enrolled_coordinator_needs_a_fresh_code(
     client: TestClient, office: dict[str, dict[str, str]]
 ) -> None:
-    secret, _ = _enrol(client, office["coordinator"])
+    secret, _ = enrol(client, office["coordinator"])
     missing = _login(client, "coordinator")
     assert missing.status_code == 401
     assert missing.json()["errors"][0]["code"] == "totp_required"
@@ -62,7 +64,7 @@ def test_an_enrolled_coordinator_needs_a_fresh_code(
 
 
 def test_a_recovery_code_works_once(client: TestClient, office: dict[str, dict[str, str]]) -> None:
-    _, codes = _enrol(client, office["payroll"])
+    _, codes = enrol(client, office["payroll"])
     assert _login(client, "payroll", codes[0].upper()).status_code == 200
     assert _login(client, "payroll", codes[0]).status_code == 401
 
@@ -76,7 +78,7 @@ def test_the_admin_can_require_it_for_office_roles(
         headers=office["admin"],
     )
     assert refused.status_code == 409  # not before the admin has it themselves
-    secret, _ = _enrol(client, office["admin"])
+    secret, _ = enrol(client, office["admin"])
     required = client.put(
         "/api/v1/admin/security",
         json={"require_totp_for_office": True},
@@ -94,7 +96,7 @@ def test_the_admin_can_require_it_for_office_roles(
         "enabled": False,
         "required": True,
     }
-    _enrol(client, coordinator)
+    enrol(client, coordinator)
     assert client.get("/api/v1/contacts", headers=coordinator).status_code == 200
     # And cannot turn it off while it is required.
     code = totp.code_at(secret, totp.step_of(time.time()) + 1)

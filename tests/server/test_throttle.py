@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -11,10 +13,11 @@ from models.schemas import Role
 from server.app import create_app
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, utcnow
-from server.services import auth
+from server.services import auth, totp
 from server.services.auth import failure_key
 from server.tables import LoginFailure
 from tests.server.conftest import PASSWORD, add_user
+from tests.server.test_second_factor import enrol
 
 
 def _login(client: TestClient, password: str, username: str = "kari") -> int:
@@ -188,3 +191,60 @@ def test_a_check_that_could_not_run_is_not_counted(settings: Settings) -> None:
     with make_sessionmaker(engine)() as db:
         assert list(db.scalars(select(LoginFailure.id))) == []
     engine.dispose()
+
+
+def _failures(settings: Settings) -> int:
+    engine = make_engine(settings.sqlalchemy_url)
+    with make_sessionmaker(engine)() as db:
+        count = len(list(db.scalars(select(LoginFailure.id))))
+    engine.dispose()
+    return count
+
+
+def _two_step(client: TestClient, otp: str | None) -> Any:
+    body = {"username": "coordinator", "password": PASSWORD}
+    if otp is not None:
+        body["otp"] = otp
+    return client.post("/api/v1/auth/login", json=body)
+
+
+def test_the_two_step_sign_in_is_not_a_failed_try(
+    client: TestClient, settings: Settings, office: dict[str, dict[str, str]]
+) -> None:
+    """Password first, then the code the server asks for: never slowed, never locked."""
+    secret, _ = enrol(client, office["coordinator"])
+    # Two typos first: the third free try is still there when the code is asked for.
+    assert _login(client, "feil-1", username="coordinator") == 401
+    assert _login(client, "feil-2", username="coordinator") == 401
+    for _ in range(settings.login_max_failures + 2):  # a person who sends without the code
+        asked = _two_step(client, None)
+        assert asked.status_code == 401, asked.text
+        assert asked.json()["errors"][0]["code"] == "totp_required"
+    assert _failures(settings) == 2
+    code = totp.code_at(secret, totp.step_of(time.time()))
+    assert _two_step(client, code).status_code == 200
+    assert _failures(settings) == 0
+
+
+def test_a_wrong_code_still_counts(
+    client: TestClient, settings: Settings, office: dict[str, dict[str, str]]
+) -> None:
+    secret, _ = enrol(client, office["coordinator"])
+    now = totp.step_of(time.time())
+    near = {totp.code_at(secret, s) for s in range(now - 3, now + 40)}
+    wrong = next(c for c in ("000000", "111111", "222222", "333333") if c not in near)
+    # Locked at the third failure (the default's slowdown would make this test a race).
+    strict = settings.model_copy(update={"login_max_failures": settings.login_free_failures})
+    with TestClient(create_app(strict)) as guesser:
+        for _ in range(settings.login_free_failures):
+            refused = _two_step(guesser, wrong)
+            assert refused.status_code == 401, refused.text
+            assert refused.json()["errors"][0]["code"] == "totp_invalid"
+        assert _failures(settings) == settings.login_free_failures
+        # Refused now, whatever comes: a missing code, a wrong one, or even the right one.
+        assert _two_step(guesser, None).status_code == 429
+        assert _two_step(guesser, wrong).status_code == 429
+        right = totp.code_at(secret, totp.step_of(time.time()))
+        locked = _two_step(guesser, right)
+        assert locked.status_code == 429
+        assert int(locked.headers["Retry-After"]) > 60
