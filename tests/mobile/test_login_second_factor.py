@@ -102,8 +102,8 @@ def refusal(coroutine: Any) -> LoginError:
 
 
 def test_the_client_tells_a_wrong_password_from_a_missing_code(server: LiveServer) -> None:
-    # Each refusal counts in the server's throttle (three free tries per user and
-    # address), so each test stays within three.
+    # A wrong password or code counts in the server's throttle (three free tries per
+    # user and address; a missing code does not count), so each test stays within three.
     user = enrol(server)
     url = server.base_url
 
