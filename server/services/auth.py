@@ -400,6 +400,20 @@ class HashGate:
 
 BUSY_MESSAGE = "Mange logger inn akkurat nå. Vent litt og prøv igjen."
 
+# Throttle decisions (begin_attempt) at once per worker process.
+THROTTLE_TURNS = 2
+_THROTTLE_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
+_THROTTLE_TURNS = weakref.WeakKeyDictionary()
+
+
+def _throttle_turn() -> asyncio.Semaphore:
+    """This event loop's turns at the throttle (one loop per uvicorn worker)."""
+    loop = asyncio.get_running_loop()
+    semaphore = _THROTTLE_TURNS.get(loop)
+    if semaphore is None:
+        semaphore = _THROTTLE_TURNS[loop] = asyncio.Semaphore(THROTTLE_TURNS)
+    return semaphore
+
 
 async def login_async(
     sessions: sessionmaker[Session],
@@ -425,7 +439,11 @@ async def login_async(
         with sessions() as db:
             return finish_login(db, settings=settings, attempt=attempt, verdict=verdict, otp=otp)
 
-    attempt = await to_thread.run_sync(begin)
+    # One address's attempts queue on a lock in the database (_lock_keys):
+    # unbounded, 200 phones behind one address held every connection of the
+    # pool waiting there, and pushes got none. Queued here, they hold none.
+    async with _throttle_turn():
+        attempt = await to_thread.run_sync(begin)
     try:
         async with gate.turn():
             verdict = await to_thread.run_sync(check_password, settings, attempt, password)
