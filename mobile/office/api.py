@@ -45,7 +45,13 @@ from models.schemas import (
     RecipientCreate,
     RecipientPublic,
 )
-from models.second_factor import CodeBody, RecoveryCodes, TotpSetup, TotpStatus
+from models.second_factor import (
+    CodeBody,
+    RecoveryCodes,
+    SecurityPolicy,
+    TotpSetup,
+    TotpStatus,
+)
 from sync.client import login_body
 from sync.transport import default_transport
 
@@ -367,6 +373,13 @@ class OfficeApi:
 
     async def totp_setup(self) -> TotpSetup:
         return await self._answer(TotpSetup, "POST", "/auth/totp/setup")
+
+    async def security_policy(self) -> SecurityPolicy:
+        """Whether the admin requires the second factor of office roles (admins only)."""
+        return await self._answer(SecurityPolicy, "GET", "/admin/security")
+
+    async def set_security_policy(self, policy: SecurityPolicy) -> SecurityPolicy:
+        return await self._answer(SecurityPolicy, "PUT", "/admin/security", json=_body(policy))
 
     async def totp_enable(self, code: str) -> list[str]:
         """Turns the factor on with a first code; the recovery codes, shown only now."""

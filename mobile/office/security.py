@@ -11,7 +11,8 @@ from __future__ import annotations
 import flet as ft
 
 from mobile.hooks import use_desk
-from mobile.office.common import busy, heading, message, office_screen
+from mobile.office.common import busy, heading, link, message, office_screen
+from mobile.office.state.policy import PolicyDesk
 from mobile.office.state.security import SecurityDesk, Step, grouped_secret
 from mobile.views.common import TOUCH, placeholder
 
@@ -129,3 +130,45 @@ def SecurityView() -> ft.View:  # noqa: N802 - components are named like classes
     elif desk.step is Step.on:
         controls.append(message("Totrinnsinnlogging er slått på for deg."))
     return office_screen("Totrinnsinnlogging", controls)
+
+
+REQUIRE_LABEL = "Krev totrinnsinnlogging for kontorbrukere"
+REQUIRE_CONSEQUENCE = (
+    "Når dette er på, må koordinatorer, lønn og administratorer skrive en kode fra en "
+    "autentiseringsapp i tillegg til passordet når de logger inn. Den som ikke har slått "
+    "det på ennå, kommer bare til oppsettet (Kontor → Totrinnsinnlogging) til det er gjort. "
+    "Støttekontaktene logger inn som før."
+)
+
+
+@ft.component
+def RequireSecondFactor() -> ft.Control:  # noqa: N802 - components are named like classes
+    """The admin's switch in Innstillinger (state: `mobile/office/state/policy.py`)."""
+    desk, api, _ = use_desk(PolicyDesk)
+    if api is None:
+        return ft.Container(height=0)
+
+    async def switched(e: ft.Event[ft.Switch]) -> None:
+        await desk.set_required(api, bool(e.control.value))
+
+    return ft.Column(
+        [
+            ft.Text("Totrinnsinnlogging for kontoret", size=18, weight=ft.FontWeight.W_600),
+            busy(desk.loading, desk.loaded or bool(desk.error)),
+            ft.Switch(
+                # A refused change made a new switch: the old one showed what was tapped.
+                key=f"require-{desk.changes}",
+                label=REQUIRE_LABEL,
+                value=desk.required,
+                on_change=switched,
+                disabled=desk.sending or not desk.loaded,
+            ),
+            ft.Text(REQUIRE_CONSEQUENCE, size=15),
+            message(desk.error, error=True),
+            message(desk.done),
+            link("Slå på totrinnsinnlogging for deg selv", ROUTE)
+            if desk.loaded and not desk.own_factor
+            else ft.Container(height=0),
+        ],
+        spacing=10,
+    )

@@ -11,6 +11,7 @@ from mobile import fmt
 from mobile.context import use_app, use_controller
 from mobile.hooks import use_state_from
 from mobile.i18n import LANGUAGES, flag_kind, tr
+from mobile.office.security import RequireSecondFactor
 from mobile.state.common import entry_summary
 from mobile.state.other import sync_message
 from mobile.views.common import (
@@ -252,6 +253,8 @@ def SettingsView() -> ft.View:
                 tr("signed_in_as", lang, user=account.username, server=account.server_url), size=15
             )
         )
+    if account is not None and account.role == "admin":
+        controls += [ft.Divider(), RequireSecondFactor()]
     controls.append(big_button(tr("logout", lang), logout, icon=ft.Icons.LOGOUT, danger=True))
     back = "/" if app.is_contact else "/kontor"
     return screen(tr("settings", lang), controls, back=back, lang=lang)
