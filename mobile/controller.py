@@ -169,8 +169,7 @@ class Controller:
         and its code once the server has asked for one.
 
         On a refusal `form.error` says why in plain words; a missing or wrong code
-        opens the code field and empties it (a used or wrong code is no use typed
-        again). The username and password stay as typed.
+        opens the code field, empty. The username and password stay as typed.
         """
         problem = form.problem(self.state.lang)
         if problem:
@@ -183,8 +182,7 @@ class Controller:
         except LoginError as error:
             form.error = str(error)
             if error.refusal in (LoginRefusal.code_required, LoginRefusal.code_wrong):
-                form.otp_needed = True
-                form.otp = ""
+                form.ask_for_code()
             return None
 
     async def login(self, form: LoginForm) -> bool:

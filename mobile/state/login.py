@@ -16,13 +16,27 @@ class LoginForm:
     server_url: str = ""
     username: str = ""
     password: str = ""
-    # The second factor: the field shows once the server has asked for a code,
-    # and stays for this form (the password and username are kept as typed).
+    # The second factor: the field shows once the server has asked for a code, for
+    # the username it asked it of (the password and username are kept as typed).
     otp: str = ""
-    otp_needed: bool = False
+    otp_for: str | None = None  # the username the server asked a code of, as typed
     recovery: bool = False  # typing a recovery code (letters) instead of the app's digits
     error: str | None = None
     busy: bool = False
+
+    @property
+    def otp_needed(self) -> bool:
+        """The server wants a code of the username now in the form.
+
+        Tied to the username: on a shared phone the next person, or a username
+        typed afresh, is not held to a code the server asked of someone else.
+        """
+        return self.otp_for is not None and self.otp_for == _same_user(self.username)
+
+    def ask_for_code(self) -> None:
+        """The server answered that this username needs a (new) code."""
+        self.otp_for = _same_user(self.username)
+        self.otp = ""  # a used or wrong code is no use typed again
 
     def problem(self, lang: str = DEFAULT_LANGUAGE) -> str | None:
         """Why the form cannot be sent yet, or None."""
@@ -42,7 +56,18 @@ class LoginForm:
         return self.otp.strip() or None
 
     def signed_in(self) -> None:
-        """Forget the secrets once they have done their work; the rest stays."""
+        """Forget the secrets once they have done their work; the username and server stay.
+
+        The code step too: the next sign-in on this form (after signing out, or when
+        the session expires) shows the code field when the server asks again.
+        """
         self.password = ""
         self.otp = ""
+        self.otp_for = None
+        self.recovery = False
         self.error = None
+
+
+def _same_user(username: str) -> str:
+    # As the server reads a username: trimmed, in lower case.
+    return username.strip().lower()

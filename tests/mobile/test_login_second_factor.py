@@ -198,8 +198,10 @@ def test_signing_in_again_asks_for_the_code_too(server: LiveServer) -> None:
 
     async def scenario() -> None:
         ctl, form = await sign_in_form(server, user)
-        form.otp_needed, form.otp = True, user.next_code()
+        assert not await ctl.login(form)  # the server asks for the code
+        form.otp = user.next_code()
         assert await ctl.login(form), form.error
+        assert not form.otp_needed  # the next sign-in asks the server first
         expired = ctl.token
         assert expired is not None
         assert ctl.device is not None
@@ -274,3 +276,26 @@ def test_the_office_signs_in_when_the_admin_requires_the_code(server: LiveServer
         server.api(
             "PUT", policy, token=admin_token, json={"require_totp_for_office": False}, expect=200
         )
+
+
+def test_the_code_step_belongs_to_the_username_it_was_asked_of(server: LiveServer) -> None:
+    """A shared phone: the form asked one person for a code; the next person, with no
+    second factor, signs in with the password alone (the browser suite met this)."""
+    user = enrol(server)
+    other = f"utenkode{secrets.token_hex(3)}"
+    server.add_user(other, "payroll")
+
+    async def scenario() -> None:
+        ctl, form = await sign_in_form(server, user)
+        assert not await ctl.login(form)
+        assert form.otp_needed
+        form.username = f" {user.username.upper()}"  # the same person, typed otherwise
+        assert form.otp_needed
+        form.username = other
+        assert not form.otp_needed
+        assert form.problem() is None
+        assert await ctl.login(form), form.error
+        assert ctl.state.account is not None
+        assert ctl.state.account.username == other
+
+    run(scenario())
