@@ -94,3 +94,46 @@ def test_signing_in_with_the_one_time_code(phone: Phone, live_server: LiveServer
     shown = phone.wait_text("Godkjenning")
     assert "Engangskode" not in shown
     assert "Totrinnsinnlogging" in shown  # the office's start page, with its screens
+
+
+def test_the_admin_requires_the_second_factor_in_the_settings(
+    phone: Phone, live_server: LiveServer
+) -> None:
+    """The switch in Innstillinger: refused in words while the admin has no factor of
+    their own, then on. The browser suite shares its server: it is turned off again."""
+    live_server.add_user("sjefen", "admin")
+    token = live_server.login("sjefen")  # kept: a password alone will not do later
+    policy = "/api/v1/admin/security"
+    phone.login("sjefen")
+    try:
+        phone.go("/innstillinger")
+        phone.wait_text("Støttekontaktene logger inn som før")
+        switch = phone.page.get_by_role("switch", name=re.compile("^Krev totrinnsinnlogging"))
+        switch.click()
+        phone.wait_text("Du må slå på totrinnsinnlogging for deg selv før du kan kreve det")
+        phone.wait_for(
+            lambda: switch.get_attribute("aria-checked") == "false", "the switch back off"
+        )
+        required = live_server.api("GET", policy, token=token, expect=200).json()
+        assert required == {"require_totp_for_office": False}
+
+        # The admin turns on their own factor (here through the API) and comes back.
+        secret = live_server.api("POST", "/api/v1/auth/totp/setup", token=token, expect=200).json()[
+            "secret"
+        ]
+        code = totp.code_at(secret, totp.step_of(time.time()))
+        live_server.api(
+            "POST", "/api/v1/auth/totp/enable", token=token, json={"code": code}, expect=200
+        )
+        phone.go("/kontor")
+        phone.wait_text("Revisjonslogg")
+        phone.go("/innstillinger")
+        phone.wait_text("Støttekontaktene logger inn som før")
+        switch.click()
+        phone.wait_text("Totrinnsinnlogging kreves nå for koordinatorer, lønn og administratorer")
+        required = live_server.api("GET", policy, token=token, expect=200).json()
+        assert required == {"require_totp_for_office": True}
+    finally:
+        live_server.api(
+            "PUT", policy, token=token, json={"require_totp_for_office": False}, expect=200
+        )
