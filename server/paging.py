@@ -10,9 +10,10 @@ every tie, so no item is seen twice or missed between pages), and the answer's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVarTuple
+from typing import Annotated, Any, TypeVar, TypeVarTuple
 
 from fastapi import Depends, Query
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
@@ -107,3 +108,12 @@ def fetch_scalars(db: Session, stmt: Select[*Columns], page: Page) -> tuple[list
     """As `fetch`, for a statement that selects one thing (an ORM row)."""
     rows = list(db.scalars(stmt.offset(page.offset).limit(page.limit)))
     return rows, total(db, stmt)
+
+
+Listed = TypeVar("Listed", bound=BaseModel)
+
+
+def listed(shape: type[Listed], found: tuple[list[Any], int]) -> Listed:
+    """A list's answer, `{data, count}`, from a service's page and its number of all matches."""
+    data, count = found
+    return shape(data=data, count=count)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from models.flag_cards import FlagCardsPublic
 from models.schemas import FlagKind, FlagPublic, FlagStatus
 from server.deps import Admin, Coordinator, DbDep
-from server.paging import MAX_OFFSET, MAX_QUERY, PageDep
+from server.paging import MAX_OFFSET, MAX_QUERY, PageDep, listed
 from server.schemas import AuditEventsPublic, FlagsPublic, ResolveRequest
 from server.services import queue
 
@@ -29,16 +29,18 @@ def list_flags(
     """The flags, oldest first, a page at a time. `q` looks in the flag's text and period,
     its vedtak (recipient's name, case number, group id) and its contacts (named, or
     assigned to the vedtak); `count` is the number of all matches."""
-    data, count = queue.list_flags(
-        db,
-        actor=actor,
-        status=status,
-        kind=kind,
-        decision_id=decision_id,
-        contact_id=contact_id,
-        page=page,
+    return listed(
+        FlagsPublic,
+        queue.list_flags(
+            db,
+            actor=actor,
+            status=status,
+            kind=kind,
+            decision_id=decision_id,
+            contact_id=contact_id,
+            page=page,
+        ),
     )
-    return FlagsPublic(data=data, count=count)
 
 
 @router.get("/flags/cards")
@@ -55,8 +57,9 @@ def list_flag_cards(
     card of its own. Each card lists the timesheets its entries are on and names the
     vedtak and contacts it mentions. `q` as for `GET /flags` (a card is shown when any of
     its flags matches); `count` is the number of all matching cards."""
-    data, count = queue.list_flag_cards(db, actor=actor, status=status, kind=kind, page=page)
-    return FlagCardsPublic(data=data, count=count)
+    return listed(
+        FlagCardsPublic, queue.list_flag_cards(db, actor=actor, status=status, kind=kind, page=page)
+    )
 
 
 @router.post("/flags/{flag_id}/resolve")
@@ -86,15 +89,17 @@ def list_audit(
 ) -> AuditEventsPublic:
     """Audit events in order of id; page with `after_id` (the last id you got) or with
     `offset`; `count` is the number of all events that match."""
-    data, count = queue.list_audit(
-        db,
-        actor=actor,
-        after_id=after_id,
-        offset=offset,
-        limit=limit,
-        newest_first=newest_first,
-        q=(q or "").strip() or None,
-        object_type=object_type,
-        user_id=user_id,
+    return listed(
+        AuditEventsPublic,
+        queue.list_audit(
+            db,
+            actor=actor,
+            after_id=after_id,
+            offset=offset,
+            limit=limit,
+            newest_first=newest_first,
+            q=(q or "").strip() or None,
+            object_type=object_type,
+            user_id=user_id,
+        ),
     )
-    return AuditEventsPublic(data=data, count=count)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from models.payperiod import PERIOD_PATTERN
 from models.schemas import TimesheetStatus
 from server.deps import Coordinator, DbDep, TimesheetReader
-from server.paging import PageDep
+from server.paging import PageDep, listed
 from server.schemas import (
     ApproveRequest,
     RejectRequest,
@@ -37,16 +37,18 @@ def list_timesheets(
     """Timesheets by period, a page at a time (a contact sees only their own). `q` looks in
     the contact's name and employee number, the case number, the period and, for the
     coordinator, the recipient's name; `count` is the number of all matches."""
-    data, count = timesheets.list_timesheets(
-        db,
-        actor=actor,
-        period=period,
-        status=status,
-        contact_id=contact_id,
-        decision_id=decision_id,
-        page=page,
+    return listed(
+        TimesheetsPublic,
+        timesheets.list_timesheets(
+            db,
+            actor=actor,
+            period=period,
+            status=status,
+            contact_id=contact_id,
+            decision_id=decision_id,
+            page=page,
+        ),
     )
-    return TimesheetsPublic(data=data, count=count)
 
 
 @router.get("/{timesheet_id}")

@@ -8,6 +8,7 @@ with the reason shown, unless TIMELISTE_REQUIRE_POSTGRES=1 (CI) makes it fail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -250,9 +251,9 @@ def world(client: TestClient, office: dict[str, dict[str, str]]) -> World:
     return World(client, office)
 
 
-@pytest.fixture
-def live_url(settings: Settings) -> Iterator[str]:
-    """The app served by a real uvicorn on a loopback port, for concurrency tests."""
+@contextlib.contextmanager
+def serve(settings: Settings) -> Iterator[str]:
+    """The app served by a real uvicorn in a thread, on a loopback port the OS chose."""
     import socket
     import threading
     import time
@@ -277,3 +278,10 @@ def live_url(settings: Settings) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+@pytest.fixture
+def live_url(settings: Settings) -> Iterator[str]:
+    """The app served by a real uvicorn on a loopback port, for concurrency tests."""
+    with serve(settings) as url:
+        yield url

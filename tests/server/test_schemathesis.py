@@ -12,12 +12,8 @@ same requests on every run.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-import socket
 import tempfile
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,7 +32,14 @@ from server.config import Settings
 from server.db import make_engine, make_sessionmaker
 from server.services.auth import login as service_login
 from tests.factories import contact_payload
-from tests.server.conftest import PASSWORD, World, _truncate_postgres, add_user, make_settings
+from tests.server.conftest import (
+    PASSWORD,
+    World,
+    _truncate_postgres,
+    add_user,
+    make_settings,
+    serve,
+)
 from tests.server.test_authz import allowed_roles
 
 LOGOUT = ("POST", "/api/v1/auth/logout")
@@ -71,30 +74,6 @@ class Served:
                 ).token
         finally:
             engine.dispose()
-
-
-@contextlib.contextmanager
-def _serve(settings: Settings) -> Iterator[str]:
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
 
 
 def _populate(base_url: str, settings: Settings) -> Served:
@@ -142,7 +121,7 @@ def served(
         url = request.getfixturevalue("postgres_database")
         _truncate_postgres(url)
     settings = make_settings(url, folder)
-    with _serve(settings) as base_url:
+    with serve(settings) as base_url:
         assert httpx.get(f"{base_url}/api/v1/openapi.json").json() == DOCUMENT
         served = _populate(base_url, settings)
         yield served
