@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -25,11 +25,21 @@ from typing import cast as typing_cast
 
 from sqlalchemy import (
     BigInteger,
+    Column,
+    Date,
+    Integer,
+    MetaData,
     String,
     Table,
+    and_,
+    case,
     cast,
+    delete,
+    exists,
     func,
     insert,
+    literal,
+    or_,
     select,
     text,
     type_coerce,
@@ -37,7 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models.payroll import (
     NoKmRateError,
@@ -134,23 +144,154 @@ def save_pay_settings(db: Session, *, actor: Actor, settings: PaySettings) -> Pa
 
 # --- making a batch --------------------------------------------------------------------
 
+# What a new batch is about to pay, one row per candidate entry, in a scratch
+# table private to the transaction (PostgreSQL drops it at commit or rollback;
+# on SQLite it is dropped before commit). One INSERT … SELECT fills it from a
+# single snapshot, so the pay lines, the entry keys and the exported sheets
+# all come from the same set of entries, and a million entries never pass
+# through Python one by one: the lines are summed per contact × decision ×
+# period × rate interval in SQL, over the stored integers (øre, tenths of km),
+# which is exact.
+_PAYABLE = Table(
+    "payroll_payable",
+    MetaData(),
+    Column("entry_id", String(36)),
+    Column("contact_id", String(36)),
+    # Of the entry's sheets, the smallest decision, period and sheet id: for
+    # an entry on one sheet these are its sheet's; a group entry is on one
+    # sheet per decision of the group, and every one of them names the group.
+    Column("decision_id", String(36)),
+    Column("period", String(7)),
+    Column("sheet_id", String(36)),
+    Column("day", Date),
+    Column("minutes", Integer),
+    Column("km", BigInteger),
+    Column("expenses", BigInteger),
+    Column("links", Integer),  # how many sheets list the entry (0 while being counted)
+    Column("payable", Integer),  # 1: paid now; 0: waits for another sheet
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="drop",
+)
+_SCRATCH_SCHEMA = {"postgresql": "pg_temp", "sqlite": "temp"}
 
-def _raw(column: Any) -> tuple[Any, int]:
-    """An ExactDecimal column read as its stored integer, and its number of places.
 
-    Reading a million entries, the per-row Decimal conversion is the largest
-    cost; the integers are turned into Decimals only where they are not zero.
+def _drop_payable(db: Session) -> None:
+    schema = _SCRATCH_SCHEMA[db.get_bind().dialect.name]
+    db.connection().exec_driver_sql(f"DROP TABLE IF EXISTS {schema}.{_PAYABLE.name}")
+
+
+def _fill_payable(db: Session, period: str | None) -> None:
+    """Every unpaid live entry with an approved sheet (of `period`), and whether
+    it is payable now: a group entry waits until the sheet of every decision it
+    names is approved (or exported), and any entry while one of its sheets is
+    neither.
+
+    Nearly every entry names one decision and is on one sheet: it is payable
+    exactly when that sheet is approved, and is written in one pass over the
+    links, with no grouping. Only the others, found on the way, are grouped
+    per entry over all their sheets.
     """
-    places: int = column.type.places
-    return type_coerce(column, BigInteger), places
+    _drop_payable(db)
+    _PAYABLE.create(db.connection())
+    p = _PAYABLE.c
+    approved_here: Any = TimesheetRow.status == APPROVED
+    if period is not None:
+        approved_here = and_(approved_here, TimesheetRow.period == period)
+    other = aliased(TimesheetEntry)
+    on_more_sheets = select(func.count()).where(other.entry_id == EntryRow.id).scalar_subquery() > 1
+    # A JSON list of ids has a comma only when it has more than one.
+    in_a_group = cast(EntryRow.decision_ids, String).contains(",")
+    km = type_coerce(EntryRow.total_km, BigInteger)
+    spent = type_coerce(EntryRow.total_expenses, BigInteger)
+    simple = case((or_(in_a_group, on_more_sheets), 0), else_=1)
+    links = (
+        select(
+            EntryRow.id,
+            EntryRow.contact_id,
+            TimesheetRow.decision_id,
+            TimesheetRow.period,
+            TimesheetRow.id,
+            EntryRow.date,
+            EntryRow.minutes,
+            km,
+            spent,
+            simple,  # links: 1, or 0 for "group below"
+            simple,  # payable
+        )
+        .select_from(TimesheetEntry)
+        .join(TimesheetRow, TimesheetRow.id == TimesheetEntry.timesheet_id)
+        .join(EntryRow, EntryRow.id == TimesheetEntry.entry_id)
+        .where(
+            approved_here,
+            EntryRow.deleted.is_(False),
+            ~exists().where(PayrollBatchEntry.entry_id == EntryRow.id),
+        )
+    )
+    columns = [column.name for column in _PAYABLE.columns]
+    db.execute(insert(_PAYABLE).from_select(columns, links))
+    if _all_simple(db):
+        return
+    count = func.count()
+    unsettled = func.sum(case((TimesheetRow.status.in_(PAID_STATUSES), 0), else_=1))
+    payable = case(
+        (and_(unsettled == 0, count >= func.json_array_length(EntryRow.decision_ids)), 1),
+        else_=0,
+    )
+    grouped = (
+        select(
+            EntryRow.id,
+            EntryRow.contact_id,
+            func.min(TimesheetRow.decision_id),
+            func.min(TimesheetRow.period),
+            func.min(TimesheetRow.id),
+            EntryRow.date,
+            EntryRow.minutes,
+            km,
+            spent,
+            count,
+            payable,
+        )
+        .join(TimesheetEntry, TimesheetEntry.entry_id == EntryRow.id)
+        .join(TimesheetRow, TimesheetRow.id == TimesheetEntry.timesheet_id)
+        .where(EntryRow.id.in_(select(p.entry_id).where(p.links == 0)))
+        # Grouping by the key alone: PostgreSQL knows the other entry columns
+        # follow from it.
+        .group_by(EntryRow.id)
+    )
+    db.execute(insert(_PAYABLE).from_select(columns, grouped))
+    db.execute(delete(_PAYABLE).where(p.links == 0))
 
 
-def _payable(db: Session, period: str | None, settings: PaySettings) -> Payable:
-    """Unpaid live entries whose every timesheet is approved, as pay items.
+def _all_simple(db: Session) -> bool:
+    """Whether every candidate is on one sheet, names one decision and is payable."""
+    p = _PAYABLE.c
+    others = select(p.entry_id).where(or_(p.links != 1, p.payable != 1)).limit(1)
+    return db.execute(others).first() is None
 
-    The case of an entry is its decision's case number, or for a group entry
-    the group id (the same on every decision of the group), so any one of its
-    sheets names it.
+
+def _rate_intervals(settings: PaySettings) -> list[date]:
+    """The days any km, tax-free or passenger rate changes: within two of them
+    every rate is the same, so entries are summed per interval, not per day."""
+    return sorted(
+        {
+            rate.valid_from
+            for rate in (
+                *settings.km_rates,
+                *settings.km_tax_free_rates,
+                *settings.passenger_rates,
+            )
+        }
+    )
+
+
+def _payable_items(db: Session, settings: PaySettings) -> tuple[list[PayItem], int]:
+    """The payable entries as pay items, one per contact × decision × period ×
+    rate interval with its minutes, km and expenses summed; and how many
+    entries they are.
+
+    `pay_lines` sums items per line anyway, so summing them here first gives
+    the same lines; each item's day is its earliest, which has the rates of
+    its whole interval.
     """
     contacts = {
         cid: (employee_no, hourly_rate_for(rate, settings), ContractType(contract))
@@ -171,120 +312,119 @@ def _payable(db: Session, period: str | None, settings: PaySettings) -> Payable:
             ).join(RecipientRow, RecipientRow.id == DecisionRow.recipient_id)
         )
     }
-    approved_sheets = select(TimesheetEntry.entry_id).join(
-        TimesheetRow, TimesheetRow.id == TimesheetEntry.timesheet_id
+    km_places: int = EntryRow.total_km.type.places
+    spent_places: int = EntryRow.total_expenses.type.places
+    p = _PAYABLE.c
+    starts = _rate_intervals(settings)
+    interval = case(
+        *((p.day >= start, number) for number, start in reversed(list(enumerate(starts, 1)))),
+        else_=0,
     )
-    approved_sheets = approved_sheets.where(TimesheetRow.status == APPROVED)
-    if period is not None:
-        approved_sheets = approved_sheets.where(TimesheetRow.period == period)
-    km, km_places = _raw(EntryRow.total_km)
-    spent, spent_places = _raw(EntryRow.total_expenses)
     query = (
         select(
-            EntryRow.id,
-            EntryRow.contact_id,
-            cast(EntryRow.decision_ids, String),
-            EntryRow.date,
-            EntryRow.minutes,
-            km,
-            spent,
-            TimesheetRow.status,
-            TimesheetRow.period,
-            TimesheetRow.decision_id,
-            TimesheetRow.id,
+            p.contact_id,
+            p.decision_id,
+            p.period,
+            func.min(p.day),
+            func.sum(p.minutes),
+            func.sum(p.km),
+            func.sum(p.expenses),
+            func.count(),
         )
-        .join(TimesheetEntry, TimesheetEntry.entry_id == EntryRow.id)
-        .join(TimesheetRow, TimesheetRow.id == TimesheetEntry.timesheet_id)
-        .outerjoin(PayrollBatchEntry, PayrollBatchEntry.entry_id == EntryRow.id)
-        .where(
-            PayrollBatchEntry.entry_id.is_(None),
-            EntryRow.deleted.is_(False),
-            EntryRow.id.in_(approved_sheets),
-        )
-        .order_by(EntryRow.id)
+        .where(p.payable == 1)
+        .group_by(p.contact_id, p.decision_id, p.period, interval)
+        # In order, so that lines whose file order is otherwise a tie (a km
+        # rate change that leaves the tax-free rate alone) come out by date.
+        .order_by(p.contact_id, p.decision_id, p.period, interval)
     )
-    zero_km = Decimal(0).scaleb(-km_places)
-    zero_spent = Decimal(0).scaleb(-spent_places)
-    sheets: dict[str, int] = defaultdict(int)
-    needed: dict[str, int] = {}
-    blocked: set[str] = set()
-    found: dict[str, PayItem] = {}
-    approved_links: list[tuple[str, str]] = []  # (entry, sheet) of approved sheets
-    # Core, not ORM, rows, fetched in large slices: a batch may read a million.
-    result = db.connection().execute(query.execution_options(yield_per=FETCH_SLICE))
-    for row in (row for part in result.partitions() for row in part):
-        entry_id = row[0]
-        if row[7] == APPROVED:
-            approved_links.append((entry_id, row[10]))
-        sheets[entry_id] += 1
-        if row[7] not in PAID_STATUSES:
-            blocked.add(entry_id)
-        if entry_id in found:
-            continue
-        names = row[2]
-        needed[entry_id] = 1 if "," not in names else len(json.loads(names))
-        employee_no, rate, contract = contacts[row[1]]
-        found[entry_id] = PayItem(
-            entry_id=entry_id,
-            employee_no=employee_no,
-            case_no=cases[row[9]],
-            period=row[8],
-            day=row[3],
-            minutes=row[4],
-            km=Decimal(row[5]).scaleb(-km_places) if row[5] else zero_km,
-            expenses=Decimal(row[6]).scaleb(-spent_places) if row[6] else zero_spent,
-            hourly_rate=rate,
-            contract_type=contract,
+    items: list[PayItem] = []
+    count = 0
+    for contact_id, decision_id, period, day, minutes, km, spent, entries in db.execute(query):
+        employee_no, rate, contract = contacts[contact_id]
+        count += entries
+        items.append(
+            PayItem(
+                entry_id="",
+                employee_no=employee_no,
+                case_no=cases[decision_id],
+                period=period,
+                day=day,
+                minutes=int(minutes),
+                # SUM of a bigint is numeric on PostgreSQL: int() makes both engines alike.
+                km=Decimal(int(km)).scaleb(-km_places),
+                expenses=Decimal(int(spent)).scaleb(-spent_places),
+                hourly_rate=rate,
+                contract_type=contract,
+            )
         )
-    # A group entry waits until the sheet of every decision it names is approved.
-    paid = {
-        entry_id
-        for entry_id in found
-        if entry_id not in blocked and sheets[entry_id] >= needed[entry_id]
-    }
-    # Every unpaid live entry of an approved sheet is among the rows, so a sheet
-    # whose rows are all paid now has nothing left to pay: it becomes exported.
-    touched: set[str] = set()
-    waiting: set[str] = set()
-    for entry_id, sheet_id in approved_links:
-        (touched if entry_id in paid else waiting).add(sheet_id)
-    items = [item for entry_id, item in found.items() if entry_id in paid]
     if any(rate.rate for rate in settings.passenger_rates):
-        items = _with_passengers(db, items)
-    return Payable(items=items, sheets_done=sorted(touched - waiting))
+        items.extend(_passenger_items(db, contacts, cases))
+    return items, count
 
 
-def _with_passengers(db: Session, items: list[PayItem]) -> list[PayItem]:
-    """Add each driving entry's passenger km (Σ km × passengers of its trips).
+def _passenger_items(
+    db: Session,
+    contacts: dict[str, tuple[str, Decimal, ContractType]],
+    cases: dict[str, str],
+) -> Iterator[PayItem]:
+    """Each driving entry's passenger km (Σ km × passengers of its trips), as an
+    item of its own with nothing else on it.
 
     Read only when a passenger add-on is set: the trips are JSON, and most
     municipalities leave the add-on off.
     """
-    driving = [item.entry_id for item in items if item.km]
-    riders: dict[str, Decimal] = {}
-    for start in range(0, len(driving), INSERT_CHUNK):
-        chunk = driving[start : start + INSERT_CHUNK]
-        for entry_id, trips in db.execute(
-            select(EntryRow.id, EntryRow.trips).where(EntryRow.id.in_(chunk))
-        ):
-            carried = sum(
-                (Decimal(str(t["km"])) * int(t.get("passengers") or 0) for t in trips),
-                Decimal(0),
-            )
-            if carried:
-                riders[entry_id] = carried
-    return [
-        replace(item, passenger_km=riders[item.entry_id]) if item.entry_id in riders else item
-        for item in items
-    ]
+    p = _PAYABLE.c
+    query = (
+        select(p.contact_id, p.decision_id, p.period, p.day, EntryRow.trips)
+        .join(EntryRow, EntryRow.id == p.entry_id)
+        .where(p.payable == 1, p.km > 0)
+    )
+    for contact_id, decision_id, period, day, trips in db.execute(query):
+        carried = sum(
+            (Decimal(str(t["km"])) * int(t.get("passengers") or 0) for t in trips),
+            Decimal(0),
+        )
+        if not carried:
+            continue
+        employee_no, rate, contract = contacts[contact_id]
+        yield PayItem(
+            entry_id="",
+            employee_no=employee_no,
+            case_no=cases[decision_id],
+            period=period,
+            day=day,
+            minutes=0,
+            km=Decimal(0),
+            expenses=Decimal(0),
+            hourly_rate=rate,
+            contract_type=contract,
+            passenger_km=carried,
+        )
 
 
-@dataclass(frozen=True, slots=True)
-class Payable:
-    """What a new batch pays, and the approved sheets it pays in full."""
+def _sheets_done(db: Session) -> list[str]:
+    """Approved sheets the batch pays in full.
 
-    items: list[PayItem]
-    sheets_done: list[str]
+    Every unpaid live entry of an approved sheet is in the scratch table, so a
+    sheet listing a payable entry and no waiting one has nothing left to pay:
+    it becomes exported.
+    """
+    p = _PAYABLE.c
+    approved = TimesheetRow.status == APPROVED
+    # An entry on one sheet names it; it was payable only if that sheet is approved.
+    touched = set(db.scalars(select(p.sheet_id).where(p.payable == 1, p.links == 1).distinct()))
+    if _all_simple(db):
+        # Every candidate is on one approved sheet and payable: none waits.
+        return sorted(touched)
+    shared = (
+        select(TimesheetEntry.timesheet_id)
+        .join(_PAYABLE, p.entry_id == TimesheetEntry.entry_id)
+        .join(TimesheetRow, TimesheetRow.id == TimesheetEntry.timesheet_id)
+        .distinct()
+    )
+    touched.update(db.scalars(shared.where(p.payable == 1, p.links > 1, approved)))
+    waiting = set(db.scalars(shared.where(p.payable == 0, approved)))
+    return sorted(touched - waiting)
 
 
 def _expenses_already_paid(db: Session, periods: set[str]) -> dict[tuple[str, str], Decimal]:
@@ -299,7 +439,7 @@ def _expenses_already_paid(db: Session, periods: set[str]) -> dict[tuple[str, st
     return dict(paid)
 
 
-def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+def _chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
     for start in range(0, len(rows), INSERT_CHUNK):
         yield rows[start : start + INSERT_CHUNK]
 
@@ -319,9 +459,10 @@ def make_batch(
         # BEGIN IMMEDIATE already serializes; the entry key backs both.)
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BATCH_LOCK})
     settings = pay_settings(db)
-    payable = _payable(db, period, settings)
-    items = payable.items
+    _fill_payable(db, period)
+    items, entry_count = _payable_items(db, settings)
     if not items:
+        _drop_payable(db)
         where = f" i perioden {period}" if period else ""
         raise NothingToPayError(f"Det finnes ingen godkjente timer som ikke er utbetalt{where}.")
     try:
@@ -331,6 +472,7 @@ def make_batch(
             expenses_already_paid=_expenses_already_paid(db, {item.period for item in items}),
         )
     except NoKmRateError as error:
+        _drop_payable(db)
         raise ConflictError(f"{error} Legg inn satsen i lønnsinnstillingene.") from None
     sums = totals(lines)
     number = int(
@@ -342,26 +484,32 @@ def make_batch(
         created_at=(now or utcnow()).replace(microsecond=0),
         created_by=actor.user_id if actor else None,
         period=period,
-        entry_count=len(items),
+        entry_count=entry_count,
         total_amount=sums.amount,
         totals=sums.as_json(),
     )
     db.add(batch)
     try:
         db.flush()
-        # Core executemany on the session's connection: the ORM's bulk path
-        # costs several times more per row, and a batch can hold a million.
         connection = db.connection()
-        _record_paid(connection, batch.id, [item.entry_id for item in items])
-        line_rows = [_line_row(batch.id, number, line) for number, line in enumerate(lines, 1)]
-        for chunk in _chunks(line_rows):
-            connection.execute(insert(typing_cast(Table, PayrollLineRow.__table__)), chunk)
-        exported = _mark_exported(db, payable.sheets_done)
+        # The entry keys straight from the scratch table, inside the database.
+        # A key already there (an entry paid meanwhile) fails the statement on
+        # either engine, so the guard against double payment is the same.
+        p = _PAYABLE.c
+        connection.execute(
+            insert(PayrollBatchEntry).from_select(
+                ["entry_id", "batch_id"],
+                select(p.entry_id, literal(batch.id, String(36))).where(p.payable == 1),
+            )
+        )
+        _write_lines(connection, batch.id, lines)
+        exported = _mark_exported(db, _sheets_done(db))
     except IntegrityError:
         db.rollback()
         raise ConflictError(
             "En annen lønnsbunt ble laget samtidig med noen av de samme timene. Prøv igjen."
         ) from None
+    _drop_payable(db)
     audit(
         db,
         actor,
@@ -379,44 +527,72 @@ def make_batch(
 
 
 def _record_paid(connection: Connection, batch_id: str, entry_ids: Sequence[str]) -> None:
-    """Insert the batch's entry keys: COPY on PostgreSQL, executemany on SQLite.
-
-    A violation of the key (an entry already paid) fails the statement on
-    either engine, so the guard against double payment is the same.
-    """
-    if connection.dialect.name == "postgresql":
-        import psycopg
-
-        raw: Any = connection.connection.driver_connection
-        statement = "COPY payroll_batch_entries (entry_id, batch_id) FROM STDIN"
-        try:
-            with raw.cursor() as cursor, cursor.copy(statement) as copy:
-                for entry_id in entry_ids:
-                    copy.write_row((entry_id, batch_id))
-        except psycopg.IntegrityError as error:
-            raise IntegrityError(statement, None, error) from None
-        return
+    """Insert entry keys of a batch one by one (tests use it to pay an entry twice)."""
     table = typing_cast(Table, PayrollBatchEntry.__table__)
     for chunk in _chunks([{"entry_id": e, "batch_id": batch_id} for e in entry_ids]):
         connection.execute(insert(table), chunk)
 
 
-def _line_row(batch_id: str, line_no: int, line: PayLine) -> dict[str, Any]:
-    return {
-        "batch_id": batch_id,
-        "line_no": line_no,
-        "employee_no": line.employee_no,
-        "case_no": line.case_no,
-        "period": line.period,
-        "kind": line.kind.value,
-        "pay_code": line.pay_code,
-        "quantity": line.quantity,
-        "rate": line.rate,
-        "amount": line.amount,
-        "account": line.account,
-        "contra_account": line.contra_account,
-        "dimensions": list(line.dimensions),
-    }
+def _stored(value: Decimal) -> int:
+    """A 2-place amount as the integer `ExactDecimal(2)` stores (øre, hundredths)."""
+    scaled = value.scaleb(2)
+    whole = int(scaled)
+    if whole != scaled:
+        raise ValueError(f"{value} has more than 2 decimal places")
+    return whole
+
+
+def _write_lines(connection: Connection, batch_id: str, lines: Sequence[PayLine]) -> None:
+    """The frozen lines, already as stored values: COPY on PostgreSQL, a plain
+    executemany on SQLite.
+
+    A batch holds a line per contact × case × period × pay code, which at a
+    million entries is some hundred thousand; SQLAlchemy's per-value type
+    processing would cost more than the database does.
+    """
+    dimensions: dict[tuple[str, ...], str] = {}
+    rows = []
+    for number, line in enumerate(lines, 1):
+        dims = dimensions.get(line.dimensions)
+        if dims is None:
+            dims = dimensions[line.dimensions] = json.dumps(list(line.dimensions))
+        rows.append(
+            (
+                batch_id,
+                number,
+                line.employee_no,
+                line.case_no,
+                line.period,
+                line.kind.value,
+                line.pay_code,
+                _stored(line.quantity),
+                _stored(line.rate),
+                _stored(line.amount),
+                line.account,
+                line.contra_account,
+                dims,
+            )
+        )
+    if connection.dialect.name == "postgresql":
+        raw: Any = connection.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(_COPY_LINES) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    sqlite: Any = connection.connection.driver_connection
+    sqlite.executemany(_INSERT_LINES, rows)
+
+
+_LINE_COLUMNS = (
+    "batch_id, line_no, employee_no, case_no, period, kind, pay_code, "
+    "quantity, rate, amount, account, contra_account, dimensions"
+)
+_COPY_LINES = f"COPY payroll_lines ({_LINE_COLUMNS}) FROM STDIN"
+_INSERT_LINES = (
+    "INSERT INTO payroll_lines (batch_id, line_no, employee_no, case_no, period, kind, "
+    "pay_code, quantity, rate, amount, account, contra_account, dimensions) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _mark_exported(db: Session, sheet_ids: Sequence[str]) -> int:
@@ -580,10 +756,42 @@ def export_batch(
 ) -> ExportFile:
     """A batch as a file: same batch and format, same bytes."""
     batch = get_batch(db, batch_id=batch_id)
-    lines = batch_lines(db, batch_id=batch.id)
     if fmt is ExportFormat.csv:
-        content = exports.csv_bytes(lines)
-    elif fmt is ExportFormat.visma:
+        content = exports.csv_bytes_stored(_stored_csv_rows(db, batch.id))
+    else:
+        content = _file_bytes(db, batch, fmt)
+    audit(db, actor, "export", "payroll_batch", batch.id, format=fmt.value)
+    db.commit()
+    return ExportFile(
+        content=content,
+        media_type=MEDIA_TYPES[fmt],
+        filename=f"lonnsbunt-{batch.number}.{EXTENSIONS[fmt]}",
+    )
+
+
+def _stored_csv_rows(db: Session, batch_id: str) -> Iterator[exports.StoredCsvRow]:
+    """The csv columns of a batch's lines as stored (amounts in hundredths), in file order."""
+    table = PayrollLineRow
+    query = (
+        select(
+            table.employee_no,
+            table.case_no,
+            table.period,
+            table.pay_code,
+            type_coerce(table.quantity, BigInteger),
+            type_coerce(table.rate, BigInteger),
+            type_coerce(table.amount, BigInteger),
+        )
+        .where(table.batch_id == batch_id)
+        .order_by(table.line_no)
+    )
+    for row in db.connection().execute(query):
+        yield typing_cast(exports.StoredCsvRow, tuple(row))
+
+
+def _file_bytes(db: Session, batch: PayrollBatchRow, fmt: ExportFormat) -> bytes:
+    lines = batch_lines(db, batch_id=batch.id)
+    if fmt is ExportFormat.visma:
         content = exports.visma_bytes(lines)
     elif fmt is ExportFormat.xlsx:
         content = exports.xlsx_bytes(lines, batch_id=str(batch.number), created_at=batch.created_at)
@@ -594,10 +802,4 @@ def export_batch(
             batch_id=str(batch.number),
             created_at=batch.created_at,
         )
-    audit(db, actor, "export", "payroll_batch", batch.id, format=fmt.value)
-    db.commit()
-    return ExportFile(
-        content=content,
-        media_type=MEDIA_TYPES[fmt],
-        filename=f"lonnsbunt-{batch.number}.{EXTENSIONS[fmt]}",
-    )
+    return content
