@@ -353,6 +353,23 @@ def logout(db: Session, *, actor: Actor) -> None:
     db.commit()
 
 
+class PerLoop:
+    """A semaphore of `limit` turns for each event loop: one per uvicorn worker, and
+    one per loop a test client starts (a semaphore is bound to its loop)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
+        self._semaphores = weakref.WeakKeyDictionary()
+
+    def semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            semaphore = self._semaphores[loop] = asyncio.Semaphore(self.limit)
+        return semaphore
+
+
 class HashGate:
     """At most `limit` password checks at once in this process; the rest wait briefly.
 
@@ -360,23 +377,17 @@ class HashGate:
     moment: unbounded, a login flood takes the memory and the CPU of the whole
     service. A login that gets no turn within `wait_seconds` is answered 503
     with Retry-After. The waiting is asynchronous, so queued logins hold no
-    worker thread and no database connection. One semaphore per event loop
-    (uvicorn has one per worker; test clients may start several).
+    worker thread and no database connection (`PerLoop`).
     """
 
     def __init__(self, limit: int, wait_seconds: float) -> None:
         self.limit = limit
         self.wait_seconds = wait_seconds
-        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
-        self._semaphores = weakref.WeakKeyDictionary()
+        self._turns = PerLoop(limit)
         self.waiting = 0
 
     def _semaphore(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        semaphore = self._semaphores.get(loop)
-        if semaphore is None:
-            semaphore = self._semaphores[loop] = asyncio.Semaphore(self.limit)
-        return semaphore
+        return self._turns.semaphore()
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
@@ -402,17 +413,7 @@ BUSY_MESSAGE = "Mange logger inn akkurat nå. Vent litt og prøv igjen."
 
 # Throttle decisions (begin_attempt) at once per worker process.
 THROTTLE_TURNS = 2
-_THROTTLE_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
-_THROTTLE_TURNS = weakref.WeakKeyDictionary()
-
-
-def _throttle_turn() -> asyncio.Semaphore:
-    """This event loop's turns at the throttle (one loop per uvicorn worker)."""
-    loop = asyncio.get_running_loop()
-    semaphore = _THROTTLE_TURNS.get(loop)
-    if semaphore is None:
-        semaphore = _THROTTLE_TURNS[loop] = asyncio.Semaphore(THROTTLE_TURNS)
-    return semaphore
+_THROTTLE_TURNS = PerLoop(THROTTLE_TURNS)
 
 
 async def login_async(
@@ -442,7 +443,7 @@ async def login_async(
     # One address's attempts queue on a lock in the database (_lock_keys):
     # unbounded, 200 phones behind one address held every connection of the
     # pool waiting there, and pushes got none. Queued here, they hold none.
-    async with _throttle_turn():
+    async with _THROTTLE_TURNS.semaphore():
         attempt = await to_thread.run_sync(begin)
     try:
         async with gate.turn():
