@@ -404,11 +404,23 @@ def main() -> int:
         # Every simulated phone signs in from 127.0.0.1: the per-address limit
         # on usernames (meant for one office behind one address) is lifted.
         os.environ["TIMELISTE_LOGIN_ADDRESS_MAX_USERNAMES"] = str(10 * args.devices)
+        print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        before = os.times()
         with serving(args.database_url, folder, workers=args.workers) as (base_url, _):
             total, elapsed, pushes, pulls, trouble = asyncio.run(
                 run_devices(base_url, devices, args.per_day, args.batch, args.spread)
             )
+        after = os.times()
         print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        # The server and its workers are waited for when it stops, so their
+        # CPU time is in this process's children's (PostgreSQL's is not).
+        server_cpu = (after.children_user - before.children_user) + (
+            after.children_system - before.children_system
+        )
+        print(
+            f"server CPU (every worker, start and stop included): {server_cpu:.1f} s, "
+            f"{server_cpu / args.devices * 1000:.0f} ms per device"
+        )
         print(
             f"{args.devices} devices (starting over {args.spread:.0f} s), {total} entries "
             f"in pushes of {args.batch}, "
