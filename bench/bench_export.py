@@ -1,6 +1,6 @@
 """Time to pay and export a batch of N approved entries to csv.
 
-    .venv/bin/python bench/bench_export.py [--entries 1000000] [--postgres URL]
+    .venv/bin/python bench/bench_export.py [--entries 1000000] [--runs 3] [--postgres URL]
 
 Seeds a fresh database (SQLite in a temporary folder; with --postgres, a
 randomly named database made on that server and dropped afterwards, e.g.
@@ -15,7 +15,13 @@ contacts, 2000 decisions and twelve pay periods, then times in the same run:
     entry from being paid twice.
 
 It checks that both produce the same csv bytes and prints both times and
-their ratio.
+their ratio: wall clock and CPU seconds, since on a shared machine the wall
+clock mostly measures the queue for a core. CPU is this process's (on SQLite
+that includes the database engine) plus, on PostgreSQL, the CPU of the server
+process serving the connection when it runs on this machine (parallel query
+workers, if any, are not counted). The database is seeded once; each of the
+`--runs` starts from a fresh copy of it (a file copy on SQLite, CREATE
+DATABASE … TEMPLATE on PostgreSQL) and the medians are printed at the end.
 """
 
 from __future__ import annotations
@@ -24,20 +30,24 @@ import argparse
 import contextlib
 import csv
 import io
+import os
 import secrets
+import shutil
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy import Connection, Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from server.db import make_engine, make_sessionmaker
@@ -189,17 +199,46 @@ def seed(engine: Engine, entries: int) -> None:
             conn.execute(insert(TimesheetEntry.__table__), links)
 
 
-def timed_export(engine: Engine) -> tuple[float, float, bytes, int]:
+@dataclass(frozen=True)
+class Timing:
+    wall: float
+    cpu: float
+
+
+def _backend_pid(conn: Connection) -> int | None:
+    if conn.dialect.name != "postgresql":
+        return None
+    return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _cpu(backend: int | None) -> float:
+    """This process's CPU seconds, plus those of a PostgreSQL server process here."""
+    spent = time.process_time()
+    if backend is not None:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+            spent += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return spent
+
+
+def timed_export(engine: Engine) -> tuple[Timing, Timing, bytes, int]:
     factory = make_sessionmaker(engine)
-    began = time.perf_counter()
     with factory() as db:
+        backend = _backend_pid(db.connection())
+        db.commit()
+        began, cpu = time.perf_counter(), _cpu(backend)
         batch = service.make_batch(db, actor=None, now=NOW)
-        made = time.perf_counter()
+        made, made_cpu = time.perf_counter(), _cpu(backend)
         content = service.export_batch(
             db, actor=None, batch_id=batch.id, fmt=service.ExportFormat.csv
         ).content
-    ended = time.perf_counter()
-    return ended - began, made - began, content, batch.entry_count
+        ended, ended_cpu = time.perf_counter(), _cpu(backend)
+    return (
+        Timing(ended - began, ended_cpu - cpu),
+        Timing(made - began, made_cpu - cpu),
+        content,
+        batch.entry_count,
+    )
 
 
 BASELINE_SQL = """
@@ -221,18 +260,20 @@ def _two(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}"
 
 
-def timed_baseline(engine: Engine) -> tuple[float, bytes]:
+def timed_baseline(engine: Engine) -> tuple[Timing, bytes]:
     """The same rows from one aggregate query, written with the csv module.
 
     Stored integers are øre, tenths of km and øre; the km rate is 2026's,
     paid as its tax-free part (7100) and the taxable rest (7110).
     """
-    began = time.perf_counter()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(service.exports.CSV_COLUMNS)
     tax_free_rate, taxable_rate = Decimal("3.50"), Decimal("1.80")
     with engine.connect() as conn:
+        backend = _backend_pid(conn)
+        conn.commit()
+        began, cpu = time.perf_counter(), _cpu(backend)
         for employee_no, case_no, period, rate_ore, minutes, km_tenths, expense_ore in conn.execute(
             text(BASELINE_SQL)
         ):
@@ -267,59 +308,118 @@ def timed_baseline(engine: Engine) -> tuple[float, bytes]:
                 writer.writerow(
                     (employee_no, case_no, period, "7200", "1.00", _two(amount), _two(amount))
                 )
-    content = out.getvalue().encode("utf-8")
-    return time.perf_counter() - began, content
+        content = out.getvalue().encode("utf-8")
+        return Timing(time.perf_counter() - began, _cpu(backend) - cpu), content
 
 
 @contextlib.contextmanager
-def scratch_database(server_url: str | None) -> Iterator[str | None]:
-    """A fresh, randomly named PostgreSQL database on `server_url`, dropped at the end."""
+def scratch_server(server_url: str | None) -> Iterator[Callable[[str], str] | None]:
+    """Make randomly named PostgreSQL databases on `server_url`; all dropped at the end.
+
+    Yields `make(template)`: a new database (a copy of `template` when not
+    empty) and its URL.
+    """
     if not server_url:
         yield None
         return
-    name = f"t_bench_export_{secrets.token_hex(4)}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    made: list[str] = []
+
+    def make(template: str) -> str:
+        name = f"t_bench_export_{secrets.token_hex(4)}"
+        copy = f' TEMPLATE "{template}"' if template else ""
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
+        made.append(name)
+        return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
     try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        yield make
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            for name in made:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def one_run(url: str, entries: int) -> tuple[Timing, Timing, Timing] | None:
+    """Baseline, then export, on a fresh copy of the seeded database."""
+    engine = make_engine(url)
+    try:
+        load = _load()
+        baseline, expected = timed_baseline(engine)
+        total, making, content, count = timed_export(engine)
+    finally:
+        engine.dispose()
+    if count != entries:
+        print(f"batch paid {count} entries, expected {entries}", file=sys.stderr)
+        return None
+    if content != expected:
+        print("the export and the baseline wrote different csv files", file=sys.stderr)
+        return None
+    rows = content.count(b"\n") - 1
+    print(
+        f"  {rows:,} csv rows, identical in both; load {load} -> {_load()}\n"
+        f"  export (make batch + csv): {total.wall:6.2f} s wall {total.cpu:6.2f} s CPU"
+        f"  (making the batch {making.wall:.2f} s wall {making.cpu:.2f} s CPU)\n"
+        f"  baseline (raw SQL + csv):  {baseline.wall:6.2f} s wall {baseline.cpu:6.2f} s CPU\n"
+        f"  ratio export / baseline:   {total.wall / baseline.wall:6.1f}x wall"
+        f" {total.cpu / baseline.cpu:6.1f}x CPU",
+        flush=True,
+    )
+    return total, making, baseline
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
-    parser.add_argument("--postgres", help="a PostgreSQL server URL to make a scratch database on")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--postgres", help="a PostgreSQL server URL to make scratch databases on")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as folder, scratch_database(args.postgres) as scratch:
-        url = scratch or f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        upgrade(url)
-        engine = make_engine(url)
+    results = []
+    with tempfile.TemporaryDirectory() as folder, scratch_server(args.postgres) as make:
+        seeded = f"sqlite:///{Path(folder) / 'seeded.sqlite3'}" if make is None else make("")
+        upgrade(seeded)
+        engine = make_engine(seeded)
         try:
             began = time.perf_counter()
             seed(engine, args.entries)
             print(
-                f"seeded {args.entries:,} approved entries in {time.perf_counter() - began:.1f} s"
+                f"engine: {engine.dialect.name}; seeded {args.entries:,} approved entries"
+                f" in {time.perf_counter() - began:.1f} s",
+                flush=True,
             )
-            baseline, expected = timed_baseline(engine)
-            total, making, content, count = timed_export(engine)
         finally:
             engine.dispose()
-    if count != args.entries:
-        print(f"batch paid {count} entries, expected {args.entries}", file=sys.stderr)
-        return 1
-    if content != expected:
-        print("the export and the baseline wrote different csv files", file=sys.stderr)
-        return 1
-    rows = content.count(b"\n") - 1
-    print(f"engine: {url.split(':')[0]}; {rows:,} csv rows, identical in both")
-    print(f"export (make batch + csv): {total:.2f} s  (making the batch {making:.2f} s)")
-    print(f"baseline (raw SQL + csv module): {baseline:.2f} s")
-    print(f"ratio export / baseline: {total / baseline:.1f}x")
+        for run in range(1, args.runs + 1):
+            if make is None:
+                copy = Path(folder) / "run.sqlite3"
+                shutil.copyfile(Path(folder) / "seeded.sqlite3", copy)
+                url = f"sqlite:///{copy}"
+            else:
+                url = make(make_url(seeded).database or "")
+            print(f"run {run}:", flush=True)
+            result = one_run(url, args.entries)
+            if result is None:
+                return 1
+            results.append(result)
+    if len(results) > 1:
+        total, making, baseline = (
+            Timing(median(r[i].wall for r in results), median(r[i].cpu for r in results))
+            for i in range(3)
+        )
+        print(
+            f"median of {len(results)} runs: export {total.wall:.2f} s wall {total.cpu:.2f} s CPU"
+            f" (making {making.wall:.2f} s wall {making.cpu:.2f} s CPU),"
+            f" baseline {baseline.wall:.2f} s wall {baseline.cpu:.2f} s CPU;"
+            f" median ratio {median(r[0].wall / r[2].wall for r in results):.1f}x wall,"
+            f" {median(r[0].cpu / r[2].cpu for r in results):.1f}x CPU"
+        )
     return 0
 
 
