@@ -12,13 +12,14 @@ from mobile.context import OfficeSession
 from mobile.hooks import keyed, memo, use_desk, use_state_from
 from mobile.office.api import OfficeApi
 from mobile.office.common import (
-    ListSearch,
+    Input,
     busy,
     empty,
     heading,
     link,
     message,
     office_screen,
+    paged,
 )
 from mobile.office.state.approval import (
     STATUS_TEXT,
@@ -77,12 +78,6 @@ def ApprovalListView() -> ft.View:  # noqa: N802 - components are named like cla
         if period != desk.period:
             await desk.filter(api, status=desk.status, period=period)
 
-    async def search(text: str) -> None:
-        await desk.search(api, text)
-
-    async def turn(forward: bool) -> None:
-        await desk.turn(api, forward)
-
     rows: list[ft.Control] = []
     for sheet in desk.sheets:
         who = desk.names.contact(sheet.contact_id)
@@ -104,6 +99,7 @@ def ApprovalListView() -> ft.View:  # noqa: N802 - components are named like cla
             "Ingen timelister passer til søket." if desk.paging.query else "Ingen timelister her."
         )
         rows.append(empty(desk, text))
+    search, pages_below = paged(desk, api, "Søk i timelister", len(desk.sheets))
     return office_screen(
         "Godkjenning",
         [
@@ -117,9 +113,9 @@ def ApprovalListView() -> ft.View:  # noqa: N802 - components are named like cla
                         on_select=filter_status,
                         width=220,
                     ),
-                    ft.TextField(
-                        label="Periode (åååå-mm)",
-                        value=desk.period,
+                    Input(
+                        "Periode (åååå-mm)",
+                        desk.period,
                         on_submit=filter_period,
                         on_blur=filter_period,
                         width=200,
@@ -127,17 +123,11 @@ def ApprovalListView() -> ft.View:  # noqa: N802 - components are named like cla
                 ],
                 wrap=True,
             ),
-            ListSearch(
-                desk.paging,
-                "Søk i timelister",
-                len(desk.sheets),
-                desk.loaded,
-                search,
-                turn,
-            ),
+            search,
             busy(desk.loading, desk.loaded or bool(desk.error)),
             message(desk.error, error=True),
             *rows,
+            pages_below,
         ],
     )
 
@@ -285,14 +275,15 @@ def SheetActions(desk: ApprovalDesk, api: Any, form: dict[str, str]) -> ft.Contr
     ):
         reasons = override_reasons(detail)
         actions.append(
-            ft.TextField(label="Kommentar (valgfri)", value=form["note"], on_change=put("note"))
+            Input("Kommentar (valgfri)", form["note"], on_change=put("note"), key="note")
         )
         if reasons:
             actions += [ft.Text(reason, color=ft.Colors.AMBER_900) for reason in reasons]
             actions.append(
-                ft.TextField(
-                    label="Begrunnelse for overstyring",
-                    value=form["override_reason"],
+                Input(
+                    "Begrunnelse for overstyring",
+                    form["override_reason"],
+                    key="override_reason",
                     multiline=True,
                     min_lines=2,
                     error=desk.field_errors.get("override_reason") or None,
@@ -310,9 +301,10 @@ def SheetActions(desk: ApprovalDesk, api: Any, form: dict[str, str]) -> ft.Contr
         if status is not TimesheetStatus.rejected:
             actions += [
                 ft.Divider(),
-                ft.TextField(
-                    label="Begrunnelse for avvisning",
-                    value=form["reason"],
+                Input(
+                    "Begrunnelse for avvisning",
+                    form["reason"],
+                    key="reason",
                     multiline=True,
                     min_lines=2,
                     error=desk.field_errors.get("reason") or None,

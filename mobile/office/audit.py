@@ -7,11 +7,11 @@ import flet as ft
 from mobile import fmt
 from mobile.hooks import use_desk
 from mobile.office.common import (
-    ListSearch,
     busy,
     heading,
     message,
     office_screen,
+    paged,
 )
 from mobile.office.state.audit import OBJECT_TEXT, AuditLog, audit_text
 from mobile.views.common import dropdown, placeholder
@@ -36,12 +36,6 @@ def AuditView() -> ft.View:  # noqa: N802 - components are named like classes
         log.paging.search(log.paging.query)
         await log.load(api)
 
-    async def search(text: str) -> None:
-        await log.search(api, text)
-
-    async def turn(forward: bool) -> None:
-        await log.turn(api, forward)
-
     rows: list[ft.Control] = []
     for event in log.events:
         at = event.at
@@ -55,6 +49,7 @@ def AuditView() -> ft.View:  # noqa: N802 - components are named like classes
                 ),
             )
         )
+    search, pages_below = paged(log, api, "Søk i loggen", len(log.events))
     return office_screen(
         "Revisjonslogg",
         [
@@ -67,16 +62,10 @@ def AuditView() -> ft.View:  # noqa: N802 - components are named like classes
                 on_select=choose,
                 width=260,
             ),
-            ListSearch(
-                log.paging,
-                "Søk i loggen",
-                len(log.events),
-                log.loaded,
-                search,
-                turn,
-            ),
+            search,
             busy(log.loading, log.loaded or bool(log.error)),
             message(log.error, error=True),
             *rows,
+            pages_below,
         ],
     )

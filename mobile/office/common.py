@@ -6,11 +6,12 @@ The hooks that open a desk (`use_desk`, `use_api`, `use_load`) are in `mobile.ho
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import flet as ft
 
-from mobile.office.state.common import Paging
+from mobile.office.api import OfficeApi
+from mobile.office.state.common import PagedDesk, Paging
 from mobile.views.common import TOUCH, PasswordField, dropdown, go, screen
 
 HOME = "/kontor"
@@ -18,6 +19,24 @@ HOME = "/kontor"
 
 def office_screen(title: str, controls: Sequence[ft.Control], *, back: str = HOME) -> ft.View:
     return screen(title, controls, back=back)
+
+
+@ft.component
+def Input(label: str, initial: str, **options: Any) -> ft.Control:  # noqa: N802 - components are named like classes
+    """A text field told its value once, when it appears; after that it holds what is typed.
+
+    Flet writes the browser's value into the drawn field at once, but runs the
+    change handler later: a re-render in between (a load ending, an earlier
+    keystroke's state) drew the field with the older value, and flet sent that
+    back to the browser, wiping what was typed since. Drawn again, this field
+    takes the value flet last had from the browser, so nothing is sent. A field
+    the app must empty (a form after saving) is drawn anew under a new key.
+    """
+    drawn = ft.use_ref(cast(ft.TextField | None, None))
+    value = initial if drawn.current is None else drawn.current.value or ""
+    control = ft.TextField(label=label, value=value, **options)
+    drawn.current = control
+    return control
 
 
 def field(
@@ -31,7 +50,11 @@ def field(
     multiline: bool = False,
     width: int | None = None,
 ) -> ft.Control:
-    """A labelled text field writing into `form[key]`, showing the field's error."""
+    """A labelled text field writing into `form[key]`, showing the field's error.
+
+    The field is an `Input`: a form that must come back empty after saving is
+    drawn anew under a new key.
+    """
 
     def changed(e: ft.Event[ft.TextField]) -> None:
         form[key] = e.control.value or ""
@@ -40,9 +63,9 @@ def field(
         return PasswordField(
             label, lambda: form.get(key, ""), changed, error=errors.get(key), width=width
         )
-    return ft.TextField(
-        label=label,
-        value=form.get(key, ""),
+    return Input(
+        label,
+        form.get(key, ""),
         hint_text=hint,
         multiline=multiline,
         min_lines=2 if multiline else None,
@@ -125,21 +148,49 @@ def ListSearch(  # noqa: N802 - components are named like classes
 ) -> ft.Control:
     """A list's search field and its pages: 'Viser 51–100 av 154', previous and next page.
 
-    What is typed stays here until the search is sent (Enter or Søk), so a
-    re-render of the screen never takes the keystrokes back. The field has no
-    hint text: a hint becomes part of its accessible name.
+    What is typed stays in the field (`Input`) until the search is sent (Enter
+    or Søk): a re-render while typing, or a page's answer arriving, never
+    sends an older text back. The field has no hint text: a hint becomes part
+    of its accessible name.
     """
-    typed, set_typed = ft.use_state(paging.query)
-    # A tap on Søk right after typing can reach a handler made by the render
-    # before the last keystroke; the ref always holds what the field holds.
+    # What the field holds, as its change events say; read by Søk and Enter.
     latest = ft.use_ref(paging.query)
 
     def changed(e: ft.Event[ft.TextField]) -> None:
         latest.current = e.control.value or ""
-        set_typed(latest.current)
 
     async def search(*_: Any) -> None:
         await on_search(latest.current or "")
+
+    pages = pages_row(paging, shown, on_turn) if loaded else ft.Container(height=0)
+    return ft.Column(
+        [
+            ft.Row(
+                [
+                    Input(
+                        label,
+                        paging.query,
+                        prefix_icon=ft.Icons.SEARCH,
+                        on_change=changed,
+                        on_submit=search,
+                        expand=True,
+                    ),
+                    ft.FilledButton("Søk", icon=ft.Icons.SEARCH, on_click=search, height=TOUCH),
+                ],
+                spacing=8,
+            ),
+            pages,
+        ],
+        spacing=6,
+    )
+
+
+# A list this long gets its pages again at its end: no scrolling back up to turn.
+LONG_LIST = 10
+
+
+def pages_row(paging: Paging, shown: int, on_turn: Callable[[bool], Awaitable[None]]) -> ft.Control:
+    """'Viser 51–100 av 154', Forrige side, Neste side."""
 
     async def previous(*_: Any) -> None:
         await on_turn(False)
@@ -147,9 +198,8 @@ def ListSearch(  # noqa: N802 - components are named like classes
     async def following(*_: Any) -> None:
         await on_turn(True)
 
-    pages: list[ft.Control] = []
-    if loaded:
-        pages = [
+    return ft.Row(
+        [
             ft.Text(paging.text(shown), size=15),
             ft.OutlinedButton(
                 "Forrige side",
@@ -165,24 +215,30 @@ def ListSearch(  # noqa: N802 - components are named like classes
                 disabled=not paging.has_next,
                 height=TOUCH - 8,
             ),
-        ]
-    return ft.Column(
-        [
-            ft.Row(
-                [
-                    ft.TextField(
-                        label=label,
-                        value=typed,
-                        prefix_icon=ft.Icons.SEARCH,
-                        on_change=changed,
-                        on_submit=search,
-                        expand=True,
-                    ),
-                    ft.FilledButton("Søk", icon=ft.Icons.SEARCH, on_click=search, height=TOUCH),
-                ],
-                spacing=8,
-            ),
-            ft.Row(pages, wrap=True, spacing=8, run_spacing=4),
         ],
-        spacing=6,
+        wrap=True,
+        spacing=8,
+        run_spacing=4,
     )
+
+
+def list_end(
+    paging: Paging, shown: int, loaded: bool, on_turn: Callable[[bool], Awaitable[None]]
+) -> ft.Control:
+    """The pages again below a long list (`LONG_LIST` rows or more); nothing below a short one."""
+    if not loaded or shown < LONG_LIST:
+        return ft.Container(height=0)
+    return pages_row(paging, shown, on_turn)
+
+
+def paged(desk: PagedDesk, api: OfficeApi, label: str, shown: int) -> tuple[ft.Control, ft.Control]:
+    """A desk's list, searched and paged: the search and pages above it, the pages below it."""
+
+    async def search(text: str) -> None:
+        await desk.search(api, text)
+
+    async def turn(forward: bool) -> None:
+        await desk.turn(api, forward)
+
+    top = ListSearch(desk.paging, label, shown, desk.loaded, search, turn)
+    return top, list_end(desk.paging, shown, desk.loaded, turn)

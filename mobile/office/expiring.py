@@ -11,7 +11,7 @@ import flet as ft
 
 from mobile.hooks import use_load, use_state_from
 from mobile.office.api import OfficeApi
-from mobile.office.common import busy, message
+from mobile.office.common import Input, busy, message
 from mobile.office.state.expiring import ExpiringDesk, expiring_text, next_text
 from mobile.views.common import TOUCH
 from models.lifecycle import ExpiringDecisionPublic
@@ -58,15 +58,15 @@ def ExpiringPanel(api: OfficeApi | None) -> ft.Control:  # noqa: N802 - a compon
             rows.append(
                 ft.Row(
                     [
-                        ft.TextField(
-                            label="Neste vedtak gjelder til (dd.mm.åååå)",
-                            value=desk.form.get("valid_to", ""),
+                        Input(
+                            "Neste vedtak gjelder til (dd.mm.åååå)",
+                            desk.form.get("valid_to", ""),
                             on_change=put("valid_to"),
                             width=300,
                         ),
-                        ft.TextField(
-                            label="Timer",
-                            value=desk.form.get("hours", ""),
+                        Input(
+                            "Timer",
+                            desk.form.get("hours", ""),
                             on_change=put("hours"),
                             width=120,
                         ),

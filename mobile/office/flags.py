@@ -8,13 +8,14 @@ import flet as ft
 
 from mobile.hooks import keyed, memo, use_desk
 from mobile.office.common import (
-    ListSearch,
+    Input,
     busy,
     empty,
     heading,
     link,
     message,
     office_screen,
+    paged,
 )
 from mobile.office.state.flags import FLAG_KIND_TEXT, FlagQueue
 from mobile.views.common import TOUCH, placeholder
@@ -29,7 +30,7 @@ NOTHING_OPEN = "Ingen åpne avvik. Alt ser bra ut."
 @ft.component
 def FlagCard(queue: FlagQueue, card: FlagCardPublic, api: Any) -> ft.Control:  # noqa: N802 - components are named like classes
     """One matter: a flag, or a group's overuse in one period with each participant's vedtak."""
-    note, set_note = ft.use_state("")
+    note = ft.use_ref("")  # as typed; read when Marker som løst is tapped
     open_form, set_open_form = ft.use_state(False)
     kind = FLAG_KIND_TEXT.get(card.kind, card.kind)
     title = queue.title(card)
@@ -37,9 +38,12 @@ def FlagCard(queue: FlagQueue, card: FlagCardPublic, api: Any) -> ft.Control:  #
     group = len(card.flags) > 1
 
     async def resolve(*_: Any) -> None:
-        if await queue.resolve(api, card.flags[0].id, note):
-            set_note("")
+        if await queue.resolve(api, card.flags[0].id, note.current or ""):
+            note.current = ""
             set_open_form(False)
+
+    def typed(e: ft.Event[ft.TextField]) -> None:
+        note.current = e.control.value or ""
 
     lines: list[ft.Control] = [ft.Text(title, weight=ft.FontWeight.BOLD, size=16)]
     # Participants and their sheets by name, so a card reads the same every time.
@@ -81,12 +85,12 @@ def FlagCard(queue: FlagQueue, card: FlagCardPublic, api: Any) -> ft.Control:  #
         lines.append(ft.Text(f"Løst: {' '.join(notes).strip()}", italic=True))
     elif open_form:
         lines += [
-            ft.TextField(
-                label=f"Notat om løsningen ({title})",
-                value=note,
+            Input(
+                f"Notat om løsningen ({title})",
+                "",
                 multiline=True,
                 min_lines=2,
-                on_change=lambda e: set_note(e.control.value or ""),
+                on_change=typed,
             ),
             ft.Row(
                 [
@@ -128,22 +132,10 @@ def FlagQueueView() -> ft.View:  # noqa: N802 - components are named like classe
         queue.paging.search(queue.paging.query)
         await queue.load(api)
 
-    async def search(text: str) -> None:
-        await queue.search(api, text)
-
-    async def turn(forward: bool) -> None:
-        await queue.turn(api, forward)
-
+    search, pages_below = paged(queue, api, "Søk i avvik", len(queue.cards))
     controls: list[ft.Control] = [
         heading("Avvik og meldinger"),
-        ListSearch(
-            queue.paging,
-            "Søk i avvik",
-            len(queue.cards),
-            queue.loaded,
-            search,
-            turn,
-        ),
+        search,
         ft.Text("Sorter etter:"),
         ft.SegmentedButton(
             segments=[ft.Segment(value=key, label=ft.Text(text)) for key, text in GROUPINGS],
@@ -162,4 +154,5 @@ def FlagQueueView() -> ft.View:  # noqa: N802 - components are named like classe
     for title, cards in groups:
         controls.append(ft.Text(f"{title} ({len(cards)})", size=18, weight=ft.FontWeight.W_600))
         controls += [keyed(card.key, FlagCard, queue, card, api) for card in cards]
+    controls.append(pages_below)
     return office_screen("Avvik", controls)

@@ -12,6 +12,7 @@ from mobile.context import OfficeSession
 from mobile.hooks import use_desk, use_state_from
 from mobile.office.api import OfficeApi
 from mobile.office.common import (
+    Input,
     busy,
     empty,
     heading,
@@ -61,9 +62,9 @@ def PayrollView() -> ft.View:  # noqa: N802 - components are named like classes
         ),
         ft.Row(
             [
-                ft.TextField(
-                    label="Periode (åååå-mm, tomt for alle)",
-                    value=desk.period,
+                Input(
+                    "Periode (åååå-mm, tomt for alle)",
+                    desk.period,
                     on_change=lambda e: setattr(desk, "period", e.control.value or ""),
                     width=280,
                 ),
@@ -228,9 +229,10 @@ def PaySettingsView() -> ft.View:  # noqa: N802 - components are named like clas
     if form:
         for key, label in SETTING_FIELDS:
             controls.append(
-                ft.TextField(
-                    label=label,
-                    value=form.get(key, ""),
+                Input(
+                    label,
+                    form.get(key, ""),
+                    key=key,
                     on_change=put(key),
                     multiline=key in RATE_FIELDS,
                     min_lines=2 if key in RATE_FIELDS else None,

@@ -11,12 +11,14 @@ from mobile.context import OfficeSession
 from mobile.hooks import keyed, memo, use_desk, use_state_from
 from mobile.office.api import OfficeApi
 from mobile.office.common import (
+    Input,
     ListSearch,
     busy,
     choice,
     empty,
     field,
     heading,
+    list_end,
     message,
     office_screen,
 )
@@ -40,9 +42,7 @@ def ContactForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - com
     errors = registry.field_errors
 
     async def save(*_: Any) -> None:
-        if await registry.add_contact(api, form):
-            form.clear()
-            form["contract_type"] = "contractor"
+        await registry.add_contact(api, form)
 
     return ft.Column(
         [
@@ -73,7 +73,7 @@ def ContactForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - com
 @ft.component
 def ContactRow(registry: Registry, contact: ContactPublic, api: Any) -> ft.Control:  # noqa: N802 - components are named like classes
     editing, set_editing = ft.use_state(False)
-    day, set_day = ft.use_state("")
+    day = ft.use_ref("")  # as typed; read when Lagre dato is tapped
     missing = contact.politiattest_date is None
     rate = money_text(contact.hourly_rate) if contact.hourly_rate else "standardsats"
     parts: list[ft.Control] = [
@@ -103,16 +103,19 @@ def ContactRow(registry: Registry, contact: ContactPublic, api: Any) -> ft.Contr
         parts.append(ft.Text(f"Politiattest datert {fmt.day(contact.politiattest_date)}", size=13))
 
     async def save(*_: Any) -> None:
-        if await registry.set_politiattest(api, contact.id, day):
+        if await registry.set_politiattest(api, contact.id, day.current or ""):
             set_editing(False)
+
+    def typed(e: ft.Event[ft.TextField]) -> None:
+        day.current = e.control.value or ""
 
     if editing:
         parts += [
-            ft.TextField(
-                label=f"Politiattest datert (dd.mm.åååå) for {contact.name}",
-                value=day,
+            Input(
+                f"Politiattest datert (dd.mm.åååå) for {contact.name}",
+                "",
                 error=registry.field_errors.get("politiattest_date") or None,
-                on_change=lambda e: set_day(e.control.value or ""),
+                on_change=typed,
             ),
             ft.Row(
                 [
@@ -136,8 +139,7 @@ def RecipientForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - c
     errors = registry.field_errors
 
     async def save(*_: Any) -> None:
-        if await registry.add_recipient(api, form):
-            form.clear()
+        await registry.add_recipient(api, form)
 
     return ft.Column(
         [
@@ -172,10 +174,7 @@ def DecisionForm(registry: Registry, api: Any) -> ft.Control:  # noqa: N802 - co
     errors = registry.field_errors
 
     async def save(*_: Any) -> None:
-        if await registry.add_decision(api, form, sorted(chosen)):
-            form.clear()
-            form.update({"kind": "individual", "per": "month"})
-            set_chosen(frozenset())
+        await registry.add_decision(api, form, sorted(chosen))
 
     def toggle(contact_id: str) -> Any:
         def changed(e: ft.Event[ft.Checkbox]) -> None:
@@ -273,6 +272,8 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
         "decisions": "Søk i vedtak",
     }
 
+    # The pages again below the section's list (a long one), above its form.
+    below = list_end(registry.pages(section), shown[section], registry.loaded, turn)
     sections = SECTIONS if coordinator else SECTIONS[:1]
     controls: list[ft.Control] = [
         heading("Registrering"),
@@ -308,7 +309,8 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
         if not registry.contacts:
             controls.append(empty(registry, "Ingen støttekontakter funnet."))
         controls += [keyed(c.id, ContactRow, registry, c, api) for c in registry.contacts]
-        controls += [ft.Divider(), keyed("contact-form", ContactForm, registry, api)]
+        form = keyed(f"contact-form-{registry.saved}", ContactForm, registry, api)
+        controls += [below, ft.Divider(), form]
     elif section == "recipients":
         for recipient in registry.recipients:
             guardians = ", ".join(f"{g.name} ({g.relation})" for g in recipient.guardians)
@@ -325,7 +327,8 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
                 for d in registry.decisions_of(recipient.id)
             ]
             controls.append(ft.Card(content=ft.Container(ft.Column(lines, spacing=4), padding=12)))
-        controls += [ft.Divider(), keyed("recipient-form", RecipientForm, registry, api)]
+        form = keyed(f"recipient-form-{registry.saved}", RecipientForm, registry, api)
+        controls += [below, ft.Divider(), form]
     else:
         for decision in registry.decisions:
             person = registry.recipient(decision.recipient_id)
@@ -336,5 +339,6 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
                     subtitle=ft.Text(decision_text(registry, decision)),
                 )
             )
-        controls += [ft.Divider(), keyed("decision-form", DecisionForm, registry, api)]
+        form = keyed(f"decision-form-{registry.saved}", DecisionForm, registry, api)
+        controls += [below, ft.Divider(), form]
     return office_screen("Registrering", controls)

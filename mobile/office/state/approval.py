@@ -9,9 +9,8 @@ import flet as ft
 from mobile import fmt
 from mobile.office.api import ApiError, OfficeApi
 from mobile.office.state.common import (
-    Desk,
     Names,
-    Paging,
+    PagedDesk,
     error_text,
     km_text,
     load_names,
@@ -75,21 +74,20 @@ def entry_line(entry: EntryPublic) -> str:
 
 @ft.observable
 @dataclass
-class ApprovalDesk(Desk):
+class ApprovalDesk(PagedDesk):
     """Timesheets waiting for a decision, and the one opened for review."""
 
     sheets: list[TimesheetSummary] = field(default_factory=list)
     names: Names = field(default_factory=Names)
     status: str = "signed"
     period: str = ""
-    paging: Paging = field(default_factory=Paging)
     detail: TimesheetDetail | None = None
     notice: str | None = None
     field_errors: dict[str, str] = field(default_factory=dict)
 
     async def load(self, api: OfficeApi) -> None:
-        with self.fetching():
-            self.names = await load_names(api)
+        with self.fetching() as newest:
+            names = await load_names(api)
             page = await api.timesheets_page(
                 self.paging.query,
                 offset=self.paging.offset,
@@ -97,24 +95,15 @@ class ApprovalDesk(Desk):
                 status=self.status,
                 period=self.period,
             )
-            self.sheets = page.items
-            self.paging.settle(page.count)
+            if newest():
+                self.names = names
+                self.sheets = page.items
+                self.paging.settle(page.count)
 
     async def filter(self, api: OfficeApi, *, status: str, period: str) -> None:
         """Other filters start on the first page."""
         self.status, self.period = status, period
         self.paging.search(self.paging.query)
-        await self.load(api)
-
-    async def search(self, api: OfficeApi, query: str) -> None:
-        self.paging.search(query)
-        await self.load(api)
-
-    async def turn(self, api: OfficeApi, forward: bool) -> None:
-        if forward:
-            self.paging.next()
-        else:
-            self.paging.previous()
         await self.load(api)
 
     async def open(self, api: OfficeApi, timesheet_id: str) -> None:

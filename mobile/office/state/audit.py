@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import flet as ft
 
 from mobile.office.api import OfficeApi
-from mobile.office.state.common import Desk, Paging
+from mobile.office.state.common import PagedDesk
 from models.contract import AuditEventPublic
 
 ACTION_TEXT = {
@@ -60,31 +60,20 @@ def audit_text(event: AuditEventPublic) -> str:
 
 @ft.observable
 @dataclass
-class AuditLog(Desk):
+class AuditLog(PagedDesk):
     """The audit log newest first, a page at a time, optionally of one kind of object."""
 
     events: list[AuditEventPublic] = field(default_factory=list)
     object_type: str = ""
-    paging: Paging = field(default_factory=Paging)
 
     async def load(self, api: OfficeApi) -> None:
-        with self.fetching():
+        with self.fetching() as newest:
             page = await api.audit_page(
                 self.paging.query,
                 offset=self.paging.offset,
                 limit=self.paging.size,
                 object_type=self.object_type,
             )
-            self.events = page.items
-            self.paging.settle(page.count)
-
-    async def search(self, api: OfficeApi, query: str) -> None:
-        self.paging.search(query)
-        await self.load(api)
-
-    async def turn(self, api: OfficeApi, forward: bool) -> None:
-        if forward:
-            self.paging.next()
-        else:
-            self.paging.previous()
-        await self.load(api)
+            if newest():
+                self.events = page.items
+                self.paging.settle(page.count)

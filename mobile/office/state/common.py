@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -42,24 +42,40 @@ class Desk:
     loading: bool = False
     loaded: bool = False  # a load has ended well: only then is an empty list true
     error: str | None = None
+    # Loads begun so far: each load's answer is kept only while it is the newest,
+    # so a slow older answer never overwrites what a newer search or page asked for.
+    loads_begun: int = field(default=0, repr=False)
 
     @contextlib.contextmanager
-    def fetching(self) -> Iterator[None]:
+    def fetching(self) -> Iterator[Callable[[], bool]]:
         """Around a load: `loading` while it runs, then `loaded`, or the refusal in `error`.
+
+        Yields `newest()`: true while no later load has begun. A load keeps what
+        it fetched only `if newest()` after its last await; the answer to a page
+        or search the person has since left is dropped, not shown.
 
         A refusal is kept on the desk for the view to show, never raised: the
         screen stays as it was with the reason above it.
         """
+        self.loads_begun += 1
+        ticket = self.loads_begun
+
+        def newest() -> bool:
+            return self.loads_begun == ticket
+
         self.loading = True
         try:
-            yield
+            yield newest
         except ApiError as error:
-            self.error = error_text(error)
+            if newest():
+                self.error = error_text(error)
         else:
-            self.error = None
-            self.loaded = True
+            if newest():
+                self.error = None
+                self.loaded = True
         finally:
-            self.loading = False
+            if newest():
+                self.loading = False
 
 
 # --- search and paging -------------------------------------------------------------------
@@ -93,6 +109,13 @@ class Paging:
     def previous(self) -> None:
         self.offset = max(0, self.offset - self.size)
 
+    def turn(self, forward: bool) -> None:
+        """'Neste side' (forward) or 'Forrige side'."""
+        if forward:
+            self.next()
+        else:
+            self.previous()
+
     def settle(self, count: int) -> None:
         """The server's count of all matches; a page past the end (the list shrank) moves back."""
         self.count = count
@@ -113,6 +136,24 @@ class Paging:
             return f"Ingen treff for «{self.query}»." if self.query else "Ingen i listen."
         first = self.offset + 1 if shown else self.offset
         return f"Viser {first}–{self.offset + shown} av {self.count}"
+
+
+@dataclass
+class PagedDesk(Desk):
+    """A desk showing one searched, paged list: its `load` asks for `paging`'s page."""
+
+    paging: Paging = field(default_factory=Paging)
+
+    async def load(self, api: OfficeApi) -> None:
+        raise NotImplementedError
+
+    async def search(self, api: OfficeApi, query: str) -> None:
+        self.paging.search(query)
+        await self.load(api)
+
+    async def turn(self, api: OfficeApi, forward: bool) -> None:
+        self.paging.turn(forward)
+        await self.load(api)
 
 
 # --- names: who and what the ids are ---------------------------------------------------

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import flet as ft
 
 from mobile.office.api import ApiError, OfficeApi
-from mobile.office.state.common import Desk, Paging, error_text
+from mobile.office.state.common import PagedDesk, error_text
 from models.flag_cards import FlagCardPublic, FlagCardSheet
 from models.schemas import FlagPublic, FlagStatus
 from models.text import period_text
@@ -37,26 +37,26 @@ FLAG_KIND_HELP = {
 
 @ft.observable
 @dataclass
-class FlagQueue(Desk):
+class FlagQueue(PagedDesk):
     """The queue as the server cards it (models.flag_cards): one card per matter, a page of
     cards at a time, grouped under headings for the coordinator."""
 
     cards: list[FlagCardPublic] = field(default_factory=list)
-    paging: Paging = field(default_factory=Paging)
     group_by: str = "kind"  # kind | decision | contact
     show_resolved: bool = False
     notice: str | None = None
 
     async def load(self, api: OfficeApi) -> None:
-        with self.fetching():
+        with self.fetching() as newest:
             page = await api.flag_cards(
                 self.paging.query,
                 offset=self.paging.offset,
                 limit=self.paging.size,
                 status="" if self.show_resolved else "open",
             )
-            self.cards = page.items
-            self.paging.settle(page.count)
+            if newest():
+                self.cards = page.items
+                self.paging.settle(page.count)
 
     @property
     def flags(self) -> list[FlagPublic]:
@@ -110,17 +110,6 @@ class FlagQueue(Desk):
         # The server's detail says it for this case; the kind's help only when there is none
         # (both at once read the same thing twice).
         return (flag.detail or "").strip() or FLAG_KIND_HELP.get(flag.kind, "")
-
-    async def search(self, api: OfficeApi, query: str) -> None:
-        self.paging.search(query)
-        await self.load(api)
-
-    async def turn(self, api: OfficeApi, forward: bool) -> None:
-        if forward:
-            self.paging.next()
-        else:
-            self.paging.previous()
-        await self.load(api)
 
     async def resolve(self, api: OfficeApi, flag_id: str, note: str) -> bool:
         """Resolve a flag, and with it the other open flags of its card (one matter)."""

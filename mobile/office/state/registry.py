@@ -127,9 +127,10 @@ class Registry(Desk):
     decision_pages: Paging = field(default_factory=Paging)
     notice: str | None = None
     field_errors: dict[str, str] = field(default_factory=dict)
+    saved: int = 0  # registrations made here: a form is drawn anew, empty, after each
 
     async def load(self, api: OfficeApi, *, with_recipients: bool = True) -> None:
-        with self.fetching():
+        with self.fetching() as newest:
             q = self.query.strip()
             for paging in (self.contact_pages, self.recipient_pages, self.decision_pages):
                 if paging.query != q:
@@ -137,22 +138,33 @@ class Registry(Desk):
             contacts = await api.contacts_page(
                 q, offset=self.contact_pages.offset, limit=self.contact_pages.size
             )
-            self.contacts = contacts.items
-            self.contact_pages.settle(contacts.count)
-            self.all_contacts = await api.contacts()
-            if with_recipients:
-                recipients = await api.recipients_page(
-                    q, offset=self.recipient_pages.offset, limit=self.recipient_pages.size
-                )
+            all_contacts = await api.contacts()
+            if not with_recipients:
+                if newest():
+                    self.contacts = contacts.items
+                    self.contact_pages.settle(contacts.count)
+                    self.all_contacts = all_contacts
+                return
+            recipients = await api.recipients_page(
+                q, offset=self.recipient_pages.offset, limit=self.recipient_pages.size
+            )
+            decisions = await api.decisions_page(
+                q, offset=self.decision_pages.offset, limit=self.decision_pages.size
+            )
+            all_recipients = await api.recipients()
+            all_decisions = await api.decisions()
+            # All at once, and only the newest load's: the lists, their counts and
+            # the forms' choices then always answer the same search and pages.
+            if newest():
+                self.contacts = contacts.items
+                self.contact_pages.settle(contacts.count)
+                self.all_contacts = all_contacts
                 self.recipients = recipients.items
                 self.recipient_pages.settle(recipients.count)
-                decisions = await api.decisions_page(
-                    q, offset=self.decision_pages.offset, limit=self.decision_pages.size
-                )
                 self.decisions = decisions.items
                 self.decision_pages.settle(decisions.count)
-                self.all_recipients = await api.recipients()
-                self.all_decisions = await api.decisions()
+                self.all_recipients = all_recipients
+                self.all_decisions = all_decisions
 
     def pages(self, section: str) -> Paging:
         if section == "recipients":
@@ -168,11 +180,7 @@ class Registry(Desk):
     async def turn(
         self, api: OfficeApi, section: str, forward: bool, *, with_recipients: bool
     ) -> None:
-        paging = self.pages(section)
-        if forward:
-            paging.next()
-        else:
-            paging.previous()
+        self.pages(section).turn(forward)
         await self.load(api, with_recipients=with_recipients)
 
     def recipient(self, recipient_id: str) -> RecipientPublic | None:
@@ -208,6 +216,7 @@ class Registry(Desk):
             return False
         self.field_errors = {}
         self.error = None
+        self.saved += 1
         await self.load(api, with_recipients=kind != "contact" or bool(self.all_recipients))
         return True
 
