@@ -15,6 +15,7 @@ import pytest
 
 from tests.e2e.conftest import OFFICE, BuiltApp, ContactDevice, Phone, seed, wait_installed
 from tests.support.live_server import LiveServer
+from tests.support.office import group_session
 
 pytestmark = pytest.mark.e2e
 
@@ -113,20 +114,31 @@ def test_office_start_page_counts_what_waits(live_server: LiveServer, phone: Pho
     decision_id = seeded.decisions["Tora Telling"]
     device.log(decision_id, "10:00", "13:00")  # over the vedtak: an open flag
     device.sign(decision_id)
+    # A group's overuse: one flag per participant, one card (one matter) on the flags screen.
+    group = seed(
+        live_server,
+        people={"Gro Telling": ("2", "month"), "Geir Telling": ("2", "month")},
+        group="tellegruppe",
+    )
+    participants = list(group.decisions.values())
+    ContactDevice(live_server, group).push("entry.upsert", group_session(participants))
     token = live_server.login("koord")
-    flags = live_server.api(
-        "GET", "/api/v1/flags", token=token, params={"status": "open"}, expect=200
-    ).json()["data"]
+    open_only = {"status": "open", "limit": "1"}
+    flags = live_server.api("GET", "/api/v1/flags", token=token, params=open_only, expect=200)
+    cards = live_server.api(
+        "GET", "/api/v1/flags/cards", token=token, params=open_only, expect=200
+    ).json()["count"]
     sheets = live_server.api(
         "GET", "/api/v1/timesheets", token=token, params={"status": "signed"}, expect=200
     ).json()["data"]
-    assert flags
+    assert 0 < cards < flags.json()["count"]
     assert sheets
 
     phone.login("koord")
-    flag_words = "åpent avvik" if len(flags) == 1 else "åpne avvik"
+    # The tile counts what the flags screen shows: cards, not the flags on them.
+    flag_words = "åpent avvik" if cards == 1 else "åpne avvik"
     sheet_words = "timeliste venter" if len(sheets) == 1 else "timelister venter"
-    seen = watch_until(phone, rf"\b{len(flags)} {flag_words}\b")
+    seen = watch_until(phone, rf"\b{cards} {flag_words}\b")
     shown = phone.wait_text(rf"\b{len(sheets)} {sheet_words} på godkjenning")
     # Never a count before the data: no "0 åpne avvik" on the way.
     assert not [s for s in seen if re.search(r"\b0 åpne avvik", s)], seen

@@ -25,8 +25,10 @@ class StartCounts(Desk):
     async def load(self, api: OfficeApi) -> None:
         with self.fetching():
             # The counts come from the server (one item asked for): a list is paged and
-            # can never be counted by its length.
-            self.open_flags = (await api.flags_page(status="open", limit=1)).count
+            # can never be counted by its length. Flags are counted as the flags screen
+            # shows them, one card per matter (a group's overuse is one card, however
+            # many participants have a flag on it).
+            self.open_flags = (await api.flag_cards(status="open", limit=1)).count
             self.to_approve = (await api.timesheets_page(status="signed", limit=1)).count
 
     def text(self, route: str) -> str | None:
