@@ -11,6 +11,7 @@ import flet as ft
 from mobile.context import use_app, use_controller
 from mobile.hooks import use_state_from
 from mobile.i18n import tr
+from mobile.office.common import Input
 from mobile.state.common import typed
 from mobile.state.login import LoginForm
 from mobile.views.common import PasswordField, big_button, error_text
@@ -41,16 +42,16 @@ def LoginView() -> ft.View:
                         ft.Icon(ft.Icons.SCHEDULE, size=48, color=ft.Colors.PRIMARY),
                         ft.Text(tr("app_title", lang), size=30, weight=ft.FontWeight.BOLD),
                         ft.Text(tr("login_intro", lang), size=16),
-                        ft.TextField(
-                            label=tr("server", lang),
-                            value=form.server_url,
+                        Input(
+                            tr("server", lang),
+                            form.server_url,
                             keyboard_type=ft.KeyboardType.URL,
                             autocorrect=False,
                             on_change=typing_into(form, "server_url"),
                         ),
-                        ft.TextField(
-                            label=tr("username", lang),
-                            value=form.username,
+                        Input(
+                            tr("username", lang),
+                            form.username,
                             autocorrect=False,
                             enable_suggestions=False,
                             capitalization=ft.TextCapitalization.NONE,
@@ -114,9 +115,10 @@ def _second_factor_fields(
         form.otp = ""
 
     return [
-        ft.TextField(
-            label=tr("recovery_code" if form.recovery else "otp", lang),
-            value=form.otp,
+        Input(
+            tr("recovery_code" if form.recovery else "otp", lang),
+            form.otp,
+            key=f"otp-{form.recovery}",  # drawn anew, empty, when switching code kind
             keyboard_type=ft.KeyboardType.TEXT if form.recovery else ft.KeyboardType.NUMBER,
             autocorrect=False,
             enable_suggestions=False,
