@@ -16,6 +16,7 @@ from mobile.office.common import (
     message,
     office_screen,
     paged,
+    words,
 )
 from mobile.office.state.flags import FLAG_KIND_TEXT, FlagQueue
 from mobile.views.common import TOUCH, placeholder
@@ -77,9 +78,7 @@ def FlagCard(queue: FlagQueue, card: FlagCardPublic, api: Any) -> ft.Control:  #
                 f"/kontor/godkjenning/{sheet.id}",
             )
         )
-    # The card's words are a node of their own for a screen reader: without it they
-    # were read as the name of the note field below them.
-    lines = [ft.Semantics(container=True, content=ft.Column(lines, spacing=6))]
+    lines = [words(lines)]  # not read as the name of the note field below them
     if card.status is FlagStatus.resolved:
         notes = dict.fromkeys(f.resolution_note or "" for f in card.flags)
         lines.append(ft.Text(f"Løst: {' '.join(notes).strip()}", italic=True))

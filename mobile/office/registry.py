@@ -21,6 +21,7 @@ from mobile.office.common import (
     list_end,
     message,
     office_screen,
+    words,
 )
 from mobile.office.state.common import PER_TEXT, hours_text, money_text
 from mobile.office.state.registry import CONTRACT_TEXT, KIND_TEXT, Registry
@@ -110,7 +111,8 @@ def ContactRow(registry: Registry, contact: ContactPublic, api: Any) -> ft.Contr
         day.current = e.control.value or ""
 
     if editing:
-        parts += [
+        parts = [
+            words(parts, spacing=4),  # not read as the name of the date field
             Input(
                 f"Politiattest datert (dd.mm.åååå) for {contact.name}",
                 "",

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 
 import pytest
 
+from models.clock import today_in_oslo
 from tests.e2e.conftest import OFFICE, ContactDevice, Phone, seed
-from tests.support.live_server import LiveServer
+from tests.support.live_server import DEFAULT_PASSWORD, LiveServer
 
 pytestmark = pytest.mark.e2e
 
@@ -161,3 +163,69 @@ def test_office_screens_name_every_control(phone: Phone, live_server: LiveServer
 
 
 _numbers = iter(range(1, 1000))
+
+
+FIELD_NAMES_JS = """(() => Array.from(document.querySelectorAll(
+    'flt-semantics-host input, flt-semantics-host textarea'))
+  .map(node => node.getAttribute('aria-label') || ''))()"""
+
+
+def field_names(phone: Phone) -> list[str]:
+    phone.page.wait_for_timeout(300)  # let the semantics tree settle after the last frame
+    found: list[str] = phone.page.evaluate(FIELD_NAMES_JS)
+    return found
+
+
+def test_office_fields_on_cards_are_named_by_their_own_labels(
+    phone: Phone, live_server: LiveServer
+) -> None:
+    """A text field on a card is read by its label, not with the card's words before it
+    (Flutter merged them: 'Uten Attest · ansattnr. … Politiattest datert …')."""
+    n = f"{os.getpid()}{next(_numbers)}"
+    office = live_server.login("koord")
+    name = f"Uten Attest {n}"
+    live_server.api(
+        "POST",
+        "/api/v1/contacts",
+        token=office,
+        json={
+            "username": f"utenattest{n}",
+            "password": DEFAULT_PASSWORD,
+            "name": name,
+            "employee_no": f"UA{n}",
+            "contract_type": "contractor",
+        },
+        expect=201,
+    )
+    seeded = seed(live_server, people={f"Snart Slutt {n}": ("8", "month")})
+    decision_id = seeded.decisions[f"Snart Slutt {n}"]
+    decision = live_server.api(
+        "PATCH",
+        f"/api/v1/decisions/{decision_id}",
+        token=office,
+        json={"valid_to": (today_in_oslo() + timedelta(days=9)).isoformat()},
+        expect=200,
+    ).json()
+
+    phone.page.set_viewport_size(OFFICE)
+    phone.login("koord")
+    # The start page's expiring vedtak: the next vedtak's terms, on the vedtak's card.
+    phone.click(f"Endre vilkår for neste vedtak for {decision['case_no']}")
+    phone.textbox("Timer").wait_for()
+    names = field_names(phone)
+    assert "Neste vedtak gjelder til (dd.mm.åååå)" in names, names
+    assert "Timer" in names, names
+    # Registrering: a contact's politiattest date, on the contact's card.
+    phone.go("/kontor/registrering")
+    phone.wait_text("Ny støttekontakt")
+    _search(phone, "Søk i støttekontakter", name)
+    phone.wait_text(r"Viser 1–1 av 1")
+    phone.click(f"Registrer politiattest for {name}")
+    phone.wait_text("Lagre dato")
+    names = field_names(phone)
+    assert f"Politiattest datert (dd.mm.åååå) for {name}" in names, names
+
+
+def _search(phone: Phone, label: str, text: str) -> None:
+    phone.fill(label, text)
+    phone.click("Søk")
