@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from mobile.office.api import ApiError, OfficeApi
+from mobile.office.state.audit import AuditLog, audit_text
 from mobile.office.state.policy import OWN_FACTOR_FIRST, TURNED_OFF, TURNED_ON, PolicyDesk
 from mobile.office.state.security import (
     CODE_FORMAT,
@@ -165,6 +166,17 @@ def test_the_admin_switches_the_requirement_on_and_off(server: LiveServer) -> No
         assert await desk.set_required(api, False), desk.error
         assert (desk.required, desk.done) == (False, TURNED_OFF)
         assert not required_on_the_server(server, api.token)
+
+        # The audit log says it in words.
+        log = AuditLog(object_type="security_settings")
+        await log.load(api)
+        assert [audit_text(e) for e in log.events] == [
+            "Admin endret kravet om totrinnsinnlogging"
+        ] * 2
+        log = AuditLog(object_type="user")
+        await log.load(api)
+        said = {audit_text(e) for e in log.events}
+        assert "Admin slo på totrinnsinnlogging for bruker" in said
         await api.close()
 
     run(scenario())

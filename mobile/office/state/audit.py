@@ -22,6 +22,9 @@ ACTION_TEXT = {
     "export": "lastet ned",
     "login": "logget inn",
     "logout": "logget ut",
+    "totp_setup": "begynte oppsett av totrinnsinnlogging for",
+    "totp_enable": "slo på totrinnsinnlogging for",
+    "totp_disable": "slo av totrinnsinnlogging for",
 }
 OBJECT_TEXT = {
     "timesheet": "timeliste",
@@ -35,6 +38,7 @@ OBJECT_TEXT = {
     "flag": "avvik",
     "entry": "timeføring",
     "user": "bruker",
+    "security_settings": "kravet om totrinnsinnlogging",
 }
 ROLE_WORD = {
     "coordinator": "Koordinator",
