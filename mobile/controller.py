@@ -264,6 +264,9 @@ class Controller:
         for key in ("server", "username", "timer"):
             await self.prefs.remove(PREFIX + key)
         self.token = None
+        if self._login_form is not None:
+            self._login_form.signed_out()
+        self._relogin_form = None
         self.state.signed_out()
 
     async def relogin(self, form: LoginForm) -> bool:

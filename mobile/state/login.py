@@ -67,6 +67,12 @@ class LoginForm:
         self.recovery = False
         self.error = None
 
+    def signed_out(self) -> None:
+        """Signing out leaves no trace of who was signed in (a shared phone or PC):
+        only the server's address stays."""
+        self.signed_in()
+        self.username = ""
+
 
 def _same_user(username: str) -> str:
     # As the server reads a username: trimmed, in lower case.

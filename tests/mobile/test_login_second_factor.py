@@ -297,5 +297,11 @@ def test_the_code_step_belongs_to_the_username_it_was_asked_of(server: LiveServe
         assert await ctl.login(form), form.error
         assert ctl.state.account is not None
         assert ctl.state.account.username == other
+        # Signing out leaves the next person an empty form (only the server stays).
+        await ctl.logout()
+        assert ctl.login_form() is form
+        assert (form.username, form.password, form.otp, form.error) == ("", "", "", None)
+        assert not form.otp_needed
+        assert form.server_url == server.base_url
 
     run(scenario())
