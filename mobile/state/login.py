@@ -20,6 +20,7 @@ class LoginForm:
     # the username it asked it of (the password and username are kept as typed).
     otp: str = ""
     otp_for: str | None = None  # the username the server asked a code of, as typed
+    code_asked: int = 0  # times the server asked (the view's code field is drawn anew)
     recovery: bool = False  # typing a recovery code (letters) instead of the app's digits
     error: str | None = None
     busy: bool = False
@@ -37,6 +38,7 @@ class LoginForm:
         """The server answered that this username needs a (new) code."""
         self.otp_for = _same_user(self.username)
         self.otp = ""  # a used or wrong code is no use typed again
+        self.code_asked += 1
 
     def problem(self, lang: str = DEFAULT_LANGUAGE) -> str | None:
         """Why the form cannot be sent yet, or None."""

@@ -118,7 +118,9 @@ def _second_factor_fields(
         Input(
             tr("recovery_code" if form.recovery else "otp", lang),
             form.otp,
-            key=f"otp-{form.recovery}",  # drawn anew, empty, when switching code kind
+            # Drawn anew, empty, when switching code kind and when the server asked
+            # again (a wrong or used code): an Input keeps what was typed otherwise.
+            key=f"otp-{form.recovery}-{form.code_asked}",
             keyboard_type=ft.KeyboardType.TEXT if form.recovery else ft.KeyboardType.NUMBER,
             autocorrect=False,
             enable_suggestions=False,

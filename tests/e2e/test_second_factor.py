@@ -86,6 +86,10 @@ def test_signing_in_with_the_one_time_code(phone: Phone, live_server: LiveServer
     phone.click("Logg inn")
     phone.wait_text("Koden stemmer ikke. Prøv igjen, eller bruk en reservekode.")
     assert "Kontor" not in phone.text()
+    # The wrong code is gone from the field (the form holds none any more).
+    phone.wait_for(
+        lambda: phone.textbox("Engangskode").input_value() == "", "the code field emptied"
+    )
 
     # The code of now; the enrolment's own step is used up (a replay).
     step = max(totp.step_of(time.time()), enrolled + 1)
