@@ -111,7 +111,8 @@ _SYMBOLS_FALLBACK = "assets/fonts/notosanssymbols/v43/" + (
 SYMBOLS_PACKAGE = "@fontsource-variable/noto-sans-symbols@5.3.0"
 _SYMBOLS_FILE = "package/files/noto-sans-symbols-symbols-wght-normal.woff2"
 # main.dart.js would fetch Rive's runtime from a CDN (the app uses no Rive): point
-# it at the build, where it is absent, so nothing is asked of another host.
+# it at the build, which holds a stand-in (webapp/rive_native.js) under a folder
+# named by its content, so nothing is asked of another host and nothing is missing.
 _RIVE_CDN = re.compile(r"https://[^\"'\s]*/@rive-app/flutter-native-wasm@[^/\"'\s]+/")
 _COMPRESSIBLE = {".js", ".mjs", ".wasm", ".json", ".html", ".otf", ".ttf", ".frag", ".zip", ".pack"}
 
@@ -520,8 +521,11 @@ def _assemble(
             runtime_files[name] = data
     for name in OWN_RUNTIME_FILES:
         runtime_files[name] = (HERE / name).read_bytes()
+    rive = (HERE / "rive_native.js").read_bytes()
+    rive_url = f"/r/rive-{_sha256(rive)[:16]}/"
+    files[rive_url.lstrip("/") + "wasm/rive_native.js"] = rive
     runtime_files["main.dart.js"] = _RIVE_CDN.sub(
-        "/r/no-rive/", runtime_files["main.dart.js"].decode()
+        rive_url, runtime_files["main.dart.js"].decode()
     ).encode()
     runtime_files[_ROBOTO_FALLBACK] = runtime_files["assets/fonts/roboto.woff2"]
     if symbols is not None:
