@@ -10,6 +10,7 @@ and admins on `/kontor`, whose routes come from `mobile.office.office_routes()`.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import importlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from mobile.state import AppState
 from mobile.views.common import placeholder
 from mobile.views.home import HomeView
 from mobile.views.login import LoginView, StartingView
+from sync.runtime import watch_network
 from sync.transport import first_screen_sent
 
 log = logging.getLogger(__name__)
@@ -198,6 +200,26 @@ def _guard_renders() -> None:
     Component.update = update  # type: ignore[method-assign]
 
 
+def _sync_on_network_change(state: AppState, controller: Controller) -> Callable[[bool], None]:
+    """What the app does when the browser goes offline or back online: sync at once.
+
+    Offline, the attempt fails at once and the chip says "Frakoblet" now, not at
+    the next pull; back online, what waits is sent now, not at the next retry.
+    """
+    loop = asyncio.get_running_loop()
+    session = contextvars.copy_context()  # this page's, as the controller's own tasks
+    running: set[asyncio.Task[None]] = set()
+
+    def changed(online: bool) -> None:
+        platform.mark("browser online" if online else "browser offline")
+        if state.phase == "ready" and state.is_contact:
+            task = loop.create_task(controller.sync_now(), context=session.copy())
+            running.add(task)  # the loop keeps only a weak reference to a task
+            task.add_done_callback(running.discard)
+
+    return changed
+
+
 def make_main(
     *, web: bool = False, default_server: str | None = None
 ) -> Callable[[ft.Page], Awaitable[None]]:
@@ -216,8 +238,10 @@ def make_main(
             prefs = MemoryPrefs()
         state = AppState()
         controller = Controller(state, prefs, web=web, default_server=server)
+        stop_watching = watch_network(_sync_on_network_change(state, controller))
 
         async def closed(*_: Any) -> None:
+            stop_watching()
             await controller.detach()
 
         page.on_close = closed

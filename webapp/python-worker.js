@@ -91,6 +91,10 @@ self.onmessage = (event) => {
       () => self.postMessage("initialized"),
       (error) => self.postMessage(String(error)),
     );
+  } else if (message && message.type === "network") {
+    // The window heard the browser go offline or back online (webapp/python.js);
+    // the app listens for this (sync.runtime.watch_network).
+    self.dispatchEvent(new CustomEvent("timeliste-network", { detail: message.online }));
   } else if (typeof self.flet_js.send === "function") {
     self.flet_js.send(message);
   } else {

@@ -21,6 +21,19 @@
 
   let early = startWorker();
 
+  // Only a window hears the browser go offline or back online: pass it on to
+  // the app's Python, which then syncs at once instead of at its next try.
+  function tellNetwork() {
+    const message = { type: "network", online: navigator.onLine };
+    for (const worker of [early, ...Object.values(apps)]) {
+      if (worker) {
+        worker.postMessage(message);
+      }
+    }
+  }
+  window.addEventListener("online", tellNetwork);
+  window.addEventListener("offline", tellNetwork);
+
   globalThis.jsConnect = async function (appId, args, dartOnMessage) {
     // A second connect (Flutter reconnecting) gets a fresh Python.
     const worker = early || startWorker();
