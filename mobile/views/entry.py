@@ -353,29 +353,26 @@ def EntrySheet(entry_id: str | None, target_key: str | None, lang: str) -> ft.Vi
     )
 
     # driving and expenses -----------------------------------------------------------------
-    controls.append(ft.Text(tr("trips", lang), size=17, weight=ft.FontWeight.W_600))
-    for index, trip in enumerate(draft.trips):
-        controls.append(TripRow(trip, index, draft, lang, locked))
-    controls.append(
-        big_button(
-            tr("add_trip", lang),
-            lambda: draft.add_trip(),
-            icon=ft.Icons.DIRECTIONS_CAR,
-            primary=False,
-            disabled=locked,
-        )
+    trips = [TripRow(trip, index, draft, lang, locked) for index, trip in enumerate(draft.trips)]
+    controls += _rows_with_add(
+        tr("trips", lang),
+        trips,
+        tr("add_trip", lang),
+        draft.add_trip,
+        ft.Icons.DIRECTIONS_CAR,
+        locked,
     )
-    controls.append(ft.Text(tr("expenses", lang), size=17, weight=ft.FontWeight.W_600))
-    for index, expense in enumerate(draft.expenses):
-        controls.append(ExpenseRow(expense, index, draft, lang, locked))
-    controls.append(
-        big_button(
-            tr("add_expense", lang),
-            lambda: draft.add_expense(),
-            icon=ft.Icons.RECEIPT_LONG,
-            primary=False,
-            disabled=locked,
-        )
+    expenses = [
+        ExpenseRow(expense, index, draft, lang, locked)
+        for index, expense in enumerate(draft.expenses)
+    ]
+    controls += _rows_with_add(
+        tr("expenses", lang),
+        expenses,
+        tr("add_expense", lang),
+        draft.add_expense,
+        ft.Icons.RECEIPT_LONG,
+        locked,
     )
 
     # save --------------------------------------------------------------------------------------
@@ -405,30 +402,40 @@ def _today() -> date:
     return today_in_oslo()
 
 
+def _rows_with_add(
+    title: str,
+    rows: list[ft.Control],
+    add_label: str,
+    add: Callable[[], None],
+    icon: ft.IconData,
+    locked: bool,
+) -> list[ft.Control]:
+    """A titled list of rows (trips, expenses) with the button that adds one more."""
+    return [
+        ft.Text(title, size=17, weight=ft.FontWeight.W_600),
+        *rows,
+        big_button(add_label, add, icon=icon, primary=False, disabled=locked),
+    ]
+
+
 def _people(options: list[Target], draft: EntryDraft, locked: bool) -> ft.Control:
     """One chip per person; each group on a line of its own, where all its names fit."""
-    singles: list[ft.Control] = [
-        chip(
-            option.label,
-            draft.target == option.key,
-            lambda _, o=option: draft.choose(o),
-            disabled=locked,
-            icon=ft.Icons.PERSON,
-        )
-        for option in options
-        if not option.is_group
-    ]
-    groups: list[ft.Control] = [
-        wide_choice(
-            option.label,
-            draft.target == option.key,
-            lambda _, o=option: draft.choose(o),
-            disabled=locked,
-            icon=ft.Icons.GROUPS,
-        )
-        for option in options
-        if option.is_group
-    ]
+    singles: list[ft.Control] = []
+    groups: list[ft.Control] = []
+    for option in options:
+
+        def choose(_: Any, picked: Target = option) -> None:
+            draft.choose(picked)
+
+        selected = draft.target == option.key
+        if option.is_group:
+            groups.append(
+                wide_choice(option.label, selected, choose, disabled=locked, icon=ft.Icons.GROUPS)
+            )
+        else:
+            singles.append(
+                chip(option.label, selected, choose, disabled=locked, icon=ft.Icons.PERSON)
+            )
     rows: list[ft.Control] = (
         [ft.Row(singles, wrap=True, spacing=8, run_spacing=8)] if singles else []
     )
