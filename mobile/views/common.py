@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flet as ft
-import flet.canvas as cv
+
+if TYPE_CHECKING:
+    # Imported where a signature is drawn: flet.canvas is not needed by the first
+    # screen, and in the browser every import before it is time the contact waits.
+    import flet.canvas as cv
 
 from mobile.context import use_app, use_controller
 from mobile.i18n import tr
@@ -316,6 +320,8 @@ def stroke_shapes(strokes: list[list[tuple[float, float]]], paint: ft.Paint) -> 
     One drawing routine for the signing pad and the office's view of the
     signature, so the coordinator sees the strokes as the signer drew them.
     """
+    import flet.canvas as cv
+
     shapes: list[cv.Shape] = []
     for stroke in strokes:
         if not stroke:
