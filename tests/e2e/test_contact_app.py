@@ -238,6 +238,10 @@ def test_every_button_has_a_name_a_screen_reader_can_say(
     )
     phone.login(seeded.username)
     phone.wait_text("Synkronisert")
+    # The chip can say "Synkronisert" a frame before the pulled cards are drawn:
+    # wait for both cards, then count.
+    for person in ("Ola N.", "Per H."):
+        phone.button(f"Ny økt for {person}").wait_for()
     # Icon-only buttons are named by their label, not only by a tooltip.
     for name in ("Meldinger", "Innstillinger", "Ny økt"):
         assert phone.button(name).count() == 1, name
