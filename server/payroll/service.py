@@ -157,11 +157,9 @@ _PAYABLE = Table(
     MetaData(),
     Column("entry_id", String(36)),
     Column("contact_id", String(36)),
-    # Of the entry's sheets, the smallest decision, period and sheet id: for
-    # an entry on one sheet these are its sheet's; a group entry is on one
-    # sheet per decision of the group, and every one of them names the group.
-    Column("decision_id", String(36)),
-    Column("period", String(7)),
+    # The entry's sheet, which names its decision and pay period; of a group
+    # entry's sheets (one per decision of the group, every one naming the
+    # group, all of one period) the smallest id.
     Column("sheet_id", String(36)),
     Column("day", Date),
     Column("minutes", Integer),
@@ -208,8 +206,6 @@ def _fill_payable(db: Session, period: str | None) -> None:
         select(
             EntryRow.id,
             EntryRow.contact_id,
-            TimesheetRow.decision_id,
-            TimesheetRow.period,
             TimesheetRow.id,
             EntryRow.date,
             EntryRow.minutes,
@@ -245,8 +241,6 @@ def _fill_payable(db: Session, period: str | None) -> None:
         select(
             EntryRow.id,
             EntryRow.contact_id,
-            func.min(TimesheetRow.decision_id),
-            func.min(TimesheetRow.period),
             func.min(TimesheetRow.id),
             EntryRow.date,
             EntryRow.minutes,
@@ -324,22 +318,36 @@ def _payable_items(db: Session, settings: PaySettings) -> tuple[list[PayItem], i
         *((p.day >= start, number) for number, start in reversed(list(enumerate(starts, 1)))),
         else_=0,
     )
-    query = (
+    sums = (
         select(
             p.contact_id,
-            p.decision_id,
-            p.period,
-            func.min(p.day),
-            func.sum(p.minutes),
-            func.sum(p.km),
-            func.sum(p.expenses),
-            func.count(),
+            p.sheet_id,
+            interval.label("interval"),
+            func.min(p.day).label("day"),
+            func.sum(p.minutes).label("minutes"),
+            func.sum(p.km).label("km"),
+            func.sum(p.expenses).label("expenses"),
+            func.count().label("entries"),
         )
         .where(p.payable == 1)
-        .group_by(p.contact_id, p.decision_id, p.period, interval)
+        .group_by(p.contact_id, p.sheet_id, interval)
+        .subquery()
+    )
+    query = (
+        select(
+            sums.c.contact_id,
+            TimesheetRow.decision_id,
+            TimesheetRow.period,
+            sums.c.day,
+            sums.c.minutes,
+            sums.c.km,
+            sums.c.expenses,
+            sums.c.entries,
+        )
+        .join(TimesheetRow, TimesheetRow.id == sums.c.sheet_id)
         # In order, so that lines whose file order is otherwise a tie (a km
         # rate change that leaves the tax-free rate alone) come out by date.
-        .order_by(p.contact_id, p.decision_id, p.period, interval)
+        .order_by(sums.c.contact_id, TimesheetRow.decision_id, TimesheetRow.period, sums.c.interval)
     )
     items: list[PayItem] = []
     count = 0
@@ -379,8 +387,9 @@ def _passenger_items(
     """
     p = _PAYABLE.c
     query = (
-        select(p.contact_id, p.decision_id, p.period, p.day, EntryRow.trips)
+        select(p.contact_id, TimesheetRow.decision_id, TimesheetRow.period, p.day, EntryRow.trips)
         .join(EntryRow, EntryRow.id == p.entry_id)
+        .join(TimesheetRow, TimesheetRow.id == p.sheet_id)
         .where(p.payable == 1, p.km > 0)
     )
     for contact_id, decision_id, period, day, trips in db.execute(query):
