@@ -86,7 +86,6 @@ PAID_STATUSES = (APPROVED, EXPORTED)
 SETTINGS_ROW_ID = 1
 BATCH_LOCK = 7202  # pg_advisory_xact_lock key for making batches (7201: migrations)
 INSERT_CHUNK = 5_000
-FETCH_SLICE = 20_000
 
 
 class ExportFormat(StrEnum):
