@@ -26,7 +26,7 @@ left them; a later mutation in the same push can change them).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -777,12 +777,18 @@ _SHARED_DETAIL = {
 _SHARED_FALLBACK = "Koordinator følger opp et avvik på vedtaket."
 
 
-def flags_for_contact(db: Session, contact_id: str, rows: list[FlagRow]) -> list[FlagPublic]:
-    """Flags as a contact may see them: only their own entries, no one else's data."""
-    listed = sorted({entry_id for row in rows for entry_id in row.entry_ids})
-    own: set[str] = set()
+def flags_for_contact(
+    db: Session, contact_id: str, rows: list[FlagRow], known_own: Set[str] = frozenset()
+) -> list[FlagPublic]:
+    """Flags as a contact may see them: only their own entries, no one else's data.
+
+    `known_own`: entries the caller knows are the contact's (a push's own);
+    only the others are looked up, and often none are left to look up.
+    """
+    listed = sorted({entry_id for row in rows for entry_id in row.entry_ids} - known_own)
+    own = set(known_own)
     if listed:
-        own = set(
+        own |= set(
             db.scalars(
                 select(EntryRow.id).where(
                     EntryRow.id.in_(listed), EntryRow.contact_id == contact_id
@@ -896,26 +902,39 @@ def _lock(
 ) -> tuple[dict[str, _Stored], dict[str, DecisionRow]]:
     """The entries the push names, and every decision it can touch, locked in id order.
 
-    On PostgreSQL the entries are read again once the locks are held (another
-    push may have moved one to a decision not locked yet: that one is locked
-    too, and the entries read once more).
+    On PostgreSQL the entries are read again once the locks are held: another
+    push may have moved one to a decision not locked yet. Locking that one
+    then, after the others, could take two locks against the id order every
+    other writer keeps, and two pushes could wait on each other until
+    PostgreSQL breaks the deadlock (a second later). So when a decision to add
+    sorts before one already held, every lock is let go (the transaction is
+    rolled back: this is the push's first lock and nothing is written yet) and
+    all of them are taken again in one sorted round. Adding only decisions
+    that sort after every held one keeps the order and needs no rollback.
     """
     entry_ids = sorted({item.id for item in parsed if isinstance(item, (EntryData, EntryDelete))})
     wanted = {d for item in parsed if isinstance(item, EntryData) for d in item.decision_ids}
     wanted |= {item.decision_id for item in parsed if isinstance(item, SignatureCreate)}
-    rows = _entries(db, entry_ids)
-    locked: dict[str, DecisionRow] = {}
-    tried: set[str] = set()
-    while True:
-        need = wanted | {
+
+    def needed(rows: dict[str, _Stored]) -> set[str]:
+        return wanted | {
             d
             for row in rows.values()
             if row.contact_id == contact_id
             for d in row.fields["decision_ids"]
         }
-        missing = need - tried
+
+    rows = _entries(db, entry_ids)
+    locked: dict[str, DecisionRow] = {}
+    tried: set[str] = set()
+    while True:
+        missing = needed(rows) - tried
         if not missing:
             break
+        if tried and min(missing) < max(tried):
+            db.rollback()
+            locked = {}
+            missing |= tried
         tried |= missing
         locked.update(lock_decisions(db, missing))
         if not reread_after_lock(db):
@@ -1210,10 +1229,19 @@ def push(
     for chunk in _chunks(stored):
         db.execute(_RECEIPTS.insert(), list(chunk))
     all_flags = {row.id: row for answer in answers for row in answer.flag_rows}
+    # The contact's own entries among those the push named: the stored ones
+    # read under the locks, and every one it applied a change to (a change to
+    # another contact's entry is refused).
+    own_entries = {entry_id for entry_id, row in rows.items() if row.contact_id == contact_id}
+    own_entries |= {
+        answer.entry_id
+        for answer in answers
+        if answer.status == "applied" and answer.entry_id is not None
+    }
     public = dict(
         zip(
             all_flags,
-            flags_for_contact(db, contact_id, list(all_flags.values())),
+            flags_for_contact(db, contact_id, list(all_flags.values()), own_entries),
             strict=True,
         )
     )

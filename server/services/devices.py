@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -40,25 +40,6 @@ def record(
     if actor.contact_id is None:
         return
     now = utcnow()
-    known = db.execute(
-        select(DeviceState.unsent, DeviceState.oldest_unsent_at, DeviceState.reported_at).where(
-            DeviceState.user_id == actor.user_id, DeviceState.device_id == device_id
-        )
-    ).first()
-    if commit:
-        db.commit()  # end the read (on SQLite every transaction holds the write lock)
-    if (
-        known is not None
-        and known.reported_at > now - UNCHANGED_WRITE_EVERY
-        and (
-            report is None
-            or (known.unsent, known.oldest_unsent_at)
-            == (report.unsent, report.oldest_unsent_at if report.unsent else None)
-        )
-    ):
-        # Nothing new, and the last sync time is fresh enough for a limit counted
-        # in days: a phone pulling every minute does not write every minute.
-        return
     values: dict[str, Any] = {
         "user_id": actor.user_id,
         "device_id": device_id,
@@ -75,11 +56,23 @@ def record(
         "reported_at": statement.excluded.reported_at,
         "contact_id": statement.excluded.contact_id,
     }
+    # Nothing new, and the last sync time fresh enough for a limit counted in
+    # days: the row is left alone, so a phone pulling every minute does not
+    # write every minute. Decided by the statement itself (one round trip,
+    # not a read and then a write).
+    worth_writing = DeviceState.reported_at <= now - UNCHANGED_WRITE_EVERY
     if report is not None:
         changed["unsent"] = statement.excluded.unsent
         changed["oldest_unsent_at"] = statement.excluded.oldest_unsent_at
+        worth_writing = or_(
+            worth_writing,
+            DeviceState.unsent.is_distinct_from(statement.excluded.unsent),
+            DeviceState.oldest_unsent_at.is_distinct_from(statement.excluded.oldest_unsent_at),
+        )
     db.execute(
-        statement.on_conflict_do_update(index_elements=["user_id", "device_id"], set_=changed)
+        statement.on_conflict_do_update(
+            index_elements=["user_id", "device_id"], set_=changed, where=worth_writing
+        )
     )
     if commit:
         db.commit()
