@@ -21,19 +21,37 @@ def office_screen(title: str, controls: Sequence[ft.Control], *, back: str = HOM
     return screen(title, controls, back=back)
 
 
+def typed_value(drawn: ft.TextField | None, fallback: str = "") -> str:
+    """What the field holds now, as flet last had it from the browser.
+
+    The browser's value is written into the control flet's session holds under
+    the field's id as soon as it arrives (before any handler runs); that is the
+    control looked up here, not necessarily the object a render made.
+    """
+    if drawn is None:
+        return fallback
+    live = ft.context.page.session.index.get(drawn._i)  # _i: the field's id in the session
+    held = live if isinstance(live, ft.TextField) else drawn
+    return held.value or ""
+
+
 @ft.component
-def Input(label: str, initial: str, **options: Any) -> ft.Control:  # noqa: N802 - components are named like classes
+def Input(  # noqa: N802 - components are named like classes
+    label: str, initial: str, *, box: Any = None, **options: Any
+) -> ft.Control:
     """A text field told its value once, when it appears; after that it holds what is typed.
 
-    Flet writes the browser's value into the drawn field at once, but runs the
-    change handler later: a re-render in between (a load ending, an earlier
+    Flet writes the browser's value into the field at once, but runs the change
+    handler later: a re-render in between (a load ending, an earlier
     keystroke's state) drew the field with the older value, and flet sent that
     back to the browser, wiping what was typed since. Drawn again, this field
-    takes the value flet last had from the browser, so nothing is sent. A field
-    the app must empty (a form after saving) is drawn anew under a new key.
+    takes the value flet last had from the browser (`typed_value`), so nothing
+    is sent. A field the app must empty (a form after saving) is drawn anew
+    under a new key. `box` (a ref) gets the drawn field, for `typed_value`.
     """
-    drawn = ft.use_ref(cast(ft.TextField | None, None))
-    value = initial if drawn.current is None else drawn.current.value or ""
+    own = ft.use_ref(cast(ft.TextField | None, None))
+    drawn = box if box is not None else own
+    value = initial if drawn.current is None else typed_value(drawn.current)
     control = ft.TextField(label=label, value=value, **options)
     drawn.current = control
     return control
@@ -163,14 +181,12 @@ def ListSearch(  # noqa: N802 - components are named like classes
     sends an older text back. The field has no hint text: a hint becomes part
     of its accessible name.
     """
-    # What the field holds, as its change events say; read by Søk and Enter.
-    latest = ft.use_ref(paging.query)
-
-    def changed(e: ft.Event[ft.TextField]) -> None:
-        latest.current = e.control.value or ""
+    # The field as drawn: Søk and Enter search what it holds when tapped (`typed_value`),
+    # not what the last render or the change events so far have seen.
+    box = ft.use_ref(cast(ft.TextField | None, None))
 
     async def search(*_: Any) -> None:
-        await on_search(latest.current or "")
+        await on_search(typed_value(box.current, paging.query))
 
     pages = pages_row(paging, shown, on_turn) if loaded else ft.Container(height=0)
     return ft.Column(
@@ -180,8 +196,8 @@ def ListSearch(  # noqa: N802 - components are named like classes
                     Input(
                         label,
                         paging.query,
+                        box=box,
                         prefix_icon=ft.Icons.SEARCH,
-                        on_change=changed,
                         on_submit=search,
                         expand=True,
                     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import flet as ft
@@ -235,6 +236,24 @@ def decision_text(registry: Registry, decision: DecisionPublic) -> str:
     )
 
 
+def tabs(
+    sections: tuple[tuple[str, str], ...], chosen: str, choose: Callable[[str], None]
+) -> ft.Control:
+    """The sections as buttons that wrap to a new line, whole, when the screen is narrow
+    (a phone, or 200 % text); a segmented button squeezed them ("Støttekontakte r") or,
+    scrolled sideways, hid "Vedtak". The chosen one is filled, ticked and selected."""
+    buttons: list[ft.Control] = []
+    for key, text in sections:
+        if key == chosen:
+            button: ft.Control = ft.FilledButton(text, icon=ft.Icons.CHECK, height=TOUCH - 8)
+        else:
+            button = ft.OutlinedButton(
+                text, on_click=lambda _, key=key: choose(key), height=TOUCH - 8
+            )
+        buttons.append(ft.Semantics(selected=key == chosen, content=button))
+    return ft.Row(buttons, wrap=True, spacing=8, run_spacing=8)
+
+
 # The forms and rows re-render only when the registry itself changes: a
 # re-render while someone types (say, because the app's sync state moved)
 # would send a field's older value back and lose their keystrokes.
@@ -279,11 +298,7 @@ def RegistryView() -> ft.View:  # noqa: N802 - components are named like classes
     sections = SECTIONS if coordinator else SECTIONS[:1]
     controls: list[ft.Control] = [
         heading("Registrering"),
-        ft.SegmentedButton(
-            segments=[ft.Segment(value=k, label=ft.Text(t)) for k, t in sections],
-            selected=[section],
-            on_change=lambda e: set_section(next(iter(e.control.selected or ["contacts"]))),
-        ),
+        tabs(sections, section, set_section),
         keyed(
             f"search-{section}",
             ListSearch,

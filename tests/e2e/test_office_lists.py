@@ -149,3 +149,49 @@ def test_the_recipient_list_is_searched_and_paged(phone: Phone, live_server: Liv
     _search(phone, "Søk i tjenestemottakere", f"{marker} person 07")
     shown = phone.wait_text(r"Viser 1–1 av 1")
     assert f"{marker}-07" in shown
+
+
+TABS = ("Støttekontakter", "Tjenestemottakere", "Vedtak")
+
+
+def _tab_boxes(phone: Phone) -> dict[str, dict[str, float]]:
+    phone.page.wait_for_timeout(800)  # Flutter lays out anew after a resize
+    boxes = {}
+    for tab in TABS:
+        box = phone.page.get_by_role("button", name=tab, exact=True).bounding_box()
+        assert box is not None, tab
+        boxes[tab] = box
+    return boxes
+
+
+def test_the_registration_tabs_keep_whole_words_on_a_phone_and_at_200_percent_text(
+    phone: Phone,
+) -> None:
+    """Each tab is as wide at 390 px as where nothing squeezes it (1366 px), and wholly on
+    the screen: no 'Støttekontakte r', no tab scrolled out of sight. The same with the
+    browser's text size at 200 % (Flutter follows it)."""
+    phone.page.set_viewport_size(OFFICE)
+    _office(phone)
+    phone.go("/kontor/registrering")
+    phone.wait_text("Ny støttekontakt")
+    browser = phone.page.context.new_cdp_session(phone.page)
+    try:
+        for size, name in ((16, "100"), (32, "200")):
+            browser.send("Page.setFontSizes", {"fontSizes": {"standard": size}})
+            phone.page.set_viewport_size(OFFICE)
+            roomy = _tab_boxes(phone)
+            phone.page.set_viewport_size(PHONE)
+            narrow = _tab_boxes(phone)
+            for tab in TABS:
+                assert narrow[tab]["width"] == pytest.approx(roomy[tab]["width"], abs=1), (
+                    f"{tab} at {name} % text: {narrow[tab]} (roomy: {roomy[tab]})"
+                )
+                assert narrow[tab]["x"] >= 0, (tab, narrow[tab])
+                assert narrow[tab]["x"] + narrow[tab]["width"] <= PHONE["width"], (
+                    tab,
+                    narrow[tab],
+                )
+            phone.screenshot(f"office-registry-tabs-390-text{name}")
+    finally:
+        browser.send("Page.setFontSizes", {"fontSizes": {"standard": 16}})
+        browser.detach()
