@@ -186,10 +186,14 @@ STORE_SAVE = """async ([runtime, archive, benchStore, size, repeat]) => {
     const length = new DataView(buffer).getUint32(0, true);
     const index = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
     let offset = 4 + length;
-    for (const [path, bytes] of index) {
+    for (const [path, bytes, url] of index) {
         const full = "/app/" + path;
         pyodide.FS.mkdirTree(full.slice(0, full.lastIndexOf("/")));
-        pyodide.FS.writeFile(full, new Uint8Array(buffer, offset, bytes));
+        // A native library is a file of its own (webapp.build): written out whole here.
+        const data = url
+            ? new Uint8Array(await (await fetch(url)).arrayBuffer())
+            : new Uint8Array(buffer, offset, bytes);
+        pyodide.FS.writeFile(full, data);
         offset += bytes;
     }
     pyodide.FS.mkdirTree("/bench");

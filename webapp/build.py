@@ -20,6 +20,8 @@ Layout of the output (see `webapp.static` for how each part is cached):
     index.html, sw.js, manifest.webmanifest, icons/…      revalidated on every visit
     r/<runtime id>/…  Flutter, Pyodide, fonts             named by content: immutable
     r/app-<hash>.pack    the Python app                   named by content: immutable
+    r/lib-<hash>.wasm    its native libraries (pydantic-core, msgpack), compiled by the
+                         worker from their own URL (the browser caches the compiled code)
     BUILD.json        build id, the inputs' fingerprint, the files to precache
 Every compressible file also has a `.gz` twin made here, once.
 """
@@ -49,7 +51,7 @@ from webapp.icons import icon_png
 
 REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
-FORMAT = 2  # bump when the layout changes: an old build is then stale
+FORMAT = 3  # bump when the layout changes: an old build is then stale
 
 # Pyodide 314.0.7 as shipped by flet-web 1.0.5 (PHONE-APP.md).
 PYODIDE_PLATFORM = "pyemscripten_2026_0_wasm32"
@@ -290,15 +292,45 @@ def _app_files(wheels: Iterable[Path], release: str) -> dict[str, bytes]:
     return members
 
 
-def _pack(members: dict[str, bytes]) -> bytes:
+def _pack(members: dict[str, bytes], libraries: dict[str, str] | None = None) -> bytes:
     """The app's files in one blob the worker writes out with no unpacking code
     in Python (a zip or tar read by Python in the browser took seconds):
 
         u32 little-endian n | n bytes of JSON [[path, size], …] | the contents in order
+
+    A native library (`libraries`: path → URL) is not in the blob: its entry is
+    [path, 0, url], and the worker compiles it from that URL (see `_split_libraries`).
     """
-    names = sorted(members)
-    index = json.dumps([[name, len(members[name])] for name in names]).encode()
-    return b"".join([len(index).to_bytes(4, "little"), index, *(members[n] for n in names)])
+    libraries = libraries or {}
+    names = sorted({*members, *libraries})
+    index = json.dumps(
+        [
+            [name, 0, libraries[name]] if name in libraries else [name, len(members[name])]
+            for name in names
+        ]
+    ).encode()
+    return b"".join(
+        [len(index).to_bytes(4, "little"), index, *(members[n] for n in names if n in members)]
+    )
+
+
+def _split_libraries(members: dict[str, bytes]) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The app's files without its native libraries (pydantic-core's 4.7 MB, msgpack's),
+    and those libraries as files of their own named by content: r/lib-<hash>.wasm.
+
+    Inside the pack, Python imported pydantic-core by compiling its WebAssembly
+    from the bytes in memory at every start (about half a second of the app's
+    imports in Node, more on a phone). A file of its own is compiled by the
+    worker with `WebAssembly.compileStreaming` while Pyodide boots, and the
+    browser keeps the compiled code with the cached file for the next start.
+    """
+    kept = {name: data for name, data in members.items() if not name.endswith(".so")}
+    files = {
+        f"r/lib-{_sha256(data)[:16]}.wasm": data
+        for name, data in members.items()
+        if name.endswith(".so")
+    }
+    return kept, files
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
@@ -315,10 +347,17 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _archive(wheels: Iterable[Path], release: str, pyodide: Path) -> bytes:
-    """The app: its files in bytecode, packed for the worker to write out."""
-    files = _app_files(wheels, release)
-    return _pack(compile_files(files, APP_PATH, pyodide, wheel_cache()))
+def _archive(wheels: Iterable[Path], release: str, pyodide: Path) -> tuple[bytes, dict[str, bytes]]:
+    """The app: its files in bytecode, packed for the worker to write out, and its
+    native libraries as build files of their own (path in the build → content)."""
+    files = compile_files(_app_files(wheels, release), APP_PATH, pyodide, wheel_cache())
+    kept, libraries = _split_libraries(files)
+    urls = {
+        name: f"/r/lib-{_sha256(data)[:16]}.wasm"
+        for name, data in files.items()
+        if name.endswith(".so")
+    }
+    return _pack(kept, urls), libraries
 
 
 def _stdlib(source: bytes, pyodide: Path) -> bytes:
@@ -537,7 +576,8 @@ def _assemble(
     for name, data in runtime_files.items():
         files[runtime_url.lstrip("/") + name] = data
 
-    archive = _archive(wheels, release, runtime / "pyodide")
+    archive, libraries = _archive(wheels, release, runtime / "pyodide")
+    files.update(libraries)
     archive_url = f"/r/app-{_sha256(archive)[:16]}.pack"
     files[archive_url.lstrip("/")] = archive
 

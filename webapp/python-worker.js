@@ -23,11 +23,18 @@ function mark(step) {
 
 // The app's files, packed by webapp.build: u32 little-endian n, n bytes of JSON
 // [[path, size], ...], then the contents in that order. Written out under /app.
-function writeApp(FS, buffer) {
+// A native library's entry is [path, 0, url]: its file is written empty (so
+// that Python's import finds it) and its code is compiled from `url`.
+function readIndex(buffer) {
   const length = new DataView(buffer).getUint32(0, true);
   const index = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
+  return { index, start: 4 + length };
+}
+
+function writeApp(FS, buffer) {
+  const { index, start } = readIndex(buffer);
   const folders = new Set();
-  let offset = 4 + length;
+  let offset = start;
   for (const [path, size] of index) {
     const full = "/app/" + path;
     const folder = full.slice(0, full.lastIndexOf("/"));
@@ -40,6 +47,33 @@ function writeApp(FS, buffer) {
   }
 }
 
+// Compile the app's native libraries from their own URLs while Pyodide boots:
+// a streamed compile of a cached file reuses the code the browser kept from
+// the last start. Resolves to a Map of /app path → WebAssembly.Module.
+async function compileLibraries(archive) {
+  const { index } = readIndex(await archive);
+  const compiled = await Promise.all(
+    index
+      .filter((entry) => entry.length > 2)
+      .map(async ([path, , url]) => ["/app/" + path, await WebAssembly.compileStreaming(fetch(url))]),
+  );
+  return new Map(compiled);
+}
+
+// Pyodide loads a library that Python imports by reading its file (Emscripten's
+// dynamic linker, which also takes a module already compiled): hand it the
+// compiled one instead of the empty placeholder.
+function serveCompiled(FS, libraries) {
+  const readFile = FS.readFile;
+  FS.readFile = function (path, options) {
+    const module = libraries.get(path);
+    if (module !== undefined && options && options.encoding === "binary") {
+      return module;
+    }
+    return readFile.apply(this, arguments);
+  };
+}
+
 async function boot(message) {
   mark("worker started");
   const archive = fetch(message.archiveUrl).then((response) => {
@@ -48,11 +82,13 @@ async function boot(message) {
     }
     return response.arrayBuffer();
   });
+  const libraries = compileLibraries(archive);
   const { loadPyodide } = await import(message.pyodideUrl);
   const pyodide = await loadPyodide();
   mark("pyodide ready");
   pyodide.registerJsModule("flet_js", self.flet_js);
   writeApp(pyodide.FS, await archive);
+  serveCompiled(pyodide.FS, await libraries);
   mark("app written");
   await pyodide.runPythonAsync(`
 import sys
