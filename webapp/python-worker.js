@@ -49,13 +49,25 @@ function writeApp(FS, buffer) {
 
 // Compile the app's native libraries from their own URLs while Pyodide boots:
 // a streamed compile of a cached file reuses the code the browser kept from
-// the last start. Resolves to a Map of /app path → WebAssembly.Module.
+// the last start. Resolves to a Map of /app path → WebAssembly.Module, or of
+// /app path → the file's bytes where a browser cannot compile it that way
+// (Pyodide then compiles them as it would have from the pack).
 async function compileLibraries(archive) {
   const { index } = readIndex(await archive);
   const compiled = await Promise.all(
     index
       .filter((entry) => entry.length > 2)
-      .map(async ([path, , url]) => ["/app/" + path, await WebAssembly.compileStreaming(fetch(url))]),
+      .map(async ([path, , url]) => {
+        try {
+          return ["/app/" + path, await WebAssembly.compileStreaming(fetch(url))];
+        } catch (error) {
+          const response = await fetch(url);
+          if (!response.ok) {
+            throw new Error(`a library of the app answered HTTP ${response.status}`);
+          }
+          return ["/app/" + path, new Uint8Array(await response.arrayBuffer())];
+        }
+      }),
   );
   return new Map(compiled);
 }
@@ -64,6 +76,12 @@ async function compileLibraries(archive) {
 // dynamic linker, which also takes a module already compiled): hand it the
 // compiled one instead of the empty placeholder.
 function serveCompiled(FS, libraries) {
+  for (const [path, code] of libraries) {
+    if (!(code instanceof WebAssembly.Module)) {
+      FS.writeFile(path, code);
+      libraries.delete(path);
+    }
+  }
   const readFile = FS.readFile;
   FS.readFile = function (path, options) {
     const module = libraries.get(path);
