@@ -45,13 +45,16 @@ def Input(  # noqa: N802 - components are named like classes
     handler later: a re-render in between (a load ending, an earlier
     keystroke's state) drew the field with the older value, and flet sent that
     back to the browser, wiping what was typed since. Drawn again, this field
-    takes the value flet last had from the browser (`typed_value`), so nothing
-    is sent. A field the app must empty (a form after saving) is drawn anew
-    under a new key. `box` (a ref) gets the drawn field, for `typed_value`.
+    keeps the value it was last drawn with, so flet sends none. A field the app
+    must empty (a form after saving) is drawn anew under a new key. `box` (a
+    ref) gets the drawn field, to read what it holds with `typed_value`.
     """
     own = ft.use_ref(cast(ft.TextField | None, None))
     drawn = box if box is not None else own
-    value = initial if drawn.current is None else typed_value(drawn.current)
+    # Drawn again: the value of the field as last drawn, which is what flet diffs the new
+    # one against, so no value is ever sent (not even the browser's, which may already
+    # be older than what is being typed).
+    value = initial if drawn.current is None else drawn.current.value or ""
     control = ft.TextField(label=label, value=value, **options)
     drawn.current = control
     return control
