@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from mobile.device import REGISTRY, Device, DeviceRegistry, data_folder
+from mobile.device import REGISTRY, Device, DeviceRegistry, data_folder, remembered_account
 from mobile.i18n import DEFAULT_LANGUAGE, LANGUAGES, tr
 from mobile.platform import blocking
 from mobile.state import AccountInfo, AppState
@@ -114,6 +114,14 @@ class Controller:
                 self.state.timer_started = datetime.fromisoformat(timer)
         server = await self.prefs.get(PREFIX + "server")
         username = await self.prefs.get(PREFIX + "username")
+        if not (isinstance(server, str) and isinstance(username, str) and server and username):
+            # The preferences can be lost where the account's store is not (a browser
+            # killed soon after signing in): the store says whose it is.
+            remembered = await remembered_account()
+            if remembered is not None:
+                server, username = remembered
+                await self.prefs.set(PREFIX + "server", server)
+                await self.prefs.set(PREFIX + "username", username)
         if isinstance(server, str) and isinstance(username, str) and server and username:
             folder = await self._folder()
             try:

@@ -235,6 +235,34 @@ class Device:
         await blocking(self.store.wipe)  # in a browser: its IndexedDB database is deleted
 
 
+async def remembered_account() -> tuple[str, str] | None:
+    """In a browser: the server and username of the one account whose store is kept.
+
+    The app remembers who is signed in with `ft.SharedPreferences`, which in a
+    browser is localStorage, and Chromium writes that to disk lazily: a browser
+    ended soon after signing in (a phone's system killing it) forgot the account
+    while its IndexedDB store, committed before "Lagret" is shown, was there, so
+    the app opened on the sign-in screen, offline with the session out of reach.
+    Signing out deletes the store, so a store that is left belongs to an account
+    still signed in; with several (two people on one phone) the choice is theirs.
+    """
+    if not IN_BROWSER:
+        return None
+    from sync.browser_storage import IndexedDBBackend, databases
+
+    names = sorted(name for name in await databases() if name.startswith("timeliste-"))
+    if len(names) != 1:
+        return None
+    store = DeviceStore(await IndexedDBBackend.open(names[0]))
+    try:
+        account = await blocking(store.account)
+    finally:
+        await blocking(store.close)
+    if account is None or not account.token:
+        return None
+    return account.server_url, account.username
+
+
 async def _open_store(path: Path, *, create: bool) -> DeviceStore | None:
     """The account's store; None when it does not exist and `create` is false."""
     if IN_BROWSER:

@@ -196,6 +196,33 @@ def test_offline_a_browser_closed_right_after_lagret_keeps_the_session_and_a_sig
         context.close()
 
 
+def test_a_browser_that_lost_its_preferences_still_opens_the_signed_in_account_offline(
+    browser_type: Any, live_server: LiveServer, built_app: BuiltApp, tmp_path: Path
+) -> None:
+    """Who is signed in is kept in localStorage, which Chromium writes to disk lazily;
+    a browser killed soon after signing in lost it (seen in CI: the app reopened
+    offline on the sign-in screen with the saved session out of reach). The
+    account's own store, in IndexedDB, says whose it is."""
+    seeded = seed(live_server, people={"Kari Hansen": ("10", "month")})
+    context = open_profile(browser_type, tmp_path / "phone-profile")
+    try:
+        phone = Phone(context.new_page(), built_app.url)
+        phone.open()
+        phone.login(seeded.username)
+        phone.wait_text("Synkronisert")
+        wait_installed(phone, built_app)
+        context.set_offline(True)
+        phone.log_session("Kari H.", "10:00", "12:00")
+        phone.wait_text("Økten er lagret.")
+        # What a lazy write lost: every preference the app had.
+        phone.page.evaluate("() => localStorage.clear()")
+        phone.reload()
+        phone.wait_text("Mine tjenestemottakere", timeout_ms=LOAD_TIMEOUT_MS)
+        phone.wait_text(r"Kari H\.: .*10:00–12:00 · 2 t\s+venter")
+    finally:
+        context.close()
+
+
 STORE_FILES = """async () => {
     // One IndexedDB database per signed-in account (sync.browser_storage).
     const names = (await indexedDB.databases()).map(d => d.name);
