@@ -110,6 +110,19 @@ def kill_browser(context: Any, profile: Path) -> None:
         context.close()  # Playwright's side of the dead browser
 
 
+def _offline_session_after_install(context: Any, app: BuiltApp, username: str) -> Phone:
+    """First visit online on `context`: sign in, sync, wait until the app is installed,
+    then go offline and log Kari's 10:00–12:00 session (the start of the offline tests)."""
+    phone = Phone(context.new_page(), app.url)
+    phone.open()
+    phone.login(username)
+    phone.wait_text("Synkronisert")
+    wait_installed(phone, app)
+    context.set_offline(True)
+    phone.log_session("Kari H.", "10:00", "12:00")
+    return phone
+
+
 def test_after_one_visit_the_app_opens_offline(
     phone: Phone, live_server: LiveServer, built_app: BuiltApp
 ) -> None:
@@ -206,13 +219,7 @@ def test_a_browser_that_lost_its_preferences_still_opens_the_signed_in_account_o
     seeded = seed(live_server, people={"Kari Hansen": ("10", "month")})
     context = open_profile(browser_type, tmp_path / "phone-profile")
     try:
-        phone = Phone(context.new_page(), built_app.url)
-        phone.open()
-        phone.login(seeded.username)
-        phone.wait_text("Synkronisert")
-        wait_installed(phone, built_app)
-        context.set_offline(True)
-        phone.log_session("Kari H.", "10:00", "12:00")
+        phone = _offline_session_after_install(context, built_app, seeded.username)
         phone.wait_text("Økten er lagret.")
         # What a lazy write lost: every preference the app had.
         phone.page.evaluate("() => localStorage.clear()")
@@ -290,13 +297,7 @@ def test_a_new_build_is_offered_and_loaded_keeping_a_waiting_session(
         app = BuiltApp(server.base_url + "/", first.build_id, builds)
         context = open_profile(browser_type, tmp_path / "profile")
         try:
-            phone = Phone(context.new_page(), app.url)
-            phone.open()
-            phone.login(seeded.username)
-            phone.wait_text("Synkronisert")
-            wait_installed(phone, app)
-            context.set_offline(True)
-            phone.log_session("Kari H.", "10:00", "12:00")
+            phone = _offline_session_after_install(context, app, seeded.username)
             phone.wait_text("venter")
 
             second = ensure_build(builds, release="test-2")
