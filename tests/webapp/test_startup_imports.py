@@ -1,0 +1,43 @@
+"""What the app imports before its first screen in the browser, where each module costs.
+
+In the browser (Pyodide) every module imported before the first screen is time
+the contact waits for. These run natively, in a fresh interpreter each, and
+check what `webapp/browser_main.py` and the app's imports promise.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(code: str) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_the_contact_app_imports_no_office_screen_and_no_chart() -> None:
+    # The sign-in screen uses a piece of mobile.office.common: that must not
+    # bring the office's screens (charts, the signature canvas) along.
+    found = _run(
+        "import json, sys; import mobile.app; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith("
+        "('flet_charts', 'mobile.office.views', 'mobile.office.dashboard', 'flet.canvas')))))"
+    )
+    assert found == []
+
+
+def test_the_office_screens_are_still_there_when_asked_for() -> None:
+    found = _run(
+        "import json; from mobile.office import office_routes, OfficeHome; "
+        "print(json.dumps({'routes': len(office_routes()) > 0, 'home': callable(OfficeHome)}))"
+    )
+    assert found == {"routes": True, "home": True}
