@@ -7,7 +7,11 @@ The store's folder, the Web Lock and the server's address are set up by
 `mobile.platform` once the page's session starts (`mobile.app.make_main`).
 """
 
+import importlib
 import os
+import sys
+from collections.abc import Iterator
+from types import CodeType
 
 
 def prepare() -> None:
@@ -21,6 +25,44 @@ def prepare() -> None:
     pydantic.BaseModel.model_config["defer_build"] = True
 
     import mobile.app  # noqa: F401  # the import is the work: done before Flutter asks
+
+    warm_flet()
+
+
+def _code_names(code: CodeType) -> Iterator[str]:
+    yield from code.co_names
+    for constant in code.co_consts:
+        if isinstance(constant, CodeType):
+            yield from _code_names(constant)
+
+
+def warm_flet() -> None:
+    """Import now the parts of flet the app's first screens will use.
+
+    `import flet` imports almost nothing: each `ft.Name` is imported when first
+    touched (PEP 562), so the controls, the page and flet's runner were
+    imported while the first screens rendered, after Flutter had connected
+    (a second of the start in the browser). Every flet name the app's
+    already-imported modules mention is resolved here instead, while Flutter
+    is still loading; the screens imported later (entry, month, office) are not.
+    """
+    import flet
+
+    lazy = getattr(flet, "_LAZY", {})
+    names: set[str] = set()
+    for name, module in list(sys.modules.items()):
+        if not (name == "mobile" or name.startswith("mobile.")):
+            continue
+        loader = getattr(getattr(module, "__spec__", None), "loader", None)
+        get_code = getattr(loader, "get_code", None)
+        code = get_code(name) if get_code is not None else None
+        if code is not None:
+            names.update(_code_names(code))
+    for name in sorted(names & lazy.keys()):
+        getattr(flet, name)
+    importlib.import_module("flet.app")
+    if sys.platform == "emscripten":
+        importlib.import_module("flet.messaging.pyodide_connection")
 
 
 def start() -> None:

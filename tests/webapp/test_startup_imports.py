@@ -41,3 +41,19 @@ def test_the_office_screens_are_still_there_when_asked_for() -> None:
         "print(json.dumps({'routes': len(office_routes()) > 0, 'home': callable(OfficeHome)}))"
     )
     assert found == {"routes": True, "home": True}
+
+
+def test_flet_is_warmed_before_flutter_connects() -> None:
+    # flet imports each control on first use; prepare() resolves the ones the
+    # imported screens mention, and flet's runner, before the first screen.
+    found = _run(
+        "import json, sys; import mobile.app, flet; "
+        "before = {n for n in ('View', 'TextField', 'Text', 'Router') if n in vars(flet)}; "
+        "from webapp.browser_main import warm_flet; warm_flet(); "
+        "after = {n for n in ('View', 'TextField', 'Text', 'Router') if n in vars(flet)}; "
+        "print(json.dumps({'before': sorted(before), 'after': sorted(after), "
+        "'runner': 'flet.app' in sys.modules}))"
+    )
+    assert found["after"] == ["Router", "Text", "TextField", "View"]
+    assert found["before"] != found["after"]  # else the warming is no longer needed
+    assert found["runner"] is True
