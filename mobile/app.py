@@ -204,7 +204,8 @@ def _sync_on_network_change(state: AppState, controller: Controller) -> Callable
     """What the app does when the browser goes offline or back online: sync at once.
 
     Offline, the attempt fails at once and the chip says "Frakoblet" now, not at
-    the next pull; back online, what waits is sent now, not at the next retry.
+    the next pull; back online, what waits is sent now, not at the next retry,
+    and the device's sync loop starts its retries again from the shortest pause.
     """
     loop = asyncio.get_running_loop()
     session = contextvars.copy_context()  # this page's, as the controller's own tasks
@@ -213,6 +214,9 @@ def _sync_on_network_change(state: AppState, controller: Controller) -> Callable
     def changed(online: bool) -> None:
         platform.mark("browser online" if online else "browser offline")
         if state.phase == "ready" and state.is_contact:
+            if controller.device is not None:
+                controller.device.wake()
+                return
             task = loop.create_task(controller.sync_now(), context=session.copy())
             running.add(task)  # the loop keeps only a weak reference to a task
             task.add_done_callback(running.discard)

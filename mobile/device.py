@@ -36,8 +36,23 @@ from sync.transport import default_transport
 
 log = logging.getLogger(__name__)
 
+# A sync that failed (offline, server away) is tried again after 3 s, then 6, 12,
+# 24 and from then on every 30 s, until one succeeds; a save or the browser
+# coming back online tries at once and starts again from 3 s. Every attempt
+# re-reads the store and redraws the screen, so a phone offline all day in a
+# basement retried every 3 s spent its battery and redrew under the contact's
+# typing for nothing; natively (no online event) a phone back in coverage
+# still sends within 30 s, the pull interval.
 RETRY_SECONDS = float(os.environ.get("TIMELISTE_APP_RETRY_SECONDS", "3"))
 PULL_SECONDS = float(os.environ.get("TIMELISTE_APP_PULL_SECONDS", "30"))
+RETRY_MAX_SECONDS = max(RETRY_SECONDS, PULL_SECONDS)
+
+
+def retry_pause(failures: int) -> float:
+    """How long the sync loop waits after `failures` failed attempts in a row."""
+    if failures <= 0:
+        return PULL_SECONDS
+    return float(min(RETRY_SECONDS * 2 ** min(failures - 1, 16), RETRY_MAX_SECONDS))
 
 
 def data_folder(browser_key: str | None = None) -> Path:
@@ -83,6 +98,7 @@ class Device:
         self._listeners: list[Callable[[], None]] = []
         self._loop_task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._failures = 0  # failed syncs in a row (see retry_pause)
         self._tasks: set[asyncio.Task[None]] = set()
         self.users = 0
 
@@ -174,7 +190,14 @@ class Device:
         task = asyncio.get_running_loop().create_task(self._announce())
         self._tasks.add(task)  # the loop keeps only a weak reference to a task
         task.add_done_callback(self._tasks.discard)
-        self._wake.set()  # send it now if the network is there
+        self.wake()  # send it now if the network is there
+
+    def wake(self) -> None:
+        """Sync now (a save, the browser back online), and if that fails, soon again.
+
+        A wake while a sync runs is kept: the loop syncs again right after it,
+        so a save made during a sync is not left for the next pause."""
+        self._wake.set()
 
     async def _announce(self) -> None:
         await self.client.refresh_status()
@@ -195,6 +218,10 @@ class Device:
 
     async def _run(self) -> None:
         while True:
+            # Cleared before the sync, not after: a wake during it means "again".
+            if self._wake.is_set():
+                self._wake.clear()
+                self._failures = 0  # woken: a fresh try, retried soon if it fails
             try:
                 status = await self.sync_now()
             except Exception:
@@ -202,10 +229,12 @@ class Device:
                 status = self.client.status
             if status.state is SyncState.login:
                 return
-            pause = RETRY_SECONDS if status.waiting or status.state is SyncState.offline else None
-            self._wake.clear()
+            if status.waiting or status.state is SyncState.offline:
+                self._failures += 1
+            else:
+                self._failures = 0
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), pause or PULL_SECONDS)
+                await asyncio.wait_for(self._wake.wait(), retry_pause(self._failures))
 
     async def close(self) -> None:
         if self._loop_task is not None:
