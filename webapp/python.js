@@ -35,6 +35,8 @@
   window.addEventListener("offline", tellNetwork);
 
   globalThis.jsConnect = async function (appId, args, dartOnMessage) {
+    // Flutter has loaded and drawn its first frame (bench/bench_app.py reads this).
+    console.debug(`timeliste: flutter ready at ${Math.round(performance.timeOrigin + performance.now())}`);
     // A second connect (Flutter reconnecting) gets a fresh Python.
     const worker = early || startWorker();
     early = null;
