@@ -116,6 +116,11 @@ _SYMBOLS_FILE = "package/files/noto-sans-symbols-symbols-wght-normal.woff2"
 # it at the build, which holds a stand-in (webapp/rive_native.js) under a folder
 # named by its content, so nothing is asked of another host and nothing is missing.
 _RIVE_CDN = re.compile(r"https://[^\"'\s]*/@rive-app/flutter-native-wasm@[^/\"'\s]+/")
+# Fonts Flutter's client would load and parse at every start although the app
+# draws no formula: flutter_math_fork's KaTeX fonts (17 files, 0.6 MB), listed in
+# flet-web's FontManifest.json for flet's Markdown with LaTeX, which the app does
+# not use. Left out of the manifest and of the build.
+_UNUSED_FONTS = "packages/flutter_math_fork/"
 _COMPRESSIBLE = {".js", ".mjs", ".wasm", ".json", ".html", ".otf", ".ttf", ".frag", ".zip", ".pack"}
 
 
@@ -468,6 +473,15 @@ def _bootstrap(source: str) -> str:
     return patched
 
 
+def _font_manifest(source: bytes) -> bytes:
+    """flet-web's FontManifest.json without the fonts the app never draws with."""
+    families = json.loads(source)
+    kept = [f for f in families if not str(f.get("family", "")).startswith(_UNUSED_FONTS)]
+    if len(kept) == len(families):
+        raise BuildError("flet-web's FontManifest.json changed: no KaTeX fonts to leave out")
+    return json.dumps(kept, separators=(",", ":")).encode()
+
+
 def _manifest() -> str:
     icons = [
         {"src": f"/icons/icon-{size}.png", "sizes": f"{size}x{size}", "type": "image/png"}
@@ -553,8 +567,12 @@ def _assemble(
         name = path.relative_to(runtime).as_posix()
         if path.is_file() and not _SKIP.match(name):
             data = path.read_bytes()
+            if name.startswith("assets/" + _UNUSED_FONTS):
+                continue
             if name == "flutter_bootstrap.js":
                 data = _bootstrap(data.decode()).encode()
+            elif name == "assets/FontManifest.json":
+                data = _font_manifest(data)
             elif name == "pyodide/python_stdlib.zip":
                 data = _stdlib(data, runtime / "pyodide")
             runtime_files[name] = data
