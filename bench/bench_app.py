@@ -257,6 +257,7 @@ STEPS = (
     ("pyodide ready", "Pyodide ready"),
     ("app written", "app files written"),
     ("app imported", "app imported"),
+    ("app prepared", "store read (prepared)"),
     ("flutter ready", "Flutter loaded, asks for Python"),
     ("connected", "Flutter connected"),
     ("first screen sent", "first screen sent"),

@@ -21,6 +21,7 @@ import flet as ft
 from mobile import platform
 from mobile.context import ControllerContext, StateContext, use_app
 from mobile.controller import Controller, MemoryPrefs, Prefs
+from mobile.device import close_early
 from mobile.i18n import tr
 from mobile.state import AppState
 from mobile.views.common import placeholder
@@ -261,6 +262,7 @@ def make_main(
         platform.mark("store lock held")
         state.phase = "starting"
         await controller.boot()
+        close_early()  # a store read before the session that it did not take
         platform.mark(f"started ({state.phase})")
         # After the update Flet has queued for this screen (callbacks run in order).
         asyncio.get_running_loop().call_soon(first_screen_sent)

@@ -292,12 +292,65 @@ async def remembered_account() -> tuple[str, str] | None:
     return account.server_url, account.username
 
 
+# The store opened while Flutter loads (`open_early`), by name, until the session takes it.
+_EARLY: dict[str, DeviceStore] = {}
+
+
+async def open_early() -> None:
+    """In a browser, before the page's session starts: open the one account store
+    kept on this phone, and read what the home screen shows from it once.
+
+    The app's Python starts while Flutter loads (webapp/browser_main.py); reading
+    the store then (IndexedDB, the documents, building the validators the first
+    read needs) takes that work off the time between Flutter asking for the app
+    and the home screen whenever Python is ready first. Only under the store's
+    Web Lock, taken now
+    if no other tab has it, so nothing read here can be changed by another tab
+    before the session uses it. The session takes the store (`_open_store`) when
+    it opens the same account; `close_early` closes one it did not take.
+    """
+    if not IN_BROWSER or _EARLY:
+        return
+    from mobile.platform import try_device_lock
+    from sync.browser_storage import IndexedDBBackend, databases
+
+    store: DeviceStore | None = None
+    try:
+        if not await try_device_lock():
+            return
+        names = sorted(name for name in await databases() if name.startswith("timeliste-"))
+        if len(names) != 1:
+            return
+        store = DeviceStore(await IndexedDBBackend.open(names[0]))
+        if store.account() is not None:
+            read_snapshot(store)
+    except Exception:
+        # The session opens the store itself, as it did before, and says what is wrong.
+        log.warning("could not read the device store early", exc_info=True)
+        if store is not None:
+            with contextlib.suppress(Exception):
+                store.close()
+        return
+    _EARLY[names[0]] = store
+
+
+def close_early() -> None:
+    """Close a store opened early that the session did not take (another account)."""
+    for store in _EARLY.values():
+        with contextlib.suppress(Exception):
+            store.close()
+    _EARLY.clear()
+
+
 async def _open_store(path: Path, *, create: bool) -> DeviceStore | None:
     """The account's store; None when it does not exist and `create` is false."""
     if IN_BROWSER:
         from sync.browser_storage import IndexedDBBackend
 
         name = str(path)
+        early = _EARLY.pop(name, None)
+        if early is not None:
+            return early
         if not create and not await IndexedDBBackend.exists(name):
             return None
         return DeviceStore(await IndexedDBBackend.open(name))

@@ -28,6 +28,7 @@ __all__ = [
     "default_server",
     "mark",
     "take_device_lock",
+    "try_device_lock",
 ]
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,40 @@ def default_server() -> str:
 
         return str(location.origin)
     return os.environ.get("TIMELISTE_SERVER_URL", "")
+
+
+async def try_device_lock() -> bool:
+    """Take the store's Web Lock now if no other tab holds it; True if this tab holds it.
+
+    Used before the page's session starts (webapp/browser_main.py), so that the
+    store can be read while Flutter loads: what is read under the lock stays
+    true, because no other tab writes while this one holds it. When another tab
+    (or the page before a reload) still has it, this returns False at once and
+    `take_device_lock` waits as before. Natively: True (one process, no tabs).
+    """
+    if not IN_BROWSER or _Browser.lock_release is not None:
+        return True
+    from js import Object, Promise, navigator
+    from pyodide.ffi import create_once_callable, jsnull, to_js
+
+    locks = getattr(navigator, "locks", None)
+    if locks is None:
+        return False
+    answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def hold(resolve: Any, _reject: Any) -> None:
+        _Browser.lock_release = resolve
+
+    def with_lock(lock: Any) -> Any:
+        if lock is None or lock is jsnull:  # another tab has it (JS null is not None)
+            answered.set_result(False)
+            return None
+        answered.set_result(True)
+        return Promise.new(create_once_callable(hold))
+
+    options = to_js({"ifAvailable": True}, dict_converter=Object.fromEntries)
+    locks.request(LOCK_NAME, options, create_once_callable(with_lock))
+    return await answered
 
 
 async def take_device_lock(waiting: Callable[[], None], patience: float = 3.0) -> None:

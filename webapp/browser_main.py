@@ -1,7 +1,8 @@
 """The app's entry point in the browser, imported as `main` by webapp/python-worker.js.
 
-`prepare()` runs while Flutter is still loading and imports what the first
-screen needs, so that `start()`, called when Flutter connects, only runs it.
+`prepare()` runs while Flutter is still loading: it imports what the first
+screen needs and reads the phone's store (mobile.device.open_early), so that
+`start()`, called when Flutter connects, only runs the app.
 
 The store's folder, the Web Lock and the server's address are set up by
 `mobile.platform` once the page's session starts (`mobile.app.make_main`).
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from types import CodeType
 
 
-def prepare() -> None:
+async def prepare() -> None:
     # pydantic looks for plugins in every installed distribution's metadata
     # when it builds its first model: a slow scan here, and the app has none.
     os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
@@ -25,8 +26,12 @@ def prepare() -> None:
     pydantic.BaseModel.model_config["defer_build"] = True
 
     import mobile.app  # noqa: F401  # the import is the work: done before Flutter asks
+    from mobile.device import open_early
+    from mobile.platform import mark
 
     warm_flet()
+    mark("app imported")
+    await open_early()
 
 
 def _code_names(code: CodeType) -> Iterator[str]:

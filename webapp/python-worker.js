@@ -6,7 +6,7 @@
 // (webapp/python.js), and the worker at once
 //   - fetches the app archive while Pyodide boots,
 //   - writes the app's files (bytecode, packed by webapp.build) under /app,
-//   - imports the app (main.prepare()),
+//   - imports the app and reads its store (main.prepare()),
 // all while Flutter loads. When Flutter connects, main.start() runs the app
 // and the worker answers "initialized", as flet-web's worker does.
 //
@@ -112,9 +112,9 @@ async function boot(message) {
 import sys
 sys.path.insert(0, "/app")
 import main
-main.prepare()
+await main.prepare()
 `);
-  mark("app imported");
+  mark("app prepared");
   return pyodide;
 }
 
