@@ -10,7 +10,9 @@ server. It measures:
   - first visit: an empty browser → sign-in form, and the bytes the server sent
     (the service worker's precache included, as a phone would download them);
   - cached open → usable home, online and offline: a phone that has the app
-    installed and is signed in opens it again (new tab, same profile);
+    installed and is signed in opens it again (new tab, same profile); from the
+    navigation to the home screen's text in the page (noted by the page itself),
+    and as the test's polling saw it (what earlier sessions reported);
   - Lagre → shown: tapping "Lagre" on a filled-in session → the session on the
     home screen (saved and durable in IndexedDB);
   - a save in the browser's store holding `--store-entries` entries: the app's
@@ -265,6 +267,36 @@ STEPS = (
 )
 
 
+# Notes in the page when the home screen's text first appears in Flutter's
+# accessibility tree (what Phone.wait_text reads), checked once per batch of
+# DOM changes: the polling test sees it 0.3-0.7 s later on a loaded machine,
+# and its reads (innerText forces a layout) compete with the app's own frames.
+HOME_SEEN = r"""(() => {
+    const home = /Brukt .* av 200 t/;
+    let queued = false;
+    const observer = new MutationObserver(() => {
+        if (!queued) {
+            queued = true;
+            queueMicrotask(check);
+        }
+    });
+    function check() {
+        queued = false;
+        const host = document.querySelector('flt-semantics-host');
+        if (!host || window.timelisteHomeSeenAt) return;
+        const labels = Array.from(host.querySelectorAll('[aria-label]'))
+            .map(node => node.getAttribute('aria-label'));
+        if (home.test(host.textContent + '\n' + labels.join('\n'))) {
+            window.timelisteHomeSeenAt = performance.now();
+            observer.disconnect();
+        }
+    }
+    observer.observe(document, {
+        subtree: true, childList: true, characterData: true, attributeFilter: ['aria-label'],
+    });
+})();"""
+
+
 class StepLog:
     """Collects the app's start-up steps from a page's console (the worker's included)."""
 
@@ -311,6 +343,8 @@ def bench(
             "bytes",
             "online",
             "offline",
+            "online polled",
+            "offline polled",
             "pyodide",
             "save",
             "tap",
@@ -353,11 +387,14 @@ def bench(
                         context.set_offline(offline)
                         phone.page.close()
                         phone = Phone(context.new_page(), proxy.url)
+                        phone.page.add_init_script(HOME_SEEN)
                         steps = StepLog(phone.page)
                         started = time.perf_counter()
                         phone.open()
                         phone.wait_text("Brukt .* av 200 t", timeout_ms=120_000)
-                        figures[key].append(time.perf_counter() - started)
+                        figures[f"{key} polled"].append(time.perf_counter() - started)
+                        seen = phone.page.evaluate("window.timelisteHomeSeenAt")
+                        figures[key].append(float(seen) / 1000)
                         for step, at in steps.since_navigation().items():
                             if f"step {step}" in figures:
                                 figures[f"step {step}"].append(at / 1000)
@@ -435,7 +472,9 @@ def main() -> None:
             "≤ 20 MB",
         ),
         ("cached open → home, online (ms)", figures["online"], figures["pyodide"], "≤ 6000"),
+        ("  as the test's polling saw it", figures["online polled"], figures["pyodide"], ""),
         ("cached open → home, offline (ms)", figures["offline"], figures["pyodide"], "≤ 6000"),
+        ("  as the test's polling saw it", figures["offline polled"], figures["pyodide"], ""),
         ('"Lagre" → entry shown (ms)', figures["save"], figures["tap"], "≤ 1000"),
         (
             f"save, {args.store_entries} entries in IndexedDB (ms)",
@@ -450,6 +489,10 @@ def main() -> None:
         "raw: bytes = gzip size of the files the app needs; open = Pyodide alone starting "
         "from the same cache; Lagre = a tap that only navigates (Ny økt → its form); "
         "save = one strict IndexedDB put of the entry's size"
+    )
+    print(
+        "cached open: navigation → the home screen's text in the page (noted in the page); "
+        "'as the test's polling saw it' = until the test, reading every 100 ms, saw it"
     )
     print("cached open, where the time goes (ms since navigation, online and offline):")
     for step, label in STEPS:
