@@ -12,7 +12,6 @@ from mobile.context import OfficeSession
 from mobile.hooks import keyed, memo, use_desk, use_state_from
 from mobile.office.api import OfficeApi
 from mobile.office.common import (
-    Input,
     busy,
     empty,
     heading,
@@ -31,7 +30,7 @@ from mobile.office.state.approval import (
 )
 from mobile.office.state.common import hours_text, km_text, money_text
 from mobile.office.state.flags import FLAG_KIND_TEXT
-from mobile.views.common import TOUCH, dropdown, ink, placeholder, stroke_shapes
+from mobile.views.common import TOUCH, Input, dropdown, ink, placeholder, stroke_shapes
 from models.clock import OSLO
 from models.schemas import Point, TimesheetStatus
 

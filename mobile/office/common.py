@@ -12,7 +12,7 @@ import flet as ft
 
 from mobile.office.api import OfficeApi
 from mobile.office.state.common import PagedDesk, Paging
-from mobile.views.common import TOUCH, PasswordField, dropdown, go, screen
+from mobile.views.common import TOUCH, Input, PasswordField, dropdown, go, screen
 
 HOME = "/kontor"
 
@@ -33,31 +33,6 @@ def typed_value(drawn: ft.TextField | None, fallback: str = "") -> str:
     live = ft.context.page.session.index.get(drawn._i)  # _i: the field's id in the session
     held = live if isinstance(live, ft.TextField) else drawn
     return held.value or ""
-
-
-@ft.component
-def Input(  # noqa: N802 - components are named like classes
-    label: str, initial: str, *, box: Any = None, **options: Any
-) -> ft.Control:
-    """A text field told its value once, when it appears; after that it holds what is typed.
-
-    Flet writes the browser's value into the field at once, but runs the change
-    handler later: a re-render in between (a load ending, an earlier
-    keystroke's state) drew the field with the older value, and flet sent that
-    back to the browser, wiping what was typed since. Drawn again, this field
-    keeps the value it was last drawn with, so flet sends none. A field the app
-    must empty (a form after saving) is drawn anew under a new key. `box` (a
-    ref) gets the drawn field, to read what it holds with `typed_value`.
-    """
-    own = ft.use_ref(cast(ft.TextField | None, None))
-    drawn = box if box is not None else own
-    # Drawn again: the value of the field as last drawn, which is what flet diffs the new
-    # one against, so no value is ever sent (not even the browser's, which may already
-    # be older than what is being typed).
-    value = initial if drawn.current is None else drawn.current.value or ""
-    control = ft.TextField(label=label, value=value, **options)
-    drawn.current = control
-    return control
 
 
 def field(
@@ -192,25 +167,22 @@ def ListSearch(  # noqa: N802 - components are named like classes
         await on_search(typed_value(box.current, paging.query))
 
     pages = pages_row(paging, shown, on_turn) if loaded else ft.Container(height=0)
+    # The field has the whole width, the button goes below it: beside it, at 390 px and
+    # 200 % text, the label broke inside a word ("Søk i støttek ontakter").
     return ft.Column(
         [
-            ft.Row(
-                [
-                    Input(
-                        label,
-                        paging.query,
-                        box=box,
-                        prefix_icon=ft.Icons.SEARCH,
-                        on_submit=search,
-                        expand=True,
-                    ),
-                    ft.FilledButton("Søk", icon=ft.Icons.SEARCH, on_click=search, height=TOUCH),
-                ],
-                spacing=8,
+            Input(
+                label,
+                paging.query,
+                box=box,
+                prefix_icon=ft.Icons.SEARCH,
+                on_submit=search,
             ),
+            ft.FilledButton("Søk", icon=ft.Icons.SEARCH, on_click=search, height=TOUCH),
             pages,
         ],
         spacing=6,
+        horizontal_alignment=ft.CrossAxisAlignment.START,
     )
 
 

@@ -11,9 +11,9 @@ import flet as ft
 
 from mobile.hooks import use_load, use_state_from
 from mobile.office.api import OfficeApi
-from mobile.office.common import Input, busy, message
+from mobile.office.common import busy, message
 from mobile.office.state.expiring import ExpiringDesk, expiring_text, next_text
-from mobile.views.common import TOUCH
+from mobile.views.common import TOUCH, Input
 from models.lifecycle import ExpiringDecisionPublic
 
 

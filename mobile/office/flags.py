@@ -8,7 +8,6 @@ import flet as ft
 
 from mobile.hooks import keyed, memo, use_desk
 from mobile.office.common import (
-    Input,
     busy,
     empty,
     heading,
@@ -19,7 +18,7 @@ from mobile.office.common import (
     words,
 )
 from mobile.office.state.flags import FLAG_KIND_TEXT, FlagQueue
-from mobile.views.common import TOUCH, placeholder
+from mobile.views.common import TOUCH, Input, placeholder
 from models.flag_cards import FlagCardPublic
 from models.schemas import FlagStatus
 from models.text import count_text, period_text

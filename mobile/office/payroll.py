@@ -12,7 +12,6 @@ from mobile.context import OfficeSession
 from mobile.hooks import use_desk, use_state_from
 from mobile.office.api import OfficeApi
 from mobile.office.common import (
-    Input,
     busy,
     empty,
     heading,
@@ -21,7 +20,7 @@ from mobile.office.common import (
     office_screen,
 )
 from mobile.office.state.payroll import EXPORT_FORMATS, PayrollDesk, batch_text
-from mobile.views.common import TOUCH, dropdown, placeholder
+from mobile.views.common import TOUCH, Input, dropdown, placeholder
 from models.payroll import KmRate, PayKind, PaySettings
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,6 @@ from mobile.context import OfficeSession
 from mobile.hooks import keyed, memo, use_desk, use_state_from
 from mobile.office.api import OfficeApi
 from mobile.office.common import (
-    Input,
     ListSearch,
     busy,
     choice,
@@ -26,7 +25,7 @@ from mobile.office.common import (
 )
 from mobile.office.state.common import PER_TEXT, hours_text, money_text
 from mobile.office.state.registry import CONTRACT_TEXT, KIND_TEXT, Registry
-from mobile.views.common import TOUCH, placeholder
+from mobile.views.common import TOUCH, Input, placeholder
 from models.contract import DecisionPublic
 from models.schemas import ContactPublic
 from models.text import count_text

@@ -14,7 +14,7 @@ from mobile.hooks import use_desk
 from mobile.office.common import busy, heading, link, message, office_screen
 from mobile.office.state.policy import PolicyDesk
 from mobile.office.state.security import SecurityDesk, Step, grouped_secret
-from mobile.views.common import TOUCH, placeholder
+from mobile.views.common import TOUCH, Input, placeholder
 
 ROUTE = "/kontor/sikkerhet"
 QR_SIZE = 220  # px: large enough for a phone camera at arm's length
@@ -78,9 +78,9 @@ def SecurityView() -> ft.View:  # noqa: N802 - components are named like classes
                 semantics_label=f"Nøkkel: {grouped_secret(desk.setup.secret)}",
             ),
             ft.Text("2. Skriv inn koden på 6 sifre som appen viser.", size=16),
-            ft.TextField(
-                label="Kode fra appen",
-                value=desk.code,
+            Input(
+                "Kode fra appen",
+                desk.code,
                 keyboard_type=ft.KeyboardType.NUMBER,
                 max_length=7,  # "123 456", as some apps show it
                 autofocus=True,

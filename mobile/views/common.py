@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import flet as ft
 
@@ -56,6 +57,51 @@ def icon_button(
 
 
 @ft.component
+def Input(
+    label: str,
+    value: str,
+    *,
+    box: Any = None,
+    on_change: Callable[[ft.Event[ft.TextField]], Any] | None = None,
+    **options: Any,
+) -> ft.Control:
+    """A text field that never sends the browser an older value than it holds.
+
+    Flet writes the browser's value into the field at once but runs the change
+    handler later; a screen drawn in between (a sync ending, a list loading)
+    drew the field with the value the app had so far, and flet sent that back,
+    wiping what was typed since ('11:3012:00' after typing '12:00'). Drawn
+    again, this field keeps what it holds. It takes `value` only when the app
+    itself changed it: a value that differs both from the one passed at the
+    last drawing and from the last one typed (a date button, the timer, a form
+    emptied after saving, a row now showing another trip). `box` (a ref) gets
+    the drawn field, to read what it holds (`mobile.office.common.typed_value`).
+    """
+    own = ft.use_ref(cast("ft.TextField | None", None))
+    drawn = box if box is not None else own
+    given = ft.use_ref(value)  # what the app passed when the field was last drawn
+    typed = ft.use_ref(value)  # what the browser last said the field holds
+    if drawn.current is None or (value != given.current and value != typed.current):
+        shown = typed.current = value
+    else:
+        # The field as last drawn is the one flet diffs against and writes the
+        # browser's value into: drawn with its value, nothing is sent.
+        shown = drawn.current.value or ""
+    given.current = value
+
+    async def changed(e: ft.Event[ft.TextField]) -> None:
+        typed.current = e.control.value or ""
+        if on_change is not None:
+            result = on_change(e)
+            if inspect.isawaitable(result):
+                await result
+
+    control = ft.TextField(label=label, value=shown, on_change=changed, **options)
+    drawn.current = control
+    return control
+
+
+@ft.component
 def PasswordField(
     label: str,
     read: Callable[[], str],
@@ -70,13 +116,13 @@ def PasswordField(
     """A password field whose show/hide button has a name a screen reader can say.
 
     Flutter's own reveal button (can_reveal_password) is nameless. `read` gives
-    the value as typed so far: typing does not re-render, so a value passed in
-    at the last render could be stale when the button re-renders the field.
+    the value the app holds; the field is an `Input`, so showing or hiding the
+    password draws it again without sending an older value.
     """
     shown, set_shown = ft.use_state(False)
-    return ft.TextField(
-        label=label,
-        value=read(),
+    return Input(
+        label,
+        read(),
         password=not shown,
         on_change=on_change,
         on_submit=on_submit,

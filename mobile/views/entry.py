@@ -25,6 +25,7 @@ from mobile.state.entry import (
 )
 from mobile.views.common import (
     TOUCH,
+    Input,
     big_button,
     chip,
     error_text,
@@ -78,10 +79,12 @@ def _field(
     disabled: bool = False,
     multiline: bool = False,
     helper: str | None = None,
-) -> ft.TextField:
-    return ft.TextField(
-        label=label,
-        value=value,
+) -> ft.Control:
+    """A form field: an `Input`, so a screen drawn while typing keeps what is typed,
+    and a value the app fills in itself (a date button, the timer) is shown."""
+    return Input(
+        label,
+        value,
         on_change=on_change,
         error=error,
         hint_text=hint,

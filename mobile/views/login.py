@@ -11,10 +11,9 @@ import flet as ft
 from mobile.context import use_app, use_controller
 from mobile.hooks import use_state_from
 from mobile.i18n import tr
-from mobile.office.common import Input
 from mobile.state.common import typed
 from mobile.state.login import LoginForm
-from mobile.views.common import PasswordField, big_button, error_text
+from mobile.views.common import Input, PasswordField, big_button, error_text
 
 
 @ft.component

@@ -29,6 +29,7 @@ from mobile.state.signing import (
 )
 from mobile.views.common import (
     TOUCH,
+    Input,
     big_button,
     chip,
     error_text,
@@ -149,9 +150,9 @@ def SigningSheet(decision_id: str, period: str, lang: str) -> ft.View:
         *sheet_lines(frozen, lang),
         ft.Divider(thickness=2),
         ft.Text(tr("signer_name", lang), size=BIG, weight=ft.FontWeight.W_600),
-        ft.TextField(
-            label=tr("signer_name", lang),
-            value=draft.signer_name,
+        Input(
+            tr("signer_name", lang),
+            draft.signer_name,
             on_change=put("signer_name"),
             error=errors.get("signer_name"),
             text_size=BIG,
@@ -196,9 +197,9 @@ def SigningSheet(decision_id: str, period: str, lang: str) -> ft.View:
                     wrap=True,
                     spacing=8,
                 ),
-                ft.TextField(
-                    label=tr("feedback", lang),
-                    value=draft.message,
+                Input(
+                    tr("feedback", lang),
+                    draft.message,
                     on_change=put("message"),
                     multiline=True,
                     min_lines=3,

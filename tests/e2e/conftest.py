@@ -318,11 +318,11 @@ class Phone:
     def _settled_empty(self, box: Any, label: str) -> None:
         """Wait until the emptied field stays empty for a moment before typing.
 
-        A known app bug (issue 10, open): a screen drawn again while a field's
-        change is on its way to the app's Python can send the field's older value
-        back to the browser (seen in CI: 'Fra' held '11:3012:00' after typing
-        '12:00', 'Brukernavn' lost its first letter). Typing starts once such an
-        echo of the clearing has arrived; what is held afterwards is still checked.
+        As a person does: they see the field empty, then type. The app's fields
+        no longer send an older value back (`mobile.views.common.Input`; in CI
+        'Fra' once held '11:3012:00' after typing '12:00'); this stays so that a
+        field still settling after the tap is not typed into at machine speed.
+        What is held afterwards is still checked.
         """
         quiet_since = time.monotonic()
         deadline = quiet_since + 5
@@ -366,7 +366,28 @@ class Phone:
         self.page.keyboard.type(value)
         self.page.keyboard.press("Tab")
         held = box.input_value()
-        assert held == value, f"{label!r} holds {held!r} after typing {value!r}"
+        if held != value:
+            raise AssertionError(
+                f"{label!r} holds {held!r} after typing {value!r}; {self._afterwards(box)}"
+            )
+
+    def _afterwards(self, box: Any) -> str:
+        """For a failed `fill`: what the field held over the next two seconds (a value
+        that comes right is the browser's copy lagging, one that stays wrong is lost
+        text) and what every field on the screen holds (all emptied: the form was
+        drawn anew)."""
+        seen: list[str] = []
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            held = box.input_value()
+            if not seen or seen[-1] != held:
+                seen.append(held)
+            time.sleep(0.05)
+        fields = {
+            (each.get_attribute("aria-label") or "").split("\n")[0]: each.input_value()
+            for each in self.page.get_by_role("textbox").element_handles()
+        }
+        return f"then it held {seen}; the fields: {fields}"
 
     def click(self, label: str, exact: bool = True) -> None:
         """Tap a button by its role and accessible name, as a screen reader finds it.

@@ -40,10 +40,12 @@ def test_the_page_stays_on_a_page_of_the_list(
     paging = Paging(size=size)
     paging.settle(count)
     for step in steps:
-        if step == "next":
-            paging.next()
-        elif step == "previous":
-            paging.previous()
+        if step in ("next", "previous"):
+            on_screen = paging.text(min(size, count - paging.at))
+            paging.turn(step == "next")
+            # Until the page turned to has come, the pager names the rows still shown.
+            assert paging.text(min(size, count - paging.at)) == on_screen
+            paging.settle(count)  # the page has come
         elif step == "shrink":
             count = min(count, shrink_to)
             paging.settle(count)  # the server's new count after items went away

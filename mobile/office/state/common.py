@@ -96,6 +96,9 @@ class Paging:
     offset: int = 0
     size: int = PAGE_SIZE
     count: int = 0
+    # Where the rows on screen start: a page turned to shows once its rows have come
+    # (until then the pager names the rows still shown, not the page asked for).
+    at: int = 0
 
     def search(self, query: str) -> None:
         """A new search starts on its first page."""
@@ -121,6 +124,7 @@ class Paging:
         self.count = count
         if self.offset and self.offset >= count:
             self.offset = max(0, (count - 1) // self.size * self.size)
+        self.at = self.offset
 
     @property
     def has_next(self) -> bool:
@@ -131,11 +135,11 @@ class Paging:
         return self.offset > 0
 
     def text(self, shown: int) -> str:
-        """'Viser 26–50 av 154' (or that nothing matches the search)."""
+        """'Viser 26–50 av 154' for the `shown` rows on screen (or that nothing matches)."""
         if not self.count:
             return f"Ingen treff for «{self.query}»." if self.query else "Ingen i listen."
-        first = self.offset + 1 if shown else self.offset
-        return f"Viser {first}–{self.offset + shown} av {self.count}"
+        first = self.at + 1 if shown else self.at
+        return f"Viser {first}–{self.at + shown} av {self.count}"
 
 
 @dataclass
