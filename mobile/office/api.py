@@ -23,7 +23,6 @@ from models.contract import (
     DecisionPublic,
     DecisionsPublic,
     FieldError,
-    FlagsPublic,
     LoginResponse,
     Problem,
     RecipientsPublic,
@@ -288,14 +287,6 @@ class OfficeApi:
             f"/timesheets/{timesheet_id}/reject",
             json={"reason": reason},
         )
-
-    async def flags_page(
-        self, q: str = "", *, offset: int = 0, limit: int = LARGEST_PAGE, **filters: str
-    ) -> Page[FlagPublic]:
-        answer = await self._answer(
-            FlagsPublic, "GET", "/flags", params=_query(q, offset, limit, filters)
-        )
-        return Page(answer.data, answer.count)
 
     async def flag_cards(
         self, q: str = "", *, offset: int = 0, limit: int = LARGEST_PAGE, **filters: str
