@@ -34,12 +34,17 @@ class PayrollBatchRow(Base):
 
 
 class PayrollBatchEntry(Base):
-    """The entries a batch pays. `entry_id` is the key: an entry is paid at most once."""
+    """The entries a batch pays. `entry_id` is the key: an entry is paid at most once.
+
+    Both columns name rows elsewhere (an entry, a batch) without foreign keys:
+    triggers check them once per INSERT statement instead of once per row,
+    and keep a paid entry from being deleted (migration 0009).
+    """
 
     __tablename__ = "payroll_batch_entries"
 
-    entry_id: Mapped[str] = mapped_column(ForeignKey("entries.id"), primary_key=True)
-    batch_id: Mapped[str] = mapped_column(ForeignKey("payroll_batches.id"), index=True)
+    entry_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(36), index=True)
 
 
 class PayrollLineRow(Base):

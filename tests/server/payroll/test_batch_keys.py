@@ -1,0 +1,246 @@
+"""A batch's entry keys name a real entry and a real batch, and a paid entry stays.
+
+Triggers keep what the foreign keys of `payroll_batch_entries` kept (migration
+0009): checked once per INSERT statement on PostgreSQL instead of once per
+row. That an entry is paid at most once is the primary key's, and
+test_batches.py checks it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.sql import Executable
+
+from server.config import Settings
+from server.db import make_engine, make_sessionmaker
+from server.migrate import upgrade
+from server.payroll import service
+from server.payroll.tables import PayrollBatchEntry, PayrollBatchRow
+from server.tables import EntryRow, TimesheetEntry
+from tests.server.conftest import (
+    _postgres_admin_url,
+    _postgres_unavailable,
+    _truncate_postgres,
+    make_settings,
+)
+from tests.server.payroll.conftest import Municipality
+
+KEYS = PayrollBatchEntry
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.sqlalchemy_url)
+    yield engine
+    engine.dispose()
+
+
+def _paid_and_unpaid(town: Municipality, engine: Engine) -> tuple[str, str, str]:
+    """An entry paid in a batch, the batch, and an entry on no sheet (so never paid)."""
+    kari = town.contact("1001")
+    vedtak = town.decision(town.recipient("2025/123"), [kari])
+    paid = town.entry(kari, [vedtak], date(2026, 3, 2))
+    town.approve_entry(paid)
+    loose = town.entry(kari, [], date(2026, 3, 3))
+    with make_sessionmaker(engine)() as db:
+        batch = service.make_batch(db, actor=None).id
+    return paid, batch, loose
+
+
+def _refused(
+    engine: Engine,
+    statement: Executable,
+    *params: dict[str, str],
+    error: type[DBAPIError] = IntegrityError,
+    first: Executable | None = None,
+) -> None:
+    """The statement (after `first`, in the same transaction) fails with `error`:
+    by default a constraint's, which the key triggers raise too."""
+    rows = (params[0] if len(params) == 1 else list(params)) if params else None
+
+    def run(conn: Connection) -> None:
+        with conn.begin():
+            if first is not None:
+                conn.execute(first)
+            conn.execute(statement, rows)
+
+    with engine.connect() as conn, pytest.raises(error):
+        run(conn)
+
+
+def test_a_key_names_an_entry_and_a_batch(engine: Engine, town: Municipality) -> None:
+    _paid, batch, loose = _paid_and_unpaid(town, engine)
+    _refused(engine, insert(KEYS), {"entry_id": "no such entry", "batch_id": batch})
+    _refused(engine, insert(KEYS), {"entry_id": loose, "batch_id": "no such batch"})
+    # One bad row refuses the whole statement, wherever it is.
+    _refused(
+        engine,
+        insert(KEYS),
+        {"entry_id": loose, "batch_id": batch},
+        {"entry_id": "no such entry", "batch_id": batch},
+    )
+    # A key naming both is taken (and would fail as a second key had the
+    # statement above left its good row behind).
+    with engine.begin() as conn:
+        conn.execute(insert(KEYS), {"entry_id": loose, "batch_id": batch})
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(KEYS)).scalar_one() == 2
+
+
+def test_a_paid_entry_is_neither_deleted_nor_renumbered(engine: Engine, town: Municipality) -> None:
+    paid, _batch, loose = _paid_and_unpaid(town, engine)
+    _refused(
+        engine,
+        delete(EntryRow).where(EntryRow.id == paid),
+        first=delete(TimesheetEntry).where(TimesheetEntry.entry_id == paid),
+    )
+    _refused(engine, update(EntryRow).where(EntryRow.id == paid).values(id="renumbered"))
+    # An entry no batch paid is deleted as before, and the paid one is still there.
+    with engine.begin() as conn:
+        conn.execute(delete(EntryRow).where(EntryRow.id == loose))
+    with engine.connect() as conn:
+        assert conn.execute(select(EntryRow.id)).scalars().all() == [paid]
+        assert conn.execute(select(KEYS.entry_id)).scalars().all() == [paid]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables yet, on each engine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        return
+    admin_url = _postgres_admin_url()
+    if admin_url is None:
+        _postgres_unavailable("TIMELISTE_TEST_POSTGRES_URL is not set")
+    assert admin_url is not None
+    name = f"t_timeliste_keys_{secrets.token_hex(4)}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_the_migration_keeps_the_keys_and_checks_them(empty_url: str) -> None:
+    upgrade(empty_url, "0008")
+    engine = make_engine(empty_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            paid, batch, loose = _paid_and_unpaid(Municipality(session), engine)
+        upgrade(empty_url)
+        with engine.connect() as conn:
+            assert conn.execute(select(KEYS.entry_id, KEYS.batch_id)).all() == [(paid, batch)]
+        # Still immutable (on SQLite the copied table got 0002's and 0004's triggers back).
+        _refused(engine, text("DELETE FROM payroll_batch_entries"), error=DBAPIError)
+        _refused(
+            engine, text("UPDATE payroll_batch_entries SET batch_id = entry_id"), error=DBAPIError
+        )
+        # And checked as before.
+        _refused(engine, insert(KEYS), {"entry_id": "no such entry", "batch_id": batch})
+        _refused(
+            engine,
+            delete(EntryRow).where(EntryRow.id == paid),
+            first=delete(TimesheetEntry).where(TimesheetEntry.entry_id == paid),
+        )
+        with engine.begin() as conn:
+            conn.execute(insert(KEYS), {"entry_id": loose, "batch_id": batch})
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(KEYS)).scalar_one() == 2
+    finally:
+        engine.dispose()
+
+
+# --- PostgreSQL: a batch being made and a delete of one of its entries -------------------
+
+
+@pytest.fixture
+def pg_engine(postgres_database: str, tmp_path: Path) -> Iterator[Engine]:
+    _truncate_postgres(postgres_database)
+    engine = make_engine(make_settings(postgres_database, tmp_path).sqlalchemy_url)
+    yield engine
+    engine.dispose()
+
+
+def _waits_for_lock(watch: Connection, pid: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        waiting = watch.exec_driver_sql(
+            f"SELECT wait_event_type FROM pg_stat_activity WHERE pid = {pid}"
+        ).scalar_one_or_none()
+        if waiting == "Lock":
+            return
+        time.sleep(0.02)
+    raise AssertionError("the delete never waited")
+
+
+@pytest.mark.postgres
+def test_an_entry_deleted_while_a_batch_pays_it_is_refused(pg_engine: Engine) -> None:
+    """The batch has written its key but not committed; the delete, which cannot
+    see that key yet, waits for the batch's lock and then sees it."""
+    with make_sessionmaker(pg_engine)() as session:
+        town = Municipality(session)
+        kari = town.contact("1001")
+        vedtak = town.decision(town.recipient("2025/123"), [kari])
+        entry = town.entry(kari, [vedtak], date(2026, 3, 2))
+        town.approve_entry(entry)
+    outcome: list[BaseException | None] = []
+
+    def delete_entry(pid_box: list[int]) -> None:
+        with pg_engine.connect() as conn:
+            pid_box.append(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+            conn.commit()
+            try:
+                with conn.begin():
+                    conn.execute(delete(TimesheetEntry).where(TimesheetEntry.entry_id == entry))
+                    conn.execute(delete(EntryRow).where(EntryRow.id == entry))
+                outcome.append(None)
+            except IntegrityError as error:
+                outcome.append(error)
+
+    with make_sessionmaker(pg_engine)() as db, pg_engine.connect() as watch:
+        watch.execution_options(isolation_level="AUTOCOMMIT")
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": service.BATCH_LOCK})
+        batch = PayrollBatchRow(
+            id="b1", number=1, entry_count=1, total_amount=Decimal(0), totals={}, period=None
+        )
+        db.add(batch)
+        db.flush()
+        db.execute(insert(KEYS), {"entry_id": entry, "batch_id": "b1"})
+        pid: list[int] = []
+        deleter = threading.Thread(target=delete_entry, args=(pid,))
+        deleter.start()
+        while not pid:
+            time.sleep(0.01)
+        _waits_for_lock(watch, pid[0])
+        db.commit()
+        deleter.join(timeout=30)
+    assert not deleter.is_alive()
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], IntegrityError)
+    with pg_engine.connect() as conn:
+        assert conn.execute(select(EntryRow.id)).scalars().all() == [entry]
