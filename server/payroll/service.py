@@ -195,7 +195,25 @@ def _fill_payable(db: Session, period: str | None) -> None:
     if period is not None:
         approved_here = and_(approved_here, TimesheetRow.period == period)
     other = aliased(TimesheetEntry)
-    on_more_sheets = select(func.count()).where(other.entry_id == EntryRow.id).scalar_subquery() > 1
+    postgres = db.get_bind().dialect.name == "postgresql"
+    shared: Any = None
+    if postgres:
+        # The few entries on more than one sheet, in one pass over the links'
+        # entry index, which PostgreSQL merges with the entries in key order:
+        # a count per entry would look the index up a million times (half of
+        # filling the table's CPU at a million entries).
+        shared = (
+            select(other.entry_id)
+            .group_by(other.entry_id)
+            .having(func.count() > 1)
+            .subquery("shared")
+        )
+        on_more_sheets: Any = shared.c.entry_id.is_not(None)
+    else:
+        # SQLite (within its target) keeps the count per entry it was measured with.
+        on_more_sheets = (
+            select(func.count()).where(other.entry_id == EntryRow.id).scalar_subquery() > 1
+        )
     # A JSON list of ids has a comma only when it has more than one.
     in_a_group = cast(EntryRow.decision_ids, String).contains(",")
     km = type_coerce(EntryRow.total_km, BigInteger)
@@ -216,15 +234,17 @@ def _fill_payable(db: Session, period: str | None) -> None:
         .select_from(TimesheetEntry)
         .join(TimesheetRow, TimesheetRow.id == TimesheetEntry.timesheet_id)
         .join(EntryRow, EntryRow.id == TimesheetEntry.entry_id)
-        .where(
-            approved_here,
-            EntryRow.deleted.is_(False),
-            ~exists().where(PayrollBatchEntry.entry_id == EntryRow.id),
-        )
+    )
+    if shared is not None:
+        links = links.outerjoin(shared, shared.c.entry_id == EntryRow.id)
+    links = links.where(
+        approved_here,
+        EntryRow.deleted.is_(False),
+        ~exists().where(PayrollBatchEntry.entry_id == EntryRow.id),
     )
     columns = [column.name for column in _PAYABLE.columns]
     db.execute(insert(_PAYABLE).from_select(columns, links))
-    if db.get_bind().dialect.name == "postgresql":
+    if postgres:
         # A fresh table has no statistics: without them the planner guesses a
         # few hundred rows and sorts a million on disk.
         db.connection().exec_driver_sql(f"ANALYZE {_PAYABLE.name}")

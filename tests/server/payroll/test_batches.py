@@ -20,7 +20,7 @@ from server.config import Settings
 from server.db import make_engine, make_sessionmaker
 from server.errors import ConflictError
 from server.payroll import service
-from server.tables import AuditEvent
+from server.tables import AuditEvent, TimesheetEntry
 from tests.server.payroll.conftest import Municipality
 
 BATCHES = "/api/v1/payroll/batches"
@@ -138,6 +138,33 @@ def test_group_entry_is_paid_once_and_only_when_every_sheet_is_approved(
     ]
     assert {town.status(sheet) for sheet in sheets} == {"exported"}
     assert client.post(BATCHES, headers=payroll).status_code == 409
+
+
+def test_an_entry_on_two_sheets_of_one_vedtak_waits_for_both_and_is_paid_once(
+    client: TestClient, payroll: dict[str, str], town: Municipality
+) -> None:
+    """Not a group session, yet listed twice (a sheet of another period kept it):
+    found by counting its links, not by its decisions."""
+    kari = town.contact("1001")
+    vedtak = town.decision(town.recipient("2025/123"), [kari])
+    entry = town.entry(kari, [vedtak], date(2026, 3, 2), minutes=60)
+    (own,) = town.sheets_of(entry)
+    other = town.sheet(kari, vedtak, "2026-09")
+    town.db.add(TimesheetEntry(timesheet_id=other, entry_id=entry))
+    town.db.commit()
+    town.sign(own)
+    town.approve(own)
+    assert client.post(BATCHES, headers=payroll).status_code == 409
+
+    town.sign(other)
+    town.approve(other)
+    batch = make_batch(client, payroll)
+    assert batch["entry_count"] == 1
+    rows = csv_rows(download(client, payroll, batch["id"], "csv"))
+    assert [(r["case_no"], r["pay_code"], r["quantity"]) for r in rows] == [
+        ("2025/123", "1100", "1.00")
+    ]
+    assert {town.status(own), town.status(other)} == {"exported"}
 
 
 def test_group_entry_waits_while_the_other_sheets_are_paid(
