@@ -343,9 +343,15 @@ def _line(
     quantity: Decimal,
     rate: Decimal,
     amount: Decimal,
+    dimensions: dict[tuple[str, str], tuple[str, ...]],
 ) -> PayLine:
+    """One line; `dimensions` keeps each case × period's Visma dimensions, which
+    all of its lines share (a batch has some ten lines per case and period)."""
     employee_no, case_no, period = key
     code = settings.pay_codes[kind]
+    dims = dimensions.get((case_no, period))
+    if dims is None:
+        dims = dimensions[(case_no, period)] = _dimensions(settings, case_no, period)
     return PayLine(
         employee_no=employee_no,
         case_no=case_no,
@@ -357,7 +363,7 @@ def _line(
         amount=amount,
         account=code.account,
         contra_account=code.contra_account,
-        dimensions=_dimensions(settings, case_no, period),
+        dimensions=dims,
     )
 
 
@@ -382,6 +388,10 @@ def _capped(
         left[(employee_no, period)] = room - share
         paid[key] = share
     return paid
+
+
+# A line's place among its case and period's lines: PayKind's order.
+_KIND_ORDER = {kind: number for number, kind in enumerate(PayKind)}
 
 
 def pay_lines(
@@ -423,22 +433,41 @@ def pay_lines(
             logged[key] += item.expenses
 
     lines: list[PayLine] = []
+    dims: dict[tuple[str, str], tuple[str, ...]] = {}
     for (employee_no, case_no, period, contract, rate), total in minutes.items():
         key = (employee_no, case_no, period)
         kind = (
             PayKind.employee_hours if contract is ContractType.employee else PayKind.contractor_fee
         )
         lines.append(
-            _line(settings, key, kind, hours_from_minutes(total), rate, hourly_amount(total, rate))
+            _line(
+                settings,
+                key,
+                kind,
+                hours_from_minutes(total),
+                rate,
+                hourly_amount(total, rate),
+                dims,
+            )
         )
     for (employee_no, case_no, period, rate, free_rate), distance in km.items():
         key = (employee_no, case_no, period)
         distance = distance.quantize(TENTH)
         split = split_km(distance, rate, free_rate)
-        lines.append(_line(settings, key, PayKind.km_tax_free, distance, free_rate, split.tax_free))
+        lines.append(
+            _line(settings, key, PayKind.km_tax_free, distance, free_rate, split.tax_free, dims)
+        )
         if rate > free_rate:
             lines.append(
-                _line(settings, key, PayKind.km_taxable, distance, rate - free_rate, split.taxable)
+                _line(
+                    settings,
+                    key,
+                    PayKind.km_taxable,
+                    distance,
+                    rate - free_rate,
+                    split.taxable,
+                    dims,
+                )
             )
     for (employee_no, case_no, period, rider_rate), distance in riders.items():
         key = (employee_no, case_no, period)
@@ -451,6 +480,7 @@ def pay_lines(
                 distance,
                 rider_rate,
                 to_ore(distance * rider_rate),
+                dims,
             )
         )
 
@@ -469,6 +499,7 @@ def pay_lines(
                     hours_from_minutes(total),
                     cover.per_hour,
                     hourly_amount(total, cover.per_hour),
+                    dims,
                 )
             )
     else:
@@ -478,7 +509,7 @@ def pay_lines(
             repaid = _capped(logged, cover.monthly_cap, expenses_already_paid or {})
         for key, amount in repaid.items():
             amount = to_ore(amount)
-            lines.append(_line(settings, key, PayKind.expenses, Decimal(1), amount, amount))
+            lines.append(_line(settings, key, PayKind.expenses, Decimal(1), amount, amount, dims))
 
     return sorted(
         # Capped-away expenses leave nothing to pay; hours and km are kept even
@@ -488,7 +519,7 @@ def pay_lines(
             line.employee_no,
             line.case_no,
             line.period,
-            list(PayKind).index(line.kind),
+            _KIND_ORDER[line.kind],
             line.rate,
         ),
     )
