@@ -389,6 +389,12 @@ def main() -> int:
         try:
             began = time.perf_counter()
             seed(engine, args.entries)
+            if engine.dialect.name == "postgresql":
+                # A database in use has statistics (autovacuum analyzes a table
+                # soon after a bulk load); without them each run would plan with
+                # whatever autovacuum had got round to, and the copies inherit them.
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.exec_driver_sql("VACUUM ANALYZE")
             print(
                 f"engine: {engine.dialect.name}; seeded {args.entries:,} approved entries"
                 f" in {time.perf_counter() - began:.1f} s",
