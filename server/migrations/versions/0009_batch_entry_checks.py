@@ -7,9 +7,10 @@ million-entry batch's keys took, 13.2 s were those checks. They are replaced
 by triggers that keep the same guarantees:
 
 - every key names an existing entry and an existing batch: on PostgreSQL one
-  statement-level check over all the rows an INSERT added (a join, not a
-  million lookups); on SQLite, where writers are serialized and a trigger
-  costs what a foreign key costs, a row trigger;
+  statement-level check after each INSERT, one query over all the rows it
+  added (index-only look-ups, no query and no row lock per key: 4.3 s of
+  backend CPU for a million keys instead of 11.0 s); on SQLite, where writers
+  are serialized, a row trigger;
 - an entry that a batch paid cannot be deleted, nor its id changed, while its
   key is there (only a retention run removes keys: migration 0004). On
   PostgreSQL the check first takes the lock that making a batch holds until
