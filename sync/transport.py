@@ -27,9 +27,15 @@ _RESPONSE_SKIP = {"content-encoding", "content-length", "transfer-encoding"}
 # How long a request waits for the app's first screen at most (see first_screen_sent).
 FIRST_SCREEN_PATIENCE = 5.0
 
+# Raised on the app worker's global scope by webapp/python-worker.js when the page
+# answers PAINT_ASKED: it has drawn a frame since the messages sent before the question.
+PAINTED_EVENT = "timeliste-painted"
+PAINT_ASKED = "timeliste-paint?"
+
 
 class _FirstScreen:
     sent: asyncio.Event | None = None
+    drawn: asyncio.Future[None] | None = None
 
 
 def _first_screen() -> asyncio.Event:
@@ -39,18 +45,45 @@ def _first_screen() -> asyncio.Event:
 
 
 def first_screen_sent() -> None:
-    """The app has sent its first screen: requests may go out now.
+    """The app has sent its first screen: requests may go out once it is drawn.
 
-    Pyodide has one thread. The sync that starts when the app opens would
-    otherwise take its answer (validating, merging, redrawing) on that thread
-    before the home screen is drawn; held until then, the screen comes first.
+    Pyodide has one thread, and the phone few cores. The sync that starts when
+    the app opens would otherwise take its answer (validating, merging,
+    redrawing) while Flutter draws the home screen, and both waited for each
+    other's CPU (online opens were 0.3-1 s slower than offline ones at the end,
+    on a loaded machine); held until the page has drawn, the screen comes first.
     """
     _first_screen().set()
 
 
+def _wait_until_drawn() -> asyncio.Future[None]:
+    """Asks the page to say when it has drawn the screen sent so far (once)."""
+    if _FirstScreen.drawn is None:
+        drawn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        _FirstScreen.drawn = drawn
+        if IN_BROWSER:
+            import js
+            from pyodide.ffi import create_once_callable
+
+            def painted(_event: Any) -> None:
+                if not drawn.done():
+                    drawn.set_result(None)
+
+            js.addEventListener(PAINTED_EVENT, create_once_callable(painted), once=True)
+            # After the packets of the first screen: the page answers after its next frame.
+            js.postMessage(PAINT_ASKED)
+        else:
+            drawn.set_result(None)
+    return _FirstScreen.drawn
+
+
 async def _after_first_screen() -> None:
+    async def sent_and_drawn() -> None:
+        await _first_screen().wait()
+        await asyncio.shield(_wait_until_drawn())
+
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(_first_screen().wait(), FIRST_SCREEN_PATIENCE)
+        await asyncio.wait_for(sent_and_drawn(), FIRST_SCREEN_PATIENCE)
 
 
 def _timeout_ms(request: httpx.Request) -> int | None:

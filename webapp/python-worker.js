@@ -145,6 +145,9 @@ self.onmessage = (event) => {
       () => self.postMessage("initialized"),
       (error) => self.postMessage(String(error)),
     );
+  } else if (message && message.type === "painted") {
+    // The page has drawn what the app sent before asking (sync.transport).
+    self.dispatchEvent(new Event("timeliste-painted"));
   } else if (message && message.type === "network") {
     // The window heard the browser go offline or back online (webapp/python.js);
     // the app listens for this (sync.runtime.watch_network).

@@ -45,6 +45,13 @@
       worker.onmessage = (event) => {
         if (typeof event.data !== "string") {
           dartOnMessage(event.data);
+        } else if (event.data === "timeliste-paint?") {
+          // The app holds its first requests until the first screen is drawn
+          // (sync.transport): answer once a frame has been drawn after the
+          // messages that came before this question.
+          requestAnimationFrame(() => {
+            setTimeout(() => worker.postMessage({ type: "painted" }), 0);
+          });
         } else if (event.data === "initialized") {
           resolve();
         } else {
