@@ -29,7 +29,7 @@ def serve(args: argparse.Namespace) -> int:
     # Upgrade once here, before uvicorn forks its workers.
     upgrade(settings.sqlalchemy_url)
     uvicorn.run(
-        "server.app:create_app",
+        "server.app:create_served_app",
         factory=True,
         host=args.host,
         port=args.port,
