@@ -95,6 +95,29 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def database_cpu_seconds(engine: Any) -> float | None:
+    """CPU time of the PostgreSQL backends serving the bench's database (not this one).
+
+    The server keeps its pooled connections, so the difference over a phase is
+    what PostgreSQL spent on the server's statements. None on SQLite (it runs
+    inside the server process) or when the backends are not on this machine.
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        pids = conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).scalars()
+        total = 0.0
+        for pid in pids:
+            try:
+                total += cpu_seconds(int(pid))
+            except OSError:
+                return None
+    return total
+
+
 @contextmanager
 def serving(
     database_url: str, data_dir: Path, workers: int = 1
@@ -419,6 +442,7 @@ def main() -> int:
     parser.add_argument("--in-month", type=int, default=500, help="at most 504")
     parser.add_argument("--database-url", default=None, help="an EMPTY database (default: SQLite)")
     args = parser.parse_args()
+    load_began = os.getloadavg()
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -431,6 +455,7 @@ def main() -> int:
             bench.client.close()
         figures["raw"] = raw_baseline(bench.engine, figures.pop("rows"), bench.contact)
         bench.engine.dispose()
+    figures["load_began"] = load_began
     report(url.split(":", 1)[0].split("+", 1)[0], args, figures)
     return 0
 
@@ -452,11 +477,15 @@ def run(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
     ]
     assert bench.server_pid is not None
     cpu_began = cpu_seconds(bench.server_pid)
+    database_began = database_cpu_seconds(bench.engine)
     began = time.perf_counter()
     for start in range(0, len(rows), args.batch):
         bench.push(rows[start : start + args.batch])
     figures["push"] = time.perf_counter() - began
     figures["push_cpu"] = cpu_seconds(bench.server_pid) - cpu_began
+    database_ended = database_cpu_seconds(bench.engine)
+    if database_began is not None and database_ended is not None:
+        figures["push_database_cpu"] = database_ended - database_began
     figures["rows"] = rows
 
     # 2. one push where every entry overlaps another (pairs at the same hour).
@@ -508,7 +537,10 @@ def run(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
 def report(engine_name: str, args: argparse.Namespace, figures: dict[str, Any]) -> None:
     push_seconds, raw_seconds = figures["push"], figures["raw"]
     print(f"engine: {engine_name} (over HTTP, timeliste serve --workers 1)")
-    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"load average at the start: {' '.join(f'{x:.2f}' for x in figures['load_began'])}, "
+        f"at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     print(
         f"push: {args.entries} entries in batches of {args.batch}: {push_seconds:.2f} s, "
         f"{args.entries / push_seconds:.0f} entries/s"
@@ -519,6 +551,13 @@ def report(engine_name: str, args: argparse.Namespace, figures: dict[str, Any]) 
         f"server CPU time for it: {figures['push_cpu']:.2f} s "
         f"({args.entries / figures['push_cpu']:.0f} entries per CPU second)"
     )
+    if "push_database_cpu" in figures:
+        both = figures["push_cpu"] + figures["push_database_cpu"]
+        print(
+            f"PostgreSQL's CPU time for it (the server's connections): "
+            f"{figures['push_database_cpu']:.2f} s; server and database together "
+            f"{args.entries / both:.0f} entries per CPU second"
+        )
     print(
         f"raw executemany of the same rows (same database): {raw_seconds * 1000:.1f} ms; "
         f"ratio push/raw = {push_seconds / raw_seconds:.0f}x"

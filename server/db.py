@@ -8,15 +8,16 @@ locked". PostgreSQL serializes writers per decision with row locks (see
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import BigInteger, DateTime, Engine, create_engine, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy import JSON, BigInteger, DateTime, Engine, Table, create_engine, event, text
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -151,3 +152,46 @@ def db(request: Request) -> Iterator[Session]:
         except Exception:
             session.rollback()
             raise
+
+
+def insert_rows(db: Connection | Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many rows (each with the same keys) in one statement.
+
+    PostgreSQL: `INSERT ... SELECT * FROM unnest(...)`, one array per column,
+    sent in PostgreSQL's binary format. An `executemany` there runs the
+    statement once per row (psycopg pipelines them, but the server starts an
+    executor for each, and psycopg and SQLAlchemy handle each row's
+    parameters in Python); psycopg writes a binary array of a column in C,
+    where a text array would be escaped value by value in Python. The values
+    pass through the columns' own bind processing (exact decimals, UTC
+    instants; JSON as the text SQLAlchemy's JSON type sends), so what is
+    stored is what an `executemany` of the table's `insert()` stores
+    (tests/server/test_insert_rows.py). SQLite: that `executemany`.
+    """
+    if not rows:
+        return
+    connection = db.connection() if isinstance(db, Session) else db
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        connection.execute(table.insert(), list(rows))
+        return
+    names = list(rows[0])
+    arrays: list[list[Any]] = []
+    casts = []
+    for name in names:
+        column = table.c[name]
+        values = [row[name] for row in rows]
+        if isinstance(column.type, JSON):
+            # json.dumps as SQLAlchemy's JSON type does (None is JSON null).
+            arrays.append([json.dumps(v) for v in values])
+        else:
+            process = column.type._cached_bind_processor(dialect)  # noqa: SLF001
+            arrays.append([process(v) for v in values] if process is not None else values)
+        casts.append(f"CAST(%b AS {column.type.compile(dialect=dialect)}[])")
+    columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
+    # Table and column names come from the metadata, never from a request.
+    connection.exec_driver_sql(
+        f"INSERT INTO {table.name} ({columns}) "  # noqa: S608
+        f"SELECT * FROM unnest({', '.join(casts)})",
+        tuple(arrays),
+    )

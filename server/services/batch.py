@@ -63,7 +63,7 @@ from models.schemas import (
 )
 from models.text import period_text
 from server.config import Settings
-from server.db import utcnow
+from server.db import insert_rows, utcnow
 from server.errors import DomainError, ForbiddenError
 from server.schemas import (
     EntryDelete,
@@ -496,7 +496,7 @@ class _Segment:
                 changed.append({"b_id": entry_id, **values, "updated_at": now, "seq": seq})
             self.rows[entry_id] = _Stored(self.contact_id, deleted, dict(fields))
         for chunk in _chunks(created):
-            db.execute(_ENTRIES.insert(), list(chunk))
+            insert_rows(db, _ENTRIES, chunk)
         if changed:
             db.execute(_ENTRY_UPDATE, changed)
         # Only entries stored before this push can have index rows and links.
@@ -546,7 +546,7 @@ class _Segment:
         usage.apply(db, deltas, seq=seq)
         for rows, table in ((index, _INDEX), (links, _LINKS)):
             for chunk in _chunks(rows):
-                db.execute(table.insert(), list(chunk))
+                insert_rows(db, table, chunk)
         self._totals()
         findings, checked = self._findings()
         found = reconcile(db, self.changes, checked=checked, findings=findings)
@@ -556,7 +556,7 @@ class _Segment:
         for decision in self.usage.values():
             self.changes.touch_usage(decision)
         for chunk in _chunks(self.audit):
-            db.execute(_AUDIT.insert(), list(chunk))
+            insert_rows(db, _AUDIT, chunk)
         if provisional:
             # PostgreSQL: stamped by the push as its last statement (_stamp_last).
             self.stamp_later = _Later(
@@ -1227,7 +1227,7 @@ def push(
         if answer.receipt
     ]
     for chunk in _chunks(stored):
-        db.execute(_RECEIPTS.insert(), list(chunk))
+        insert_rows(db, _RECEIPTS, chunk)
     all_flags = {row.id: row for answer in answers for row in answer.flag_rows}
     # The contact's own entries among those the push named: the stored ones
     # read under the locks, and every one it applied a change to (a change to
