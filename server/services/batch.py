@@ -63,7 +63,7 @@ from models.schemas import (
 )
 from models.text import period_text
 from server.config import Settings
-from server.db import insert_rows, utcnow
+from server.db import insert_rows, one_of, utcnow
 from server.errors import DomainError, ForbiddenError
 from server.schemas import (
     EntryDelete,
@@ -241,7 +241,7 @@ class _Segment:
         for chunk in _chunks(ids):
             for sheet_id, entry_id in db.execute(
                 select(TimesheetEntry.timesheet_id, TimesheetEntry.entry_id).where(
-                    TimesheetEntry.entry_id.in_(chunk)
+                    one_of(db, TimesheetEntry.entry_id, chunk)
                 )
             ):
                 sheet_ids.add(sheet_id)
@@ -502,8 +502,8 @@ class _Segment:
         # Only entries stored before this push can have index rows and links.
         earlier = [c["b_id"] for c in changed]
         for chunk in _chunks(earlier):
-            db.execute(delete(_INDEX).where(_INDEX.c.entry_id.in_(chunk)))
-            db.execute(delete(_LINKS).where(_LINKS.c.entry_id.in_(chunk)))
+            db.execute(delete(_INDEX).where(one_of(db, _INDEX.c.entry_id, chunk)))
+            db.execute(delete(_LINKS).where(one_of(db, _LINKS.c.entry_id, chunk)))
         if self.dropped:
             dropped = sorted(self.dropped)
             db.execute(delete(_LINKS).where(_LINKS.c.timesheet_id.in_(dropped)))
@@ -643,7 +643,7 @@ class _Segment:
             for near in connection.execute(
                 select(*TIME_COLUMNS).where(
                     EntryRow.contact_id == self.contact_id,
-                    EntryRow.date.in_(chunk),
+                    one_of(db, EntryRow.date, chunk),
                     EntryRow.deleted.is_(False),
                 )
             ):
@@ -665,8 +665,8 @@ class _Segment:
                     select(*TIME_COLUMNS, EntryDecision.decision_id.label("on_decision"))
                     .join(EntryDecision, EntryDecision.entry_id == EntryRow.id)
                     .where(
-                        EntryDecision.decision_id.in_(individual_ids),
-                        EntryDecision.date.in_(chunk),
+                        one_of(db, EntryDecision.decision_id, individual_ids),
+                        one_of(db, EntryDecision.date, chunk),
                         EntryDecision.contact_id != self.contact_id,
                     )
                 ):
@@ -791,7 +791,7 @@ def flags_for_contact(
         own |= set(
             db.scalars(
                 select(EntryRow.id).where(
-                    EntryRow.id.in_(listed), EntryRow.contact_id == contact_id
+                    one_of(db, EntryRow.id, listed), EntryRow.contact_id == contact_id
                 )
             )
         )
@@ -962,14 +962,14 @@ _ENTRY_UPDATE = (
 )
 _ENTRY_READ = select(
     _ENTRIES.c.id, _ENTRIES.c.contact_id, _ENTRIES.c.deleted, *(_ENTRIES.c[n] for n in ENTRY_FIELDS)
-).where(_ENTRIES.c.id.in_(bindparam("ids", expanding=True)))
+)
 
 
 def _entries(db: Session, ids: Sequence[str]) -> dict[str, _Stored]:
     """The stored entries among `ids`, read as columns (no ORM objects to keep in step)."""
     result: dict[str, _Stored] = {}
     for chunk in _chunks(ids):
-        for row in db.execute(_ENTRY_READ, {"ids": list(chunk)}):
+        for row in db.execute(_ENTRY_READ.where(one_of(db, _ENTRIES.c.id, chunk))):
             result[row.id] = _Stored(
                 row.contact_id, bool(row.deleted), {n: row._mapping[n] for n in ENTRY_FIELDS}
             )
@@ -985,7 +985,7 @@ def _receipts(
             select(DeviceMutation).where(
                 DeviceMutation.user_id == actor.user_id,
                 DeviceMutation.device_id == device_id,
-                DeviceMutation.mutation_id.in_(chunk),
+                one_of(db, DeviceMutation.mutation_id, chunk),
             )
         ):
             receipts[receipt.mutation_id] = receipt

@@ -113,11 +113,6 @@ def _contact_entries(db: Session, contact_id: str, first: date, last: date) -> l
     return [stored_entry(row) for row in _rows(db, _CONTACT_ENTRIES, params)]
 
 
-def _minutes_on(db: Session, decision_id: str, first: date, last: date) -> int:
-    """Stored minutes of the live entries naming the decision, dated first..last (kept)."""
-    return usage.minutes_between(db, decision_id, first, last)
-
-
 def _month_bounds(day: date) -> tuple[date, date]:
     first = day.replace(day=1)
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
@@ -137,9 +132,10 @@ def period_findings(
         if period is not None:
             periods[period.key] = period
         months[f"{day:%Y-%m}"] = day.replace(day=1)
-    for period in periods.values():
+    kept = usage.minutes_in_spans(db, decision.id, [(p.start, p.end) for p in periods.values()])
+    for period, used in zip(periods.values(), kept, strict=True):
         checked.add(overuse_scope(decision.id, period.key))
-        if _minutes_on(db, decision.id, period.start, period.end) <= period.quota_minutes:
+        if used <= period.quota_minutes:
             # Every entry uses more than zero minutes, so no entry can cross a
             # quota the whole period stays within: the rule would find nothing,
             # and the period's entries need not be loaded.

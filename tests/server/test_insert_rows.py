@@ -119,7 +119,8 @@ def test_insert_rows_stores_what_executemany_stores(database_url: str) -> None:
                         entries = [{**e, "id": e["id"] + "-empty"} for e in entries]
                         receipts = [{**r, "device_id": "phone-2"} for r in receipts]
                     audit = [_audit(n + (10 if empty else 0)) for n in range(1, 8)]
-                    for table, rows in ((_ENTRIES, entries), (_AUDIT, audit), (_RECEIPTS, receipts)):
+                    written = ((_ENTRIES, entries), (_AUDIT, audit), (_RECEIPTS, receipts))
+                    for table, rows in written:
                         if way == "executemany":
                             connection.execute(table.insert(), rows)
                         else:
