@@ -9,7 +9,7 @@ locked". PostgreSQL serializes writers per decision with row locks (see
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -183,43 +183,82 @@ def one_of(
 
 
 def insert_rows(db: Connection | Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert many rows (each with the same keys) in one statement.
+    """Insert many rows (each with the same keys) in one statement (see `insert_tables`)."""
+    insert_tables(db, [(table, rows)])
 
-    PostgreSQL: `INSERT ... SELECT * FROM unnest(...)`, one array per column,
-    sent in PostgreSQL's binary format. An `executemany` there runs the
-    statement once per row (psycopg pipelines them, but the server starts an
-    executor for each, and psycopg and SQLAlchemy handle each row's
-    parameters in Python); psycopg writes a binary array of a column in C,
-    where a text array would be escaped value by value in Python. The values
-    pass through the columns' own bind processing (exact decimals, UTC
-    instants; JSON as the text SQLAlchemy's JSON type sends), so what is
-    stored is what an `executemany` of the table's `insert()` stores
-    (tests/server/test_insert_rows.py). SQLite: that `executemany`.
+
+def insert_tables(
+    db: Connection | Session,
+    tables: Sequence[tuple[Table, Sequence[dict[str, Any]]]],
+    on_conflict: Mapping[str, str] | None = None,
+) -> None:
+    """Insert the rows of several tables, each table's rows with the same keys.
+
+    PostgreSQL: one statement, `INSERT ... SELECT * FROM unnest(...)` per
+    table (all but the last as data-modifying `WITH` clauses; foreign keys
+    are checked at the end of the statement, so a row may name one inserted
+    by an earlier clause), one array per column, sent in PostgreSQL's binary
+    format. An `executemany` there runs the statement once per row (psycopg
+    pipelines them, but the server starts an executor for each, and psycopg
+    and SQLAlchemy handle each row's parameters in Python); psycopg writes a
+    binary array of a column in C, where a text array would be escaped value
+    by value in Python. The values pass through the columns' own bind
+    processing (exact decimals, UTC instants; JSON as the text SQLAlchemy's
+    JSON type sends), so what is stored is what an `executemany` of the
+    table's `insert()` stores (tests/server/test_insert_rows.py). SQLite: that
+    `executemany`, table after table.
+
+    `on_conflict`: an `ON CONFLICT ...` clause per table name (PostgreSQL only).
     """
-    if not rows:
+    tables = [(table, rows) for table, rows in tables if rows]
+    if not tables:
         return
     connection = db.connection() if isinstance(db, Session) else db
-    dialect = connection.dialect
-    if dialect.name != "postgresql":
-        connection.execute(table.insert(), list(rows))
+    if connection.dialect.name != "postgresql":
+        if on_conflict:
+            raise ValueError("ON CONFLICT clauses are for PostgreSQL")
+        for table, rows in tables:
+            connection.execute(table.insert(), list(rows))
         return
+    params: dict[str, Any] = {}
+    parts = [
+        unnest_insert(connection.dialect, table, rows, f"i{n}", params)
+        + (f" {on_conflict[table.name]}" if on_conflict and table.name in on_conflict else "")
+        for n, (table, rows) in enumerate(tables)
+    ]
+    *before, last = parts
+    with_clause = (
+        f"WITH {', '.join(f'i{n} AS ({sql})' for n, sql in enumerate(before))} " if before else ""
+    )
+    connection.exec_driver_sql(with_clause + last, params)
+
+
+def unnest_insert(
+    dialect: Dialect,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    prefix: str,
+    params: dict[str, Any],
+) -> str:
+    """PostgreSQL: `INSERT INTO table ... SELECT * FROM unnest(...)` of the rows, for
+    `exec_driver_sql`; its arrays are added to `params` as `prefix_0`, `prefix_1`, ..."""
     names = list(rows[0])
-    arrays: list[list[Any]] = []
     casts = []
-    for name in names:
+    for n, name in enumerate(names):
         column = table.c[name]
         values = [row[name] for row in rows]
         if isinstance(column.type, JSON):
             # json.dumps as SQLAlchemy's JSON type does (None is JSON null).
-            arrays.append([json.dumps(v) for v in values])
+            params[f"{prefix}_{n}"] = [json.dumps(v) for v in values]
         else:
             process = column.type._cached_bind_processor(dialect)
-            arrays.append([process(v) for v in values] if process is not None else values)
-        casts.append(f"CAST(%b AS {column.type.compile(dialect=dialect)}[])")
+            params[f"{prefix}_{n}"] = (
+                [process(v) for v in values] if process is not None else values
+            )
+        casts.append(f"CAST(%({prefix}_{n})b AS {column.type.compile(dialect=dialect)}[])")
     columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
     # Table and column names come from the metadata, never from a request.
-    connection.exec_driver_sql(
+    return (
         f"INSERT INTO {table.name} ({columns}) "  # noqa: S608
-        f"SELECT * FROM unnest({', '.join(casts)})",
-        tuple(arrays),
+        f"SELECT * FROM unnest({', '.join(casts)})"
     )

@@ -34,7 +34,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, delete, func, select, text, tuple_, update
+from sqlalchemy import Table, bindparam, delete, exists, func, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -63,7 +63,7 @@ from models.schemas import (
 )
 from models.text import period_text
 from server.config import Settings
-from server.db import insert_rows, one_of, utcnow
+from server.db import insert_rows, insert_tables, one_of, unnest_insert, utcnow
 from server.errors import DomainError, ForbiddenError
 from server.schemas import (
     EntryDelete,
@@ -79,10 +79,15 @@ from server.services.changes import Changes
 from server.services.common import Actor, new_id, next_seq
 from server.services.convert import TIME_COLUMNS, decision_models, flag_public, stored_entry
 from server.services.flags import RULE_KINDS, period_findings, raise_flag, reconcile
-from server.services.locks import lock_decisions, reread_after_lock
+from server.services.locks import (
+    lock_decisions,
+    lock_decisions_and_entries,
+    reread_after_lock,
+)
 from server.tables import (
     AuditEvent,
     ContactRow,
+    DecisionDayUsage,
     DecisionRow,
     DeviceMutation,
     EntryDecision,
@@ -109,6 +114,18 @@ ENTRY_FIELDS = (
     "expenses",
 )
 _TYPES = ("entry.upsert", "entry.delete", "timesheet.sign")
+
+
+# A sheet, the number of entries it lists and whether it was ever signed: one
+# round trip (three before).
+_SHEET_READ = select(
+    TimesheetRow,
+    select(func.count())
+    .where(TimesheetEntry.timesheet_id == TimesheetRow.id)
+    .scalar_subquery()
+    .label("listed"),
+    exists().where(SignatureRow.timesheet_id == TimesheetRow.id).label("signed"),
+)
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -246,39 +263,27 @@ class _Segment:
             ):
                 sheet_ids.add(sheet_id)
                 self.entry_sheets[entry_id].add(sheet_id)
-        found: list[TimesheetRow] = []
+        found: list[Any] = []
         for chunk in _chunks(sorted(keys)):
-            found += db.scalars(
-                select(TimesheetRow).where(
+            found += db.execute(
+                _SHEET_READ.where(
                     TimesheetRow.contact_id == self.contact_id,
                     tuple_(TimesheetRow.decision_id, TimesheetRow.period).in_(chunk),
                 )
             )
         self.initial_sheets = {e: set(sheets) for e, sheets in self.entry_sheets.items()}
-        known = {row.id for row in found}
+        known = {sheet.id for sheet, _, _ in found}
         for chunk in _chunks(sorted(sheet_ids - known)):
-            found += db.scalars(select(TimesheetRow).where(TimesheetRow.id.in_(chunk)))
-        for sheet in found:
+            found += db.execute(_SHEET_READ.where(TimesheetRow.id.in_(chunk)))
+        # Each sheet comes with how many entries it lists (not which: that would
+        # grow with the sheet) and whether it was ever signed.
+        for sheet, count, signed in found:
             self.sheet_rows[sheet.id] = sheet
-            self.counts[sheet.id] = 0
+            self.counts[sheet.id] = int(count)
+            if signed:
+                self.signed_sheets.add(sheet.id)
             if sheet.contact_id == self.contact_id:
                 self.sheets[(sheet.decision_id, sheet.period)] = sheet
-        listed = sorted(self.sheet_rows)
-        # How many entries each sheet lists (not which: that would grow with the sheet).
-        for chunk in _chunks(listed):
-            for sheet_id, count in db.execute(
-                select(TimesheetEntry.timesheet_id, func.count())
-                .where(TimesheetEntry.timesheet_id.in_(chunk))
-                .group_by(TimesheetEntry.timesheet_id)
-            ):
-                self.counts[sheet_id] = int(count)
-            self.signed_sheets |= set(
-                db.scalars(
-                    select(SignatureRow.timesheet_id)
-                    .where(SignatureRow.timesheet_id.in_(chunk))
-                    .distinct()
-                )
-            )
 
     # --- applying one mutation in memory ----------------------------------------------
 
@@ -495,8 +500,6 @@ class _Segment:
             else:
                 changed.append({"b_id": entry_id, **values, "updated_at": now, "seq": seq})
             self.rows[entry_id] = _Stored(self.contact_id, deleted, dict(fields))
-        for chunk in _chunks(created):
-            insert_rows(db, _ENTRIES, chunk)
         if changed:
             db.execute(_ENTRY_UPDATE, changed)
         # Only entries stored before this push can have index rows and links.
@@ -543,10 +546,15 @@ class _Segment:
                     usage.count(
                         deltas, version["decision_ids"], version["date"], sign * version["minutes"]
                     )
-        usage.apply(db, deltas, seq=seq)
-        for rows, table in ((index, _INDEX), (links, _LINKS)):
-            for chunk in _chunks(rows):
-                insert_rows(db, table, chunk)
+        # New entries, index rows, links and audit rows, and on PostgreSQL the
+        # kept day usage too: one statement there (server.db.insert_tables).
+        written = [(_ENTRIES, created), (_INDEX, index), (_LINKS, links), (_AUDIT, self.audit)]
+        if provisional:
+            days = (_DAYS, usage.day_rows(deltas, seq))
+            insert_tables(db, [days, *written], {_DAYS.name: usage.ADD_STAMPED})
+        else:
+            usage.apply(db, deltas, seq=seq)
+            insert_tables(db, written)
         self._totals()
         findings, checked = self._findings()
         found = reconcile(db, self.changes, checked=checked, findings=findings)
@@ -555,8 +563,6 @@ class _Segment:
             politiattest = politiattest_flag(db, self.changes, self.contact_id)
         for decision in self.usage.values():
             self.changes.touch_usage(decision)
-        for chunk in _chunks(self.audit):
-            insert_rows(db, _AUDIT, chunk)
         if provisional:
             # PostgreSQL: stamped by the push as its last statement (_stamp_last).
             self.stamp_later = _Later(
@@ -924,9 +930,18 @@ def _lock(
             for d in row.fields["decision_ids"]
         }
 
-    rows = _entries(db, entry_ids)
     locked: dict[str, DecisionRow] = {}
     tried: set[str] = set()
+    if reread_after_lock(db):
+        # The first round locks what the mutations name and what the stored
+        # entries name in one statement; the entries are then read under the
+        # locks, and the loop below adds what changed in between.
+        if wanted or entry_ids:
+            locked = lock_decisions_and_entries(db, wanted, entry_ids, contact_id)
+            tried = wanted | set(locked)
+        rows = _entries(db, entry_ids)
+    else:
+        rows = _entries(db, entry_ids)
     while True:
         missing = needed(rows) - tried
         if not missing:
@@ -948,6 +963,7 @@ _INDEX: Table = EntryDecision.__table__  # type: ignore[assignment]
 _LINKS: Table = TimesheetEntry.__table__  # type: ignore[assignment]
 _AUDIT: Table = AuditEvent.__table__  # type: ignore[assignment]
 _RECEIPTS: Table = DeviceMutation.__table__  # type: ignore[assignment]
+_DAYS: Table = DecisionDayUsage.__table__  # type: ignore[assignment]
 # Written with Core statements: the ORM's unit of work and bulk paths cost more
 # per row than everything else a push does.
 _ENTRY_UPDATE = (
@@ -1001,7 +1017,7 @@ class _Later:
     days: list[tuple[str, date]]
 
 
-def _stamp_last(db: Session, later: Sequence[_Later]) -> None:
+def _stamp_last(db: Session, later: Sequence[_Later], receipts: Sequence[dict[str, Any]]) -> None:
     """Take the change sequence number and stamp what the push wrote, in one statement.
 
     The number's row stays locked until the commit, so every push of every
@@ -1010,7 +1026,9 @@ def _stamp_last(db: Session, later: Sequence[_Later]) -> None:
     is this one round trip and nothing for Python to do, so a busy worker (a
     thread waiting for the interpreter or for a core) cannot make the other
     pushes queue behind it. Rows the session holds get the number as their
-    stored value, so the commit flushes nothing more.
+    stored value, so the commit flushes nothing more. The push's `receipts`
+    are inserted by the same statement (a round trip fewer; they carry no
+    number).
     """
     db.flush()
     rows: dict[Table, dict[str, Any]] = defaultdict(dict)
@@ -1023,6 +1041,7 @@ def _stamp_last(db: Session, later: Sequence[_Later]) -> None:
         # rare (not on this path today); stamp it the long way.
         for item in later:
             _stamp_each(db, item)
+        insert_rows(db, _RECEIPTS, receipts)
         return
     entry_ids = sorted({e for item in later for e in item.entry_ids})
     days = sorted({key for item in later for key in item.days})
@@ -1033,13 +1052,13 @@ def _stamp_last(db: Session, later: Sequence[_Later]) -> None:
     if entry_ids:
         parts.append(
             "e AS (UPDATE entries SET seq = (SELECT value FROM s) "
-            "WHERE id = ANY(CAST(:entry_ids AS varchar[])))"
+            "WHERE id = ANY(CAST(%(entry_ids)b AS varchar[])))"
         )
         params["entry_ids"] = entry_ids
     if days:
         parts.append(
             "u AS (UPDATE decision_day_usage AS kept SET seq = (SELECT value FROM s) "
-            "FROM unnest(CAST(:day_decisions AS varchar[]), CAST(:day_dates AS date[])) "
+            "FROM unnest(CAST(%(day_decisions)b AS varchar[]), CAST(%(day_dates)b AS date[])) "
             "AS moved(decision_id, day) "
             "WHERE kept.decision_id = moved.decision_id AND kept.date = moved.day)"
         )
@@ -1048,31 +1067,36 @@ def _stamp_last(db: Session, later: Sequence[_Later]) -> None:
     if used:
         parts.append(
             "d AS (UPDATE decisions SET usage_seq = (SELECT value FROM s) "
-            "WHERE id = ANY(CAST(:used AS varchar[])))"
+            "WHERE id = ANY(CAST(%(used)b AS varchar[])))"
         )
         params["used"] = sorted(used)
     for n, (table, by_id) in enumerate(sorted(rows.items(), key=lambda item: item[0].name)):
         stamp = "seq = (SELECT value FROM s)"
         if "updated_at" in table.c:
-            stamp += ", updated_at = :now"
+            stamp += ", updated_at = %(now)s"
         # Table names from the metadata, never from a request; values are bound.
         parts.append(
             f"r{n} AS (UPDATE {table.name} SET {stamp} "  # noqa: S608
-            f"WHERE id = ANY(CAST(:ids{n} AS varchar[])))"
+            f"WHERE id = ANY(CAST(%(ids{n})b AS varchar[])))"
         )
         params[f"ids{n}"] = sorted(by_id)
     if tombstones:
         parts.append(
             "t AS (INSERT INTO tombstones (seq, contact_id, kind, object_id) "
             "SELECT (SELECT value FROM s), gone.contact_id, gone.kind, gone.object_id "
-            "FROM unnest(CAST(:t_contacts AS varchar[]), CAST(:t_kinds AS varchar[]), "
-            "CAST(:t_objects AS varchar[])) AS gone(contact_id, kind, object_id))"
+            "FROM unnest(CAST(%(t_contacts)b AS varchar[]), CAST(%(t_kinds)b AS varchar[]), "
+            "CAST(%(t_objects)b AS varchar[])) AS gone(contact_id, kind, object_id))"
         )
         params["t_contacts"] = [c for c, _, _ in tombstones]
         params["t_kinds"] = [k for _, k, _ in tombstones]
         params["t_objects"] = [o for _, _, o in tombstones]
-    statement = text(f"WITH {', '.join(parts)} SELECT value FROM s")  # noqa: S608
-    seq = int(db.execute(statement, params).scalar_one())
+    if receipts:
+        parts.append(
+            f"rc AS ({unnest_insert(db.get_bind().dialect, _RECEIPTS, receipts, 'rc', params)})"
+        )
+    # Placeholders as psycopg reads them: %(name)b sends an array in binary.
+    statement = f"WITH {', '.join(parts)} SELECT value FROM s"  # noqa: S608
+    seq = int(db.connection().exec_driver_sql(statement, params).scalar_one())
     for by_id in rows.values():
         for row in by_id.values():
             set_committed_value(row, "seq", seq)
@@ -1226,8 +1250,6 @@ def push(
         for answer in answers
         if answer.receipt
     ]
-    for chunk in _chunks(stored):
-        insert_rows(db, _RECEIPTS, chunk)
     all_flags = {row.id: row for answer in answers for row in answer.flag_rows}
     # The contact's own entries among those the push named: the stored ones
     # read under the locks, and every one it applied a change to (a change to
@@ -1248,7 +1270,9 @@ def push(
     if record:
         devices.record(db, actor=actor, device_id=device_id, report=request.device, commit=False)
     if later:
-        _stamp_last(db, later)
+        _stamp_last(db, later, stored)
+    else:
+        insert_rows(db, _RECEIPTS, stored)
     db.commit()
     results = []
     for answer in answers:

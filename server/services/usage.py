@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, func, or_, select, update
+from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -45,6 +45,22 @@ def _upsert(db: Session, *, stamped: bool) -> Any:
     )
 
 
+# For server.db.insert_tables: what _upsert does with a stamped day (PostgreSQL).
+ADD_STAMPED = (
+    "ON CONFLICT (decision_id, date) DO UPDATE SET "
+    "minutes = decision_day_usage.minutes + excluded.minutes, seq = excluded.seq"
+)
+
+
+def day_rows(deltas: Mapping[tuple[str, date], int], seq: int | None) -> list[dict[str, Any]]:
+    """The rows `apply` upserts for `deltas`."""
+    return [
+        {"decision_id": decision_id, "date": day, "minutes": minutes, "seq": seq or 0}
+        for (decision_id, day), minutes in sorted(deltas.items())
+        if minutes
+    ]
+
+
 def apply(db: Session, deltas: Mapping[tuple[str, date], int], *, seq: int | None = None) -> None:
     """Move the kept minutes by `deltas` (one multi-row statement).
 
@@ -52,11 +68,7 @@ def apply(db: Session, deltas: Mapping[tuple[str, date], int], *, seq: int | Non
     (a pull sends the periods of the days moved since its cursor); None
     leaves the days' numbers as they are.
     """
-    rows = [
-        {"decision_id": decision_id, "date": day, "minutes": minutes, "seq": seq or 0}
-        for (decision_id, day), minutes in sorted(deltas.items())
-        if minutes
-    ]
+    rows = day_rows(deltas, seq)
     if rows:
         db.execute(_upsert(db, stamped=seq is not None), rows)
 
@@ -102,31 +114,33 @@ def minutes_between(db: Session, decision_id: str, first: date, last: date) -> i
     return int(db.scalar(_BETWEEN, params) or 0)
 
 
+# One sum per span, each an index range of the (decision_id, date) key.
+_IN_SPANS = text(
+    "SELECT coalesce(sum(kept.minutes), 0) "
+    "FROM unnest(CAST(:firsts AS date[]), CAST(:lasts AS date[])) WITH ORDINALITY "
+    "AS span(first, last, n) "
+    "LEFT JOIN decision_day_usage AS kept ON kept.decision_id = :decision_id "
+    "AND kept.date BETWEEN span.first AND span.last "
+    "GROUP BY span.n ORDER BY span.n"
+)
+
+
 def minutes_in_spans(
     db: Session, decision_id: str, spans: Sequence[tuple[date, date]]
 ) -> list[int]:
-    """`minutes_between` for each span (first, last), in one statement.
+    """`minutes_between` for each span (first, last): on PostgreSQL in one statement.
 
     A push that touches a vedtak's days in several quota periods asks once,
-    not once per period; each span is an index range of its own.
+    not once per period (SQLite has no round trips to save).
     """
-    if len(spans) == 1:
-        return [minutes_between(db, decision_id, *spans[0])]
-    if not spans:
-        return []
-    minutes = DecisionDayUsage.minutes
-    day = DecisionDayUsage.date
-    sums = [
-        func.coalesce(func.sum(case((day.between(first, last), minutes), else_=0)), 0)
-        for first, last in spans
-    ]
-    row = db.execute(
-        select(*sums).where(
-            DecisionDayUsage.decision_id == decision_id,
-            or_(*(day.between(first, last) for first, last in spans)),
-        )
-    ).one()
-    return [int(value or 0) for value in row]
+    if len(spans) > 1 and db.get_bind().dialect.name == "postgresql":
+        params = {
+            "decision_id": decision_id,
+            "firsts": [first for first, _ in spans],
+            "lasts": [last for _, last in spans],
+        }
+        return [int(value) for value in db.scalars(_IN_SPANS, params)]
+    return [minutes_between(db, decision_id, first, last) for first, last in spans]
 
 
 def usage_by_period(db: Session, decision_id: str, terms: DecisionTerms) -> list[PeriodUsage]:
