@@ -1,7 +1,7 @@
 """Many phones at once: push a month each and pull, against `timeliste serve --workers 4`.
 
     .venv/bin/python bench/load.py --database-url postgresql+psycopg://…/EMPTY_DB
-        [--devices 200] [--per-day 1] [--batch 50] [--workers 4] [--spread 0]
+        [--devices 200] [--per-day 1] [--batch 50] [--workers 4] [--spread 0] [--signed-in]
 
 Starts the real server on 127.0.0.1 (several worker processes on one
 PostgreSQL database), makes `--devices` contacts (two per individual vedtak,
@@ -11,9 +11,12 @@ sign in, push last month's sessions in the phone's batch size (sync.client
 pushes 50 at a time) and pull everything (`--spread S`: the devices start
 one after another over S seconds instead). Like the phone, a device sends a
 request again after a busy answer (429/503, after Retry-After) or a dropped
-connection; the run counts both. It prints throughput and the p50/p95/p99
-latency of pushes and pulls (a resent push counts from its first sending),
-and then checks the database:
+connection; the run counts both. `--signed-in`: every device signs in
+first, all at once, and the measured phase is only the pushes and pulls (a
+phone keeps its token for 12 hours, so most syncs of a day do not sign in);
+the sign-ins' time and server CPU are printed on their own. It prints
+throughput and the p50/p95/p99 latency of sign-ins, pushes and pulls (a
+resent request counts from its first sending), and then checks the database:
 
 - every pushed entry is stored exactly once, live, with its index rows;
 - the kept day usage equals the entries' minutes, and each vedtak's usage
@@ -42,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
-from bench_push import serving
+from bench_push import cpu_seconds, serving
 from sqlalchemy import func, select
 
 from models.clock import today_in_oslo
@@ -203,19 +206,15 @@ async def _send(
     raise AssertionError("unreachable")
 
 
-async def device_run(
+async def sign_in(
     client: httpx.AsyncClient,
     device: dict[str, Any],
-    per_day: int,
-    batch: int,
-    pushes: list[float],
-    pulls: list[float],
+    signins: list[float],
     trouble: Counter[str],
-    delay: float,
-) -> int:
-    await asyncio.sleep(delay)
+) -> dict[str, str]:
     # Sign-ins at once are more than the server hashes at once: it answers 503
     # (or 429) with Retry-After, and a phone waits and tries again.
+    began = time.perf_counter()
     response = await _send(
         client,
         "POST",
@@ -223,8 +222,21 @@ async def device_run(
         trouble,
         json={"username": f"last{device['device']}", "password": PASSWORD},
     )
+    signins.append(time.perf_counter() - began)
     response.raise_for_status()
-    headers = {"Authorization": f"Bearer {response.json()['token']}"}
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+async def sync_run(
+    client: httpx.AsyncClient,
+    device: dict[str, Any],
+    headers: dict[str, str],
+    per_day: int,
+    batch: int,
+    pushes: list[float],
+    pulls: list[float],
+    trouble: Counter[str],
+) -> int:
     entries = _entries(device, per_day)
     mutation_id = 0
     for start in range(0, len(entries), batch):
@@ -262,25 +274,94 @@ async def device_run(
     return len(entries)
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time of the server process and its live workers (Linux /proc)."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            total += cpu_seconds(current)
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        pending += [int(child) for child in children]
+    return total
+
+
+class Run:
+    """What a run measured (latencies in seconds, in the order they ended)."""
+
+    def __init__(self) -> None:
+        self.signins: list[float] = []
+        self.pushes: list[float] = []
+        self.pulls: list[float] = []
+        self.trouble: Counter[str] = Counter()
+        self.total = 0
+        self.elapsed = 0.0
+        self.signin_elapsed = 0.0
+        self.signin_cpu: float | None = None
+        self.sync_cpu: float | None = None
+
+
 async def run_devices(
-    base_url: str, devices: list[dict[str, Any]], per_day: int, batch: int, spread: float
-) -> tuple[int, float, list[float], list[float], Counter[str]]:
-    pushes: list[float] = []
-    pulls: list[float] = []
-    trouble: Counter[str] = Counter()
+    base_url: str,
+    server_pid: int,
+    devices: list[dict[str, Any]],
+    per_day: int,
+    batch: int,
+    spread: float,
+    signed_in: bool,
+) -> Run:
+    """Every device signs in, pushes and pulls (`signed_in`: all sign in first, and
+    only the pushes and pulls after that are the measured phase)."""
+    run = Run()
     limits = httpx.Limits(max_connections=len(devices), max_keepalive_connections=len(devices))
     # Device n starts n/N of `spread` seconds in (0: all at the same moment).
     delays = [spread * n / len(devices) for n in range(len(devices))]
-    async with httpx.AsyncClient(base_url=base_url, timeout=600, limits=limits) as client:
-        began = time.perf_counter()
-        counts = await asyncio.gather(
-            *(
-                device_run(client, d, per_day, batch, pushes, pulls, trouble, delay)
-                for d, delay in zip(devices, delays, strict=True)
-            )
+
+    async def whole(client: httpx.AsyncClient, device: dict[str, Any], delay: float) -> int:
+        await asyncio.sleep(delay)
+        headers = await sign_in(client, device, run.signins, run.trouble)
+        return await sync_run(
+            client, device, headers, per_day, batch, run.pushes, run.pulls, run.trouble
         )
-        elapsed = time.perf_counter() - began
-    return sum(counts), elapsed, pushes, pulls, trouble
+
+    async def later(
+        client: httpx.AsyncClient, device: dict[str, Any], headers: dict[str, str], delay: float
+    ) -> int:
+        await asyncio.sleep(delay)
+        return await sync_run(
+            client, device, headers, per_day, batch, run.pushes, run.pulls, run.trouble
+        )
+
+    async with httpx.AsyncClient(base_url=base_url, timeout=600, limits=limits) as client:
+        if signed_in:
+            cpu_began = server_cpu_seconds(server_pid)
+            began = time.perf_counter()
+            tokens = await asyncio.gather(
+                *(sign_in(client, d, run.signins, run.trouble) for d in devices)
+            )
+            run.signin_elapsed = time.perf_counter() - began
+            cpu_signed = server_cpu_seconds(server_pid)
+            run.signin_cpu = cpu_signed - cpu_began
+            began = time.perf_counter()
+            counts = await asyncio.gather(
+                *(
+                    later(client, d, headers, delay)
+                    for d, headers, delay in zip(devices, tokens, delays, strict=True)
+                )
+            )
+            run.elapsed = time.perf_counter() - began
+            run.sync_cpu = server_cpu_seconds(server_pid) - cpu_signed
+        else:
+            began = time.perf_counter()
+            counts = await asyncio.gather(
+                *(whole(client, d, delay) for d, delay in zip(devices, delays, strict=True))
+            )
+            run.elapsed = time.perf_counter() - began
+    run.total = sum(counts)
+    return run
 
 
 def check(url: str, devices: list[dict[str, Any]], per_day: int) -> list[str]:
@@ -391,6 +472,12 @@ def main() -> int:
         default=0.0,
         help="seconds over which the devices start (default 0: all at once)",
     )
+    parser.add_argument(
+        "--signed-in",
+        action="store_true",
+        help="every device signs in first (all at once), and the measured phase is their "
+        "pushes and pulls: phones that kept their token (it lasts 12 hours)",
+    )
     args = parser.parse_args()
     if not args.database_url.startswith("postgresql"):
         raise SystemExit("load.py runs on PostgreSQL (several workers share the database)")
@@ -406,9 +493,17 @@ def main() -> int:
         os.environ["TIMELISTE_LOGIN_ADDRESS_MAX_USERNAMES"] = str(10 * args.devices)
         print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         before = os.times()
-        with serving(args.database_url, folder, workers=args.workers) as (base_url, _):
-            total, elapsed, pushes, pulls, trouble = asyncio.run(
-                run_devices(base_url, devices, args.per_day, args.batch, args.spread)
+        with serving(args.database_url, folder, workers=args.workers) as (base_url, server):
+            run = asyncio.run(
+                run_devices(
+                    base_url,
+                    server.pid,
+                    devices,
+                    args.per_day,
+                    args.batch,
+                    args.spread,
+                    args.signed_in,
+                )
             )
         after = os.times()
         print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -421,17 +516,29 @@ def main() -> int:
             f"server CPU (every worker, start and stop included): {server_cpu:.1f} s, "
             f"{server_cpu / args.devices * 1000:.0f} ms per device"
         )
+        if run.signin_cpu is not None and run.sync_cpu is not None:
+            print(
+                f"sign-ins first, all at once (not the measured phase): "
+                f"{run.signin_elapsed:.1f} s, server CPU {run.signin_cpu:.1f} s "
+                f"({run.signin_cpu / args.devices * 1000:.0f} ms per sign-in)"
+            )
+            print(
+                f"server CPU in the measured phase (pushes and pulls): {run.sync_cpu:.1f} s "
+                f"({run.sync_cpu / args.devices * 1000:.0f} ms per device)"
+            )
+        phase = "after signing in" if args.signed_in else "each signing in first"
         print(
-            f"{args.devices} devices (starting over {args.spread:.0f} s), {total} entries "
-            f"in pushes of {args.batch}, "
-            f"timeliste serve --workers {args.workers}: {elapsed:.1f} s, "
-            f"{total / elapsed:.0f} entries/s"
+            f"{args.devices} devices ({phase}, starting over {args.spread:.0f} s), "
+            f"{run.total} entries in pushes of {args.batch}, "
+            f"timeliste serve --workers {args.workers}: {run.elapsed:.1f} s, "
+            f"{run.total / run.elapsed:.0f} entries/s"
         )
-        print(f"push latency: {_percentiles(pushes)}")
-        print(f"pull latency: {_percentiles(pulls)}")
+        print(f"sign-in latency: {_percentiles(run.signins)}")
+        print(f"push latency: {_percentiles(run.pushes)}")
+        print(f"pull latency: {_percentiles(run.pulls)}")
         print(
             "answered busy or dropped, then sent again: "
-            + (", ".join(f"{kind} x{n}" for kind, n in sorted(trouble.items())) or "none")
+            + (", ".join(f"{kind} x{n}" for kind, n in sorted(run.trouble.items())) or "none")
         )
         problems = check(args.database_url, devices, args.per_day)
     if problems:
