@@ -297,6 +297,8 @@ class Run:
         self.pushes: list[float] = []
         self.pulls: list[float] = []
         self.trouble: Counter[str] = Counter()
+        # `--signed-in`: what the sign-ins before the measured phase met.
+        self.signin_trouble: Counter[str] = Counter()
         self.total = 0
         self.elapsed = 0.0
         self.signin_elapsed = 0.0
@@ -340,7 +342,7 @@ async def run_devices(
             cpu_began = server_cpu_seconds(server_pid)
             began = time.perf_counter()
             tokens = await asyncio.gather(
-                *(sign_in(client, d, run.signins, run.trouble) for d in devices)
+                *(sign_in(client, d, run.signins, run.signin_trouble) for d in devices)
             )
             run.signin_elapsed = time.perf_counter() - began
             cpu_signed = server_cpu_seconds(server_pid)
@@ -536,10 +538,13 @@ def main() -> int:
         print(f"sign-in latency: {_percentiles(run.signins)}")
         print(f"push latency: {_percentiles(run.pushes)}")
         print(f"pull latency: {_percentiles(run.pulls)}")
-        print(
-            "answered busy or dropped, then sent again: "
-            + (", ".join(f"{kind} x{n}" for kind, n in sorted(run.trouble.items())) or "none")
-        )
+        for label, trouble in (
+            ("sign-ins before the measured phase", run.signin_trouble),
+            ("answered busy or dropped, then sent again", run.trouble),
+        ):
+            if label.startswith("answered") or run.signin_cpu is not None:
+                listed = ", ".join(f"{kind} x{n}" for kind, n in sorted(trouble.items()))
+                print(f"{label}: {listed or 'none'}")
         problems = check(args.database_url, devices, args.per_day)
     if problems:
         for problem in problems:

@@ -173,8 +173,7 @@ def one_of(
 
     A push's IN lists hold hundreds of ids or days: as one array parameter
     SQLAlchemy renders no placeholder per value and PostgreSQL plans one
-    parameter instead of hundreds (the receipts' look-up of a push of 500 cost
-    the server more than writing them).
+    parameter instead of hundreds.
     """
     element = column.expression if isinstance(column, QueryableAttribute) else column
     if db.get_bind().dialect.name == "postgresql":
