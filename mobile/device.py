@@ -22,8 +22,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from mobile.platform import IN_BROWSER, blocking
 from mobile.state.common import Snapshot
 from models.clock import today_in_oslo
@@ -252,6 +250,8 @@ class Device:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._loop_task
         if account is not None and account.token:
+            import httpx  # not imported before the app's first screen (sync.transport)
+
             with contextlib.suppress(httpx.HTTPError):
                 async with httpx.AsyncClient(
                     base_url=self.server_url, timeout=5.0, transport=default_transport()

@@ -19,16 +19,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
 from models.contract import LoginResponse, Me, PullResponse, PushResponse
 from models.devices import DeviceReport
 from sync.runtime import blocking
 from sync.store import DeviceStore
-from sync.transport import default_transport
+from sync.transport import after_first_screen, default_transport
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "LoginError",
@@ -181,6 +183,8 @@ async def login(
     `otp` is the authenticator's code or a recovery code, sent only when given:
     the server asks for it (`LoginRefusal.code_required`) when the user has one.
     """
+    import httpx  # imported when first used: not before the app's first screen
+
     body = login_body(username, password, otp)
     async with httpx.AsyncClient(
         base_url=base_url.rstrip("/"), transport=transport or default_transport(), timeout=timeout
@@ -280,11 +284,11 @@ class SyncClient:
         self._max_attempts = max(1, max_attempts)
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            transport=transport or default_transport(),
-            timeout=timeout,
-        )
+        self._base_url = base_url.rstrip("/")
+        self._transport = transport
+        self._timeout = timeout
+        # Made by the first request (`_client`): httpx is not imported before then.
+        self._http: httpx.AsyncClient | None = None
         self._listeners: list[StatusListener] = []
         self._running = asyncio.Lock()
         self._jitter = random.Random()  # noqa: S311 - jitter, not secrecy
@@ -499,6 +503,25 @@ class SyncClient:
 
     # --- one request, with retries ---------------------------------------------------------
 
+    async def _client(self) -> httpx.AsyncClient:
+        """The HTTP client, made on the first request.
+
+        In a browser the app's first sync starts before its home screen is
+        drawn: httpx and what it imports are only imported once it is (see
+        sync.transport.first_screen_sent), so they do not delay the screen.
+        """
+        if self._http is None:
+            await after_first_screen()
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.AsyncClient(
+                base_url=self._base_url,
+                transport=self._transport or default_transport(),
+                timeout=self._timeout,
+            )
+        return self._http
+
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send once, retrying network errors, timeouts and 5xx with backoff and jitter.
 
@@ -507,12 +530,15 @@ class SyncClient:
         """
         if self._login_needed:
             raise _LoginRequiredError
+        import httpx
+
+        http = await self._client()
         reason = _NO_CONNECTION
         for attempt in range(self._max_attempts):
             if attempt:
                 await self._pause(attempt)
             try:
-                response = await self._http.request(
+                response = await http.request(
                     method,
                     path,
                     headers={"Authorization": f"Bearer {self._token}"},
@@ -554,7 +580,8 @@ class SyncClient:
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def __aenter__(self) -> SyncClient:
         return self

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
-
-import httpx
+import functools
+from typing import TYPE_CHECKING, Any
 
 from sync.runtime import IN_BROWSER
+
+if TYPE_CHECKING:
+    import httpx
 
 # The browser sets these itself (or refuses them) and has already undone any
 # content encoding by the time Python sees the body.
@@ -86,58 +88,80 @@ async def _after_first_screen() -> None:
         await asyncio.wait_for(sent_and_drawn(), FIRST_SCREEN_PATIENCE)
 
 
+async def after_first_screen() -> None:
+    """In a browser: wait until the app's first screen is drawn (5 s at most).
+
+    `SyncClient` waits here before it imports httpx for its first request, so
+    that the import too (idna, ipaddress, ... a few hundred ms in Pyodide) runs
+    after the home screen is drawn, not while Flutter draws it. Natively: at once.
+    """
+    if IN_BROWSER:
+        await _after_first_screen()
+
+
 def _timeout_ms(request: httpx.Request) -> int | None:
     timeouts = request.extensions.get("timeout") or {}
     values = [v for v in timeouts.values() if isinstance(v, int | float)]
     return int(max(values) * 1000) if values else None
 
 
-class FetchTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that sends each request with the browser's fetch."""
+@functools.cache
+def _fetch_transport() -> type[httpx.AsyncBaseTransport]:
+    """The fetch transport's class, defined on first use: httpx (and what it
+    imports: idna, ipaddress, ...) is not imported before the app's first
+    screen, only when the first request is made (see first_screen_sent)."""
+    import httpx
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        from js import AbortSignal
-        from pyodide.http import pyfetch
+    class FetchTransport(httpx.AsyncBaseTransport):
+        """An httpx transport that sends each request with the browser's fetch."""
 
-        await _after_first_screen()
-        body = await request.aread()
-        headers = {
-            name: value
-            for name, value in request.headers.items()
-            if name.lower() not in _REQUEST_SKIP
-        }
-        options: dict[str, Any] = {
-            "method": request.method,
-            "headers": headers,
-            # API answers are never kept by the browser's HTTP cache.
-            "cache": "no-store",
-        }
-        if body:
-            options["body"] = body
-        limit = _timeout_ms(request)
-        if limit is not None:
-            options["signal"] = AbortSignal.timeout(limit)
-        try:
-            response = await pyfetch(str(request.url), **options)
-            content = await response.bytes()
-        except Exception as error:
-            # TimeoutError from the signal reads "TimeoutError"; anything else
-            # (offline, refused, CORS) is a failed connection to the app.
-            if "TimeoutError" in f"{type(error).__name__} {error}":
-                raise httpx.ReadTimeout(
-                    "the server did not answer in time", request=request
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            from js import AbortSignal
+            from pyodide.http import pyfetch
+
+            await _after_first_screen()
+            body = await request.aread()
+            headers = {
+                name: value
+                for name, value in request.headers.items()
+                if name.lower() not in _REQUEST_SKIP
+            }
+            options: dict[str, Any] = {
+                "method": request.method,
+                "headers": headers,
+                # API answers are never kept by the browser's HTTP cache.
+                "cache": "no-store",
+            }
+            if body:
+                options["body"] = body
+            limit = _timeout_ms(request)
+            if limit is not None:
+                options["signal"] = AbortSignal.timeout(limit)
+            try:
+                response = await pyfetch(str(request.url), **options)
+                content = await response.bytes()
+            except Exception as error:
+                # TimeoutError from the signal reads "TimeoutError"; anything else
+                # (offline, refused, CORS) is a failed connection to the app.
+                if "TimeoutError" in f"{type(error).__name__} {error}":
+                    raise httpx.ReadTimeout(
+                        "the server did not answer in time", request=request
+                    ) from None
+                raise httpx.ConnectError(
+                    "the server could not be reached", request=request
                 ) from None
-            raise httpx.ConnectError("the server could not be reached", request=request) from None
-        answer_headers = [
-            (name, value)
-            for name, value in response.headers.items()
-            if name.lower() not in _RESPONSE_SKIP
-        ]
-        return httpx.Response(
-            response.status, headers=answer_headers, content=content, request=request
-        )
+            answer_headers = [
+                (name, value)
+                for name, value in response.headers.items()
+                if name.lower() not in _RESPONSE_SKIP
+            ]
+            return httpx.Response(
+                response.status, headers=answer_headers, content=content, request=request
+            )
+
+    return FetchTransport
 
 
 def default_transport() -> httpx.AsyncBaseTransport | None:
     """The transport the app's HTTP clients use: fetch in a browser, httpx's own elsewhere."""
-    return FetchTransport() if IN_BROWSER else None
+    return _fetch_transport()() if IN_BROWSER else None

@@ -57,3 +57,30 @@ def test_flet_is_warmed_before_flutter_connects() -> None:
     assert found["after"] == ["Router", "Text", "TextField", "View"]
     assert found["before"] != found["after"]  # else the warming is no longer needed
     assert found["runner"] is True
+
+
+def test_httpx_is_imported_after_the_first_screen_not_before() -> None:
+    # httpx (with idna and its transports) is a few hundred ms in the browser:
+    # the app's first sync imports it once the home screen is drawn
+    # (sync.transport.after_first_screen), sign-in and sign-out when used.
+    found = _run(
+        "import json, sys; import mobile.app, mobile.device, mobile.platform; "
+        "from webapp.browser_main import warm_flet; warm_flet(); "
+        "print(json.dumps(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('httpx', 'httpcore', 'idna', 'h11', 'anyio'))))"
+    )
+    assert found == []
+
+
+def test_the_sync_client_imports_httpx_at_its_first_request() -> None:
+    found = _run(
+        "import asyncio, json, sys, tempfile; from pathlib import Path; "
+        "from sync.client import SyncClient; from sync.store import DeviceStore; "
+        "store = DeviceStore(Path(tempfile.mkdtemp()) / 's.json'); "
+        "client = SyncClient(store, 'http://127.0.0.1:9', 'token', max_attempts=1); "
+        "made = 'httpx' in sys.modules; "
+        "status = asyncio.run(client.sync()); asyncio.run(client.aclose()); "
+        "print(json.dumps({'at_init': made, 'after_sync': 'httpx' in sys.modules, "
+        "'offline': status.state.value}))"
+    )
+    assert found == {"at_init": False, "after_sync": True, "offline": "offline"}
