@@ -261,6 +261,7 @@ def test_every_button_has_a_name_a_screen_reader_can_say(
     phone.click("Ny økt")
     phone.wait_text("Hvem gjaldt økten")
     phone.click("Legg til kjøring")
+    phone.button("Fjern kjøring 1").wait_for()  # the row has come; the buttons below moved
     phone.click("Legg til utlegg")
     for name in ("Fjern kjøring 1", "Fjern utlegg 1"):
         phone.button(name).wait_for()
