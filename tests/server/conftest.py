@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +44,15 @@ def _postgres_unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL tests skipped: {reason}")
 
 
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session."""
+@contextmanager
+def empty_postgres_database(prefix: str) -> Iterator[str]:
+    """A PostgreSQL database of its own with no tables yet (dropped afterwards); skips, or
+    fails where PostgreSQL is required, when there is no server to make it on."""
     admin_url = _postgres_admin_url()
     if admin_url is None:
         _postgres_unavailable("TIMELISTE_TEST_POSTGRES_URL is not set")
     assert admin_url is not None
-    name = f"t_timeliste_{secrets.token_hex(6)}"
+    name = f"{prefix}_{secrets.token_hex(6)}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -58,14 +60,20 @@ def postgres_database() -> Iterator[str]:
     except Exception as error:
         admin.dispose()
         _postgres_unavailable(f"the server is not reachable ({type(error).__name__})")
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url)
-        yield url
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session."""
+    with empty_postgres_database("t_timeliste") as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ test_batches.py checks it.
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +19,6 @@ import pytest
 from sqlalchemy import (
     Connection,
     Engine,
-    create_engine,
     delete,
     func,
     insert,
@@ -28,7 +26,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql import Executable
 
@@ -39,9 +36,8 @@ from server.payroll import service
 from server.payroll.tables import PayrollBatchEntry, PayrollBatchRow
 from server.tables import EntryRow, TimesheetEntry
 from tests.server.conftest import (
-    _postgres_admin_url,
-    _postgres_unavailable,
     _truncate_postgres,
+    empty_postgres_database,
     make_settings,
 )
 from tests.server.payroll.conftest import Municipality
@@ -130,20 +126,8 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
         return
-    admin_url = _postgres_admin_url()
-    if admin_url is None:
-        _postgres_unavailable("TIMELISTE_TEST_POSTGRES_URL is not set")
-    assert admin_url is not None
-    name = f"t_timeliste_keys_{secrets.token_hex(4)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with empty_postgres_database("t_timeliste_keys") as url:
+        yield url
 
 
 def test_the_migration_keeps_the_keys_and_checks_them(empty_url: str) -> None:
