@@ -14,6 +14,7 @@ from mobile.hooks import use_desk
 from mobile.office.common import busy, heading, link, message, office_screen
 from mobile.office.state.policy import PolicyDesk
 from mobile.office.state.security import SecurityDesk, Step, grouped_secret
+from mobile.state.common import typed
 from mobile.views.common import TOUCH, Input, placeholder
 
 ROUTE = "/kontor/sikkerhet"
@@ -32,8 +33,10 @@ def SecurityView() -> ft.View:  # noqa: N802 - components are named like classes
     async def confirm(*_: object) -> None:
         await desk.confirm(api)
 
-    def typed(e: ft.Event[ft.TextField]) -> None:
-        desk.code = e.control.value or ""
+    def code_typed(e: ft.Event[ft.TextField]) -> None:
+        # Recorded without drawing the screen again: a redraw per keystroke is
+        # work for nothing, since the field already shows what was typed.
+        typed(desk, "code", e.control.value or "")
 
     controls: list[ft.Control] = [
         heading("Totrinnsinnlogging"),
@@ -85,7 +88,7 @@ def SecurityView() -> ft.View:  # noqa: N802 - components are named like classes
                 max_length=7,  # "123 456", as some apps show it
                 autofocus=True,
                 error=desk.code_error or None,
-                on_change=typed,
+                on_change=code_typed,
                 on_submit=confirm,
                 width=240,
             ),
