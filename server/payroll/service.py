@@ -177,11 +177,13 @@ def _drop_payable(db: Session) -> None:
     db.connection().exec_driver_sql(f"DROP TABLE IF EXISTS {schema}.{_PAYABLE.name}")
 
 
-def _fill_payable(db: Session, period: str | None) -> None:
+def _fill_payable(db: Session, period: str | None) -> bool:
     """Every unpaid live entry with an approved sheet (of `period`), and whether
     it is payable now: a group entry waits until the sheet of every decision it
     names is approved (or exported), and any entry while one of its sheets is
-    neither.
+    neither. Returns whether every candidate is on one sheet, names one
+    decision and is payable (`_all_simple`), which the later steps use
+    instead of reading the million rows again to find out.
 
     Nearly every entry names one decision and is on one sheet: it is payable
     exactly when that sheet is approved, and is written in one pass over the
@@ -249,7 +251,7 @@ def _fill_payable(db: Session, period: str | None) -> None:
         # few hundred rows and sorts a million on disk.
         db.connection().exec_driver_sql(f"ANALYZE {_PAYABLE.name}")
     if _all_simple(db):
-        return
+        return True
     count = func.count()
     unsettled = func.sum(case((TimesheetRow.status.in_(PAID_STATUSES), 0), else_=1))
     payable = case(
@@ -277,6 +279,7 @@ def _fill_payable(db: Session, period: str | None) -> None:
     )
     db.execute(insert(_PAYABLE).from_select(columns, grouped))
     db.execute(delete(_PAYABLE).where(p.links == 0))
+    return False
 
 
 def _all_simple(db: Session) -> bool:
@@ -301,10 +304,11 @@ def _rate_intervals(settings: PaySettings) -> list[date]:
     )
 
 
-def _payable_items(db: Session, settings: PaySettings) -> tuple[list[PayItem], int]:
+def _payable_items(db: Session, settings: PaySettings) -> tuple[list[PayItem], int, set[str]]:
     """The payable entries as pay items, one per contact × decision × period ×
-    rate interval with its minutes, km and expenses summed; and how many
-    entries they are.
+    rate interval with its minutes, km and expenses summed; how many entries
+    they are; and the sheets they were summed under (an entry's sheet, or the
+    smallest of a group entry's).
 
     `pay_lines` sums items per line anyway, so summing them here first gives
     the same lines; each item's day is its earliest, which has the rates of
@@ -355,6 +359,7 @@ def _payable_items(db: Session, settings: PaySettings) -> tuple[list[PayItem], i
     query = (
         select(
             sums.c.contact_id,
+            sums.c.sheet_id,
             TimesheetRow.decision_id,
             TimesheetRow.period,
             sums.c.day,
@@ -370,9 +375,13 @@ def _payable_items(db: Session, settings: PaySettings) -> tuple[list[PayItem], i
     )
     items: list[PayItem] = []
     count = 0
-    for contact_id, decision_id, period, day, minutes, km, spent, entries in db.execute(query):
+    sheets: set[str] = set()
+    for contact_id, sheet_id, decision_id, period, day, minutes, km, spent, entries in db.execute(
+        query
+    ):
         employee_no, rate, contract = contacts[contact_id]
         count += entries
+        sheets.add(sheet_id)
         items.append(
             PayItem(
                 entry_id="",
@@ -390,7 +399,7 @@ def _payable_items(db: Session, settings: PaySettings) -> tuple[list[PayItem], i
         )
     if any(rate.rate for rate in settings.passenger_rates):
         items.extend(_passenger_items(db, contacts, cases))
-    return items, count
+    return items, count, sheets
 
 
 def _passenger_items(
@@ -434,20 +443,22 @@ def _passenger_items(
         )
 
 
-def _sheets_done(db: Session) -> list[str]:
+def _sheets_done(db: Session, *, simple: bool, summed: set[str]) -> list[str]:
     """Approved sheets the batch pays in full.
 
     Every unpaid live entry of an approved sheet is in the scratch table, so a
     sheet listing a payable entry and no waiting one has nothing left to pay:
-    it becomes exported.
+    it becomes exported. `summed`: the sheets the pay items were summed under.
     """
+    if simple:
+        # Every candidate is on one approved sheet and payable, so none waits
+        # and the sheets the items were summed under are every sheet touched:
+        # no need to read the million rows again for them.
+        return sorted(summed)
     p = _PAYABLE.c
     approved = TimesheetRow.status == APPROVED
     # An entry on one sheet names it; it was payable only if that sheet is approved.
     touched = set(db.scalars(select(p.sheet_id).where(p.payable == 1, p.links == 1).distinct()))
-    if _all_simple(db):
-        # Every candidate is on one approved sheet and payable: none waits.
-        return sorted(touched)
     shared = (
         select(TimesheetEntry.timesheet_id)
         .join(_PAYABLE, p.entry_id == TimesheetEntry.entry_id)
@@ -494,8 +505,8 @@ def make_batch(
         # JIT compiler's second or so per statement is not won back.
         db.execute(text("SET LOCAL jit = off"))
     settings = pay_settings(db)
-    _fill_payable(db, period)
-    items, entry_count = _payable_items(db, settings)
+    simple = _fill_payable(db, period)
+    items, entry_count, summed = _payable_items(db, settings)
     if not items:
         _drop_payable(db)
         where = f" i perioden {period}" if period else ""
@@ -538,7 +549,7 @@ def make_batch(
             )
         )
         _write_lines(connection, batch.id, lines)
-        exported = _mark_exported(db, _sheets_done(db))
+        exported = _mark_exported(db, _sheets_done(db, simple=simple, summed=summed))
     except IntegrityError:
         db.rollback()
         raise ConflictError(
