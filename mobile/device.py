@@ -122,8 +122,10 @@ class Device:
 
         return remove
 
-    def _changed(self) -> None:
+    def _changed(self, besides: Callable[[], None] | None = None) -> None:
         for listener in list(self._listeners):
+            if besides is not None and listener == besides:
+                continue
             try:
                 listener()
             except Exception:
@@ -138,12 +140,14 @@ class Device:
         return await blocking(self.store.over_quota_after, entry)
 
     async def save_checked(
-        self, entry: EntryData, *, anyway: bool
+        self, entry: EntryData, *, anyway: bool, writer: Callable[[], None] | None = None
     ) -> tuple[list[Problem], list[tuple[str, PeriodUsage]], Snapshot | None]:
         """Check (models.rules), look ahead at the quota, save and re-read — in one thread hop.
 
         Returns (problems, over_quota, snapshot); the entry is saved only when both
         lists are empty (or `anyway` waived the quota), and then the snapshot is set.
+        `writer` is the saver's own change listener (see `on_change`): it has the
+        snapshot already, so only the other listeners are told.
         """
 
         def work() -> tuple[list[Problem], list[tuple[str, PeriodUsage]], Snapshot | None]:
@@ -159,7 +163,7 @@ class Device:
 
         result = await blocking(work)
         if result[2] is not None:
-            await self._after_write()
+            await self._after_write(writer)
         return result
 
     async def save(self, entry: EntryData) -> LocalEntry:
@@ -180,12 +184,12 @@ class Device:
         await self._after_write()
         return signed
 
-    async def _after_write(self) -> None:
+    async def _after_write(self, writer: Callable[[], None] | None = None) -> None:
         # "Lagret" only once the save is durable (IndexedDB in a browser).
         await self.store.flush()
         # The writer already holds the new snapshot: tell the others (other tabs of
         # the same browser, the sync chip) without making the writer wait.
-        task = asyncio.get_running_loop().create_task(self._announce())
+        task = asyncio.get_running_loop().create_task(self._announce(writer))
         self._tasks.add(task)  # the loop keeps only a weak reference to a task
         task.add_done_callback(self._tasks.discard)
         self.wake()  # send it now if the network is there
@@ -197,9 +201,11 @@ class Device:
         so a save made during a sync is not left for the next pause."""
         self._wake.set()
 
-    async def _announce(self) -> None:
+    async def _announce(self, writer: Callable[[], None] | None = None) -> None:
         await self.client.refresh_status()
-        self._changed()
+        # The writer's listener would re-read the whole store and redraw its screen
+        # with what it already shows, right while the page draws the saved entry.
+        self._changed(besides=writer)
 
     # syncing ------------------------------------------------------------------------------
 

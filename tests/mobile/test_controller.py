@@ -303,3 +303,35 @@ def test_a_running_timer_survives_a_restart_of_the_app() -> None:
         assert "timeliste.timer" not in prefs.values
 
     run(scenario())
+
+
+class RoundTripPrefs(MemoryPrefs):
+    """Preferences that answer as Flutter's do in a browser: each read is a round trip."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = 0
+        self.most_waiting = 0
+
+    async def get(self, key: str) -> Any:
+        self.waiting += 1
+        self.most_waiting = max(self.most_waiting, self.waiting)
+        await asyncio.sleep(0.02)
+        self.waiting -= 1
+        return await super().get(key)
+
+
+def test_start_asks_for_its_preferences_at_once() -> None:
+    """The home screen waits for the language, timer and account: one round trip, not four."""
+    prefs = RoundTripPrefs()
+    started = "2026-03-02T08:15:00+01:00"
+    prefs.values.update({"timeliste.lang": "en", "timeliste.timer": started})
+    ctl = Controller(AppState(), prefs, registry=DeviceRegistry())
+
+    run(ctl.boot())
+
+    assert prefs.most_waiting == 4
+    assert ctl.state.lang == "en"
+    assert ctl.state.timer_started is not None
+    assert ctl.state.timer_started.isoformat() == started
+    assert ctl.state.phase == "login"  # nobody signed in

@@ -102,3 +102,36 @@ def test_the_loop_waits_the_backoff_after_failures(
     assert gaps[0] < 0.04
     assert 0.04 <= gaps[1] < gaps[2] < gaps[3]
     assert gaps[3] == pytest.approx(gaps[4], abs=0.08)
+
+
+def test_a_save_tells_every_listener_but_the_saver(tmp_path: Path) -> None:
+    """The saver has the new snapshot from the save itself; the other listeners (another
+    tab of the same browser) are told. A second read and redraw of the saver's screen
+    ran right while the page drew the saved entry (Lagre → shown)."""
+    from tests.factories import make_entry
+    from tests.sync.builders import seeded_store
+
+    async def scenario() -> tuple[list[str], bool]:
+        device = Device(seeded_store(tmp_path / "store.json"), "http://127.0.0.1:9", "token")
+        told: list[str] = []
+
+        def saver() -> None:
+            told.append("saver")
+
+        def other_tab() -> None:
+            told.append("other tab")
+
+        device.on_change(saver)
+        device.on_change(other_tab)
+        problems, over, snapshot = await device.save_checked(
+            make_entry(), anyway=True, writer=saver
+        )
+        assert (problems, over) == ([], [])
+        while device._tasks:  # the announcement runs after the save has returned
+            await asyncio.gather(*device._tasks)
+        await device.close()
+        return told, snapshot is not None and len(snapshot.entries) == 1
+
+    told, saved = asyncio.run(scenario())
+    assert saved
+    assert told == ["other tab"]
