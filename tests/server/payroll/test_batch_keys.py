@@ -159,6 +159,75 @@ def test_the_migration_keeps_the_keys_and_checks_them(empty_url: str) -> None:
         engine.dispose()
 
 
+def _batch_index(conn: Connection) -> str:
+    """How `payroll_batch_entries.batch_id` is indexed: its access method on
+    PostgreSQL, and that it is indexed on SQLite."""
+    if conn.dialect.name == "postgresql":
+        return str(
+            conn.execute(
+                text(
+                    "SELECT am.amname FROM pg_class i JOIN pg_am am ON am.oid = i.relam "
+                    "WHERE i.relname = 'ix_payroll_batch_entries_batch_id'"
+                )
+            ).scalar_one()
+        )
+    return str(
+        conn.execute(
+            text(
+                "SELECT name FROM sqlite_master WHERE type = 'index' "
+                "AND name = 'ix_payroll_batch_entries_batch_id' "
+                "AND tbl_name = 'payroll_batch_entries'"
+            )
+        ).scalar_one()
+    )
+
+
+def test_the_brin_migration_keeps_keys_and_the_archive_finds_each_batchs_sheets(
+    empty_url: str,
+) -> None:
+    """0010 makes the batch index BRIN on PostgreSQL (SQLite keeps its B-tree):
+    keys made before stay, the checks still hold, and a batch's PDF archive,
+    the one reader of that index, lists that batch's sheets and no other's,
+    for a batch made before the upgrade and one made after."""
+    upgrade(empty_url, "0009")
+    engine = make_engine(empty_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            town = Municipality(session)
+            paid, first, loose = _paid_and_unpaid(town, engine)
+        with engine.connect() as conn:
+            before = _batch_index(conn)
+        upgrade(empty_url)
+        with engine.connect() as conn:
+            after = _batch_index(conn)
+            assert conn.execute(select(KEYS.entry_id, KEYS.batch_id)).all() == [(paid, first)]
+        if engine.dialect.name == "postgresql":
+            assert (before, after) == ("btree", "brin")
+        else:
+            assert before == after == "ix_payroll_batch_entries_batch_id"
+        _refused(engine, insert(KEYS), {"entry_id": "no such entry", "batch_id": first})
+        _refused(engine, text("DELETE FROM payroll_batch_entries"), error=DBAPIError)
+        # A second batch, made after the upgrade, pays an entry of another month.
+        with make_sessionmaker(engine)() as session:
+            town = Municipality(session)
+            kari = session.scalars(select(EntryRow.contact_id).where(EntryRow.id == paid)).one()
+            vedtak = town.decision(town.recipient("2025/124"), [kari])
+            later = town.entry(kari, [vedtak], date(2026, 4, 6))
+            town.approve_entry(later)
+            second = service.make_batch(session, actor=None).id
+        with make_sessionmaker(engine)() as session:
+            for batch, case_no in ((first, "2025/123"), (second, "2025/124")):
+                sheets = service._archive_sheets(session, batch)
+                assert [
+                    (sheet.case_no, [e.in_batch for e in sheet.entries]) for sheet in sheets
+                ] == [(case_no, [True])]
+        with engine.connect() as conn:
+            assert sorted(conn.execute(select(KEYS.entry_id)).scalars()) == sorted([paid, later])
+            assert loose not in conn.execute(select(KEYS.entry_id)).scalars().all()
+    finally:
+        engine.dispose()
+
+
 # --- PostgreSQL: a batch being made and a delete of one of its entries -------------------
 
 
