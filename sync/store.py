@@ -247,6 +247,9 @@ class DeviceStore:
         )
         self._mutex = threading.RLock()
         self._closed = False
+        # Saves made through this object: a reader that kept what it read can tell
+        # whether it is still what the store holds (mobile.device's early read).
+        self.commits = 0
         try:
             self._data = Documents(self._backend.load())
         except BaseException:
@@ -318,6 +321,7 @@ class DeviceStore:
                 raise
             documents.end()
             if changes:
+                self.commits += 1
                 try:
                     self._backend.compact(documents)
                 except OSError:

@@ -135,3 +135,30 @@ def test_a_save_tells_every_listener_but_the_saver(tmp_path: Path) -> None:
     told, saved = asyncio.run(scenario())
     assert saved
     assert told == ["other tab"]
+
+
+def test_the_first_read_is_the_one_made_while_flutter_loaded(tmp_path: Path) -> None:
+    """open_early reads the store before the page's session starts; the session's
+    first read is that one, once, unless something was saved in between."""
+    from datetime import date
+
+    from mobile.device import read_snapshot
+    from tests.factories import make_entry
+    from tests.sync.builders import seeded_store
+
+    async def scenario() -> None:
+        store = seeded_store(tmp_path / "store.json")
+        device = Device(store, "http://127.0.0.1:9", "token")
+        early = read_snapshot(store)
+        device_module._EARLY_READ[store.path] = (early, store.commits)
+        assert await device.snapshot() is early
+        assert await device.snapshot() is not early  # kept for the first read only
+
+        device_module._EARLY_READ[store.path] = (early, store.commits)
+        store.save_entry(make_entry(), today=date(2026, 3, 20))
+        after_save = await device.snapshot()
+        assert after_save is not early
+        assert len(after_save.entries) == 1
+        await device.close()
+
+    asyncio.run(scenario())
