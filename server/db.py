@@ -23,12 +23,17 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Table,
+    Text,
     any_,
     bindparam,
+    cast,
     create_engine,
     event,
+    exists,
+    func,
+    select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -179,6 +184,24 @@ def one_of(
     if db.get_bind().dialect.name == "postgresql":
         return element == any_(bindparam(None, list(values), type_=ARRAY(element.type)))
     return element.in_(list(values))
+
+
+def lists_any(
+    db: Session, column: ColumnElement[Any] | QueryableAttribute[Any], values: Sequence[str]
+) -> ColumnElement[bool]:
+    """The JSON array of strings in `column` holds at least one of `values`.
+
+    Tested by the database, so only the rows that match are sent and decoded:
+    a contact's open flags can number in the thousands, and loading each to
+    look into its list cost a one-entry push more than everything else it did.
+    """
+    element = column.expression if isinstance(column, QueryableAttribute) else column
+    if db.get_bind().dialect.name == "postgresql":
+        wanted = bindparam(None, list(values), type_=ARRAY(Text))
+        found: ColumnElement[bool] = cast(element, JSONB).has_any(wanted)
+        return found
+    listed = func.json_each(element).table_valued("value").alias("listed")
+    return exists(select(listed.c.value).where(listed.c.value.in_(list(values))))
 
 
 def insert_rows(db: Connection | Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
