@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
@@ -112,6 +112,19 @@ def _item(entry: Entry, case_no: str, settings_: PaySettings) -> PayItem:
     entries=entries_strategy,
     approved=st.lists(st.booleans(), min_size=12, max_size=12),
     first_period=st.sampled_from([None, "2025-12", "2026-01", "2026-02"]),
+)
+# Every candidate on one approved sheet, of one decision, payable: the case in
+# which the batch takes the sheets to mark exported from its sums (nearly every
+# real batch), here in both batches (January first, then the rest).
+@example(
+    entries=[
+        Entry(0, False, date(2026, 1, 5), 90, Decimal("12.5"), Decimal("45.50"), 1, False, False),
+        Entry(1, False, date(2026, 1, 20), 45, Decimal(0), Decimal(0), 0, False, False),
+        Entry(0, False, date(2026, 2, 3), 30, Decimal("3.0"), Decimal("129.90"), 2, False, False),
+        Entry(1, False, date(2025, 12, 22), 60, Decimal("7.5"), Decimal(0), 0, True, False),
+    ],
+    approved=[True] * 12,
+    first_period="2026-01",
 )
 def test_batches_pay_what_the_rules_say_entry_by_entry(
     request: pytest.FixtureRequest,
