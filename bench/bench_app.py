@@ -462,12 +462,15 @@ def main() -> None:
         parser.error("--repeat is 1 to 5 (each round logs three sessions today, an hour apart)")
     from playwright.sync_api import sync_playwright
 
+    # The machine is shared: its load at the start and the end say what the figures met.
+    before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         figures = bench(playwright, args.repeat, args.entries, args.store_entries, Path(tmp))
     load = os.getloadavg()
     print(
         f"Chromium {PHONE['width']}×{PHONE['height']}, median of {args.repeat} rounds, "
-        f"{args.entries} earlier sessions on the server, load average "
+        f"{args.entries} earlier sessions on the server, load average at the start "
+        f"{before[0]:.1f} {before[1]:.1f} {before[2]:.1f}, at the end "
         f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
     )
     print(f"{'':40}{'app':>10}{'raw':>10}{'ratio':>8}  target")
