@@ -54,14 +54,33 @@ def overuse(decision_id: str, period: QuotaPeriod, entries: Iterable[EntryData])
     relevant = chronological(
         e for e in entries if decision_id in e.decision_ids and period.contains(e.date)
     )
-    used = 0
-    crossing: int | None = None
-    for index, entry in enumerate(relevant):
-        used += entry.minutes
-        if crossing is None and used > period.quota_minutes:
-            crossing = index
-    if crossing is None:
+    used = sum(entry.minutes for entry in relevant)
+    return overuse_from_latest(
+        decision_id, period, used, ((e.id, e.minutes) for e in reversed(relevant))
+    )
+
+
+def overuse_from_latest(
+    decision_id: str, period: QuotaPeriod, used: int, latest_first: Iterable[tuple[str, int]]
+) -> Finding | None:
+    """The overuse rule read from the period's end: `used` is the period's total,
+    `latest_first` its entries as (id, minutes), in reverse chronological order.
+
+    Takes from `latest_first` only the entries the finding names, so a server
+    that keeps each period's total reads the flagged tail, not the whole
+    period. The crossing entry is the one before which the period was still
+    within its quota: counting back from the end, the first whose earlier
+    entries use at most the quota.
+    """
+    if used <= period.quota_minutes:
         return None
+    named: list[str] = []
+    later = 0  # minutes of the entries after the one being looked at
+    for entry_id, minutes in latest_first:
+        named.append(entry_id)
+        if used - later - minutes <= period.quota_minutes:
+            break
+        later += minutes
     excess = used - period.quota_minutes
     detail = (
         f"Overforbruk {period_text(period.key)}: brukt {hours_text(used)} av "
@@ -71,7 +90,7 @@ def overuse(decision_id: str, period: QuotaPeriod, entries: Iterable[EntryData])
         kind=FlagKind.overuse,
         scope=overuse_scope(decision_id, period.key),
         detail=detail,
-        entry_ids=tuple(e.id for e in relevant[crossing:]),
+        entry_ids=tuple(reversed(named)),
         decision_id=decision_id,
         period=period.key,
     )

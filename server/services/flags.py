@@ -10,11 +10,11 @@ flag resolved with a note saying so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from models.flags import (
@@ -24,7 +24,7 @@ from models.flags import (
     km_scope,
     outside_decision,
     overlaps,
-    overuse,
+    overuse_from_latest,
     overuse_scope,
 )
 from models.quota import QuotaPeriod, period_containing
@@ -79,6 +79,72 @@ _CONTACT_ENTRIES = select(*TIME_COLUMNS).where(
     EntryRow.date <= bindparam("last"),
     EntryRow.deleted.is_(False),
 )
+
+
+def _latest_first_query(*, after: bool, collation: str | None) -> Select[Any]:
+    """A page of a period's entries on a decision, newest first (models.flags.chronological
+    reversed: date, start, id), optionally after a given (date, start, id).
+
+    The order must be Python's string order: PostgreSQL compares text by the
+    database's locale unless told "C"; SQLite's default is already bytewise.
+    """
+
+    def exact(column: Any) -> Any:
+        return column.collate(collation) if collation else column
+
+    columns: tuple[Any, ...] = (
+        EntryDecision.entry_id,
+        EntryDecision.minutes,
+        EntryDecision.date,
+        EntryRow.start,
+    )
+    stmt = (
+        select(*columns)
+        .join(EntryRow, EntryRow.id == EntryDecision.entry_id)
+        .where(
+            EntryDecision.decision_id == bindparam("decision_id"),
+            EntryDecision.date >= bindparam("first"),
+            EntryDecision.date <= bindparam("last"),
+        )
+        .order_by(
+            EntryDecision.date.desc(),
+            exact(EntryRow.start).desc(),
+            exact(EntryDecision.entry_id).desc(),
+        )
+        .limit(bindparam("page"))
+    )
+    if after:
+        stmt = stmt.where(
+            tuple_(EntryDecision.date, exact(EntryRow.start), exact(EntryDecision.entry_id))
+            < tuple_(bindparam("after_date"), bindparam("after_start"), bindparam("after_id"))
+        )
+    return stmt
+
+
+_LATEST_FIRST = {
+    (after, collation): _latest_first_query(after=after, collation=collation)
+    for after in (False, True)
+    for collation in (None, "C")
+}
+
+
+def _latest_first(
+    db: Session, decision_id: str, first: date, last: date
+) -> Iterator[tuple[str, int]]:
+    """(id, minutes) of the live entries naming the decision in first..last, newest
+    first, read a page at a time as the caller asks for more."""
+    collation = "C" if db.get_bind().dialect.name == "postgresql" else None
+    params: dict[str, Any] = {"decision_id": decision_id, "first": first, "last": last}
+    page, after = 16, False
+    while True:
+        rows = list(_rows(db, _LATEST_FIRST[(after, collation)], {**params, "page": page}))
+        for row in rows:
+            yield row.entry_id, row.minutes
+        if len(rows) < page:
+            return
+        final = rows[-1]
+        params.update(after_date=final.date, after_start=final.start, after_id=final.entry_id)
+        after, page = True, min(page * 4, 1024)
 
 
 def _rows(db: Session, stmt: Select[Any], params: dict[str, Any]) -> Any:
@@ -136,12 +202,13 @@ def period_findings(
     for period, used in zip(periods.values(), kept, strict=True):
         checked.add(overuse_scope(decision.id, period.key))
         if used <= period.quota_minutes:
-            # Every entry uses more than zero minutes, so no entry can cross a
-            # quota the whole period stays within: the rule would find nothing,
-            # and the period's entries need not be loaded.
+            # No entry can cross a quota the whole period stays within.
             continue
-        found = overuse(
-            decision.id, period, entries_on_decision(db, decision.id, period.start, period.end)
+        # Over the quota: the finding names the entries from the crossing one
+        # on, which are found counting back from the period's end with the
+        # kept total, so only they are read, not the whole period.
+        found = overuse_from_latest(
+            decision.id, period, used, _latest_first(db, decision.id, period.start, period.end)
         )
         if found:
             findings.append(found)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from models.flags import (
     Finding,
@@ -13,10 +17,12 @@ from models.flags import (
     outside_decision,
     overlaps,
     overuse,
+    overuse_from_latest,
     spans_overlap,
 )
 from models.quota import QuotaPeriod, period_containing
-from models.schemas import DecisionKind, FlagKind, QuotaPer
+from models.schemas import DecisionKind, EntryData, FlagKind, QuotaPer
+from models.text import hours_text
 from tests.factories import entry_id, make_entry, make_terms, make_time_entry
 
 MARCH = date(2026, 3, 1)
@@ -201,3 +207,76 @@ def test_km_at_the_allowance_is_fine_over_is_flagged() -> None:
 def test_km_without_allowance_is_never_flagged() -> None:
     entry = make_entry(trips=[_trip("2000")])
     assert km_over_allowance("d1", make_terms(), MARCH, [entry]) is None
+
+
+# Sessions in March: (id number, day, start hour, start minute, length in minutes).
+_SESSIONS = st.lists(
+    st.tuples(
+        st.integers(0, 30),
+        st.integers(1, 31),
+        st.integers(0, 21),
+        st.sampled_from([0, 15, 30]),
+        # Whole hours often, so that a running total lands exactly on the quota.
+        st.one_of(st.sampled_from([30, 60, 120]), st.integers(1, 120)),
+    ),
+    max_size=25,
+    unique_by=lambda session: session[0],
+)
+
+
+def _session_entries(sessions: list[tuple[int, int, int, int, int]]) -> list[EntryData]:
+    entries = []
+    for number, day, hour, minute, length in sessions:
+        end = hour * 60 + minute + length
+        entries.append(
+            make_entry(
+                id=entry_id(number),
+                day=date(2026, 3, day),
+                start=f"{hour:02d}:{minute:02d}",
+                end=f"{end // 60:02d}:{end % 60:02d}",
+            )
+        )
+    return entries
+
+
+@given(_SESSIONS, st.integers(1, 12))
+def test_overuse_names_the_entries_from_the_crossing_one_on(
+    sessions: list[tuple[int, int, int, int, int]], hours: int
+) -> None:
+    """Checked against the rule as written: a running total in chronological
+    order, and the first entry that takes it over the quota."""
+    entries = _session_entries(sessions)
+    period = _march(hours)
+    running, crossing = 0, None
+    ordered = chronological(entries)
+    for index, entry in enumerate(ordered):
+        running += entry.minutes
+        if crossing is None and running > period.quota_minutes:
+            crossing = index
+    found = overuse("d1", period, entries)
+    if crossing is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert found.entry_ids == tuple(e.id for e in ordered[crossing:])
+        assert f"brukt {hours_text(running)}" in found.detail
+
+
+@given(_SESSIONS, st.integers(1, 12))
+def test_overuse_from_the_period_end_reads_only_the_entries_it_names(
+    sessions: list[tuple[int, int, int, int, int]], hours: int
+) -> None:
+    entries = _session_entries(sessions)
+    period = _march(hours)
+    ordered = chronological(entries)
+    used = sum(e.minutes for e in ordered)
+    taken: list[str] = []
+
+    def latest_first() -> Iterator[tuple[str, int]]:
+        for entry in reversed(ordered):
+            taken.append(entry.id)
+            yield entry.id, entry.minutes
+
+    found = overuse_from_latest("d1", period, used, latest_first())
+    assert found == overuse("d1", period, entries)
+    assert taken == ([] if found is None else list(reversed(found.entry_ids)))

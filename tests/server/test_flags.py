@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import uuid
 from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.factories import recent_day
+from tests.factories import entry_payload, recent_day
 from tests.server.conftest import World
 
 
@@ -45,6 +47,53 @@ def test_overuse_names_the_crossing_entry_and_resolves_itself(world: World) -> N
     assert resolved["resolution_note"].startswith("Løst automatisk")
     pulled = world.pull()
     assert [f["status"] for f in pulled["flags"] if f["kind"] == "overuse"] == ["resolved"]
+
+
+def _crossing_on(entries: list[dict[str, Any]], quota_minutes: int) -> list[str]:
+    """The rule as docs/rules.md states it: in order of date, start and id, the
+    entries from the one that takes the running total over the quota."""
+    ordered = sorted(entries, key=lambda e: (e["date"], e["start"], e["id"]))
+    running = 0
+    for index, entry in enumerate(ordered):
+        running += 30  # every entry below lasts 30 minutes
+        if running > quota_minutes:
+            return [e["id"] for e in ordered[index:]]
+    return []
+
+
+def test_an_overuse_flag_naming_many_entries_names_each_in_order(world: World) -> None:
+    """Over the quota, the flagged entries are read from the period's end, a
+    page at a time: a flag naming more than several pages lists every entry,
+    sessions starting at the same minute in order of id."""
+    first = recent_day(0).replace(day=1)
+    shuffle = random.Random(7)
+    entries = []
+    for n in range(150):
+        # Pairs share a day and a start, so the order within a pair is the ids'.
+        day = first + timedelta(days=(n // 2) % 25)
+        start = f"{6 + (n // 50) * 2:02d}:{15 * ((n // 2) % 2):02d}"
+        entry = entry_payload(
+            decision_ids=[world.decision_id],
+            id=str(uuid.UUID(int=shuffle.getrandbits(128), version=4)),
+            date=day.isoformat(),
+            start=start,
+            end=f"{start[:2]}:{int(start[3:]) + 30:02d}",
+        )
+        entries.append(entry)
+    results = world.push(*(("entry.upsert", entry) for entry in entries))
+    assert {r["status"] for r in results} == {"applied"}
+    expected = _crossing_on(entries, 10 * 60)
+    assert len(expected) == 130
+    [flag] = _flags(world, kind="overuse", status="open")
+    assert flag["entry_ids"] == expected
+    assert "75 t" in flag["detail"]
+
+    # Deleting the earliest entries moves the crossing later.
+    earliest = sorted(entries, key=lambda e: (e["date"], e["start"], e["id"]))[:9]
+    world.push(*(("entry.delete", {"id": e["id"]}) for e in earliest))
+    left = [e for e in entries if e not in earliest]
+    [flag] = _flags(world, kind="overuse", status="open")
+    assert flag["entry_ids"] == _crossing_on(left, 10 * 60)
 
 
 def test_shortening_an_entry_resolves_overuse(world: World) -> None:
