@@ -55,7 +55,8 @@ def _crossing_on(entries: list[dict[str, Any]], quota_minutes: int) -> list[str]
     ordered = sorted(entries, key=lambda e: (e["date"], e["start"], e["id"]))
     running = 0
     for index, entry in enumerate(ordered):
-        running += 30  # every entry below lasts 30 minutes
+        start, end = (int(t[:2]) * 60 + int(t[3:]) for t in (entry["start"], entry["end"]))
+        running += end - start
         if running > quota_minutes:
             return [e["id"] for e in ordered[index:]]
     return []
