@@ -3,8 +3,9 @@
     .venv/bin/python bench/bench_export.py [--entries 1000000] [--runs 3] [--postgres URL]
 
 Seeds a fresh database (SQLite in a temporary folder; with --postgres, a
-randomly named database made on that server and dropped afterwards, e.g.
-postgresql+psycopg://postgres@127.0.0.1:5432/test) with N approved entries spread over 1000
+randomly named database made on that server, named after the URL's database
+and dropped afterwards: postgresql+psycopg://postgres@127.0.0.1:5432/me_bench
+makes me_bench_<random>) with N approved entries spread over 1000
 contacts, 2000 decisions and twelve pay periods, then times in the same run:
 
   - export: `service.make_batch` (find the payable entries, compute the pay
@@ -313,8 +314,11 @@ def timed_baseline(engine: Engine) -> tuple[Timing, bytes]:
 
 
 @contextlib.contextmanager
-def scratch_server(server_url: str | None) -> Iterator[Callable[[str], str] | None]:
-    """Make randomly named PostgreSQL databases on `server_url`; all dropped at the end.
+def scratch_server(
+    server_url: str | None, keep: set[str] | None = None
+) -> Iterator[Callable[[str], str] | None]:
+    """Make randomly named PostgreSQL databases on `server_url`; all dropped at
+    the end but those named in `keep` when it ends.
 
     Yields `make(template)`: a new database (a copy of `template` when not
     empty) and its URL.
@@ -326,7 +330,9 @@ def scratch_server(server_url: str | None) -> Iterator[Callable[[str], str] | No
     made: list[str] = []
 
     def make(template: str) -> str:
-        name = f"t_bench_export_{secrets.token_hex(4)}"
+        # Named after the database of the URL given, so that the scratch copies
+        # of a shared server are recognisably whoever ran the bench's.
+        name = f"{make_url(server_url).database}_bench_{secrets.token_hex(4)}"
         copy = f' TEMPLATE "{template}"' if template else ""
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
@@ -338,6 +344,9 @@ def scratch_server(server_url: str | None) -> Iterator[Callable[[str], str] | No
     finally:
         with admin.connect() as conn:
             for name in made:
+                if keep and name in keep:
+                    print(f"kept the seeded database {name}", flush=True)
+                    continue
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
@@ -374,34 +383,58 @@ def one_run(url: str, entries: int) -> tuple[Timing, Timing, Timing] | None:
     return total, making, baseline
 
 
+def _seed_once(seeded: str, entries: int) -> None:
+    upgrade(seeded)
+    engine = make_engine(seeded)
+    try:
+        began = time.perf_counter()
+        seed(engine, entries)
+        if engine.dialect.name == "postgresql":
+            # A database in use has statistics (autovacuum analyzes a table
+            # soon after a bulk load); without them each run would plan with
+            # whatever autovacuum had got round to, and the copies inherit them.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
+        print(
+            f"engine: {engine.dialect.name}; seeded {entries:,} approved entries"
+            f" in {time.perf_counter() - began:.1f} s",
+            flush=True,
+        )
+    finally:
+        engine.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--postgres", help="a PostgreSQL server URL to make scratch databases on")
+    parser.add_argument(
+        "--seeded",
+        help="with --postgres: the name of a database this bench seeded and kept (--keep) "
+        "with as many entries, copied for each run instead of seeding again",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="with --postgres: keep the seeded database"
+    )
     args = parser.parse_args()
 
     results = []
-    with tempfile.TemporaryDirectory() as folder, scratch_server(args.postgres) as make:
-        seeded = f"sqlite:///{Path(folder) / 'seeded.sqlite3'}" if make is None else make("")
-        upgrade(seeded)
-        engine = make_engine(seeded)
-        try:
-            began = time.perf_counter()
-            seed(engine, args.entries)
-            if engine.dialect.name == "postgresql":
-                # A database in use has statistics (autovacuum analyzes a table
-                # soon after a bulk load); without them each run would plan with
-                # whatever autovacuum had got round to, and the copies inherit them.
-                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    conn.exec_driver_sql("VACUUM ANALYZE")
-            print(
-                f"engine: {engine.dialect.name}; seeded {args.entries:,} approved entries"
-                f" in {time.perf_counter() - began:.1f} s",
-                flush=True,
+    keep: set[str] = set()
+    with tempfile.TemporaryDirectory() as folder, scratch_server(args.postgres, keep) as make:
+        if make is not None and args.seeded:
+            seeded = (
+                make_url(args.postgres)
+                .set(database=args.seeded)
+                .render_as_string(hide_password=False)
             )
-        finally:
-            engine.dispose()
+            upgrade(seeded)
+            print(f"engine: postgresql; copying the seeded database {args.seeded}", flush=True)
+        else:
+            seeded = f"sqlite:///{Path(folder) / 'seeded.sqlite3'}" if make is None else make("")
+            if args.keep:
+                keep.add(make_url(seeded).database or "")
+            _seed_once(seeded, args.entries)
         for run in range(1, args.runs + 1):
             if make is None:
                 copy = Path(folder) / "run.sqlite3"

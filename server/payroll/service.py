@@ -3,9 +3,13 @@
 A batch takes every entry that is approved and not yet paid. A group entry is
 listed on one timesheet per decision; it is payable only when every one of
 those sheets is approved, and then it is paid once, to its contact, under its
-group id. `payroll_batch_entries.entry_id` is a primary key, so an entry can
-never be in two batches even if two batches are made at the same moment: the
-slower one fails on the constraint and is refused.
+group id. A batch records what it pays by keys the database checks: a sheet
+whose entries are all its own (one decision, this sheet alone) is paid whole,
+one `payroll_batch_sheets` row keyed by the sheet; other entries get a
+`payroll_batch_entries` row keyed by the entry. Both are primary keys, and
+triggers (migration 0011) keep the two kinds from paying one entry twice and
+freeze what a sheet key paid, so an entry can never be in two batches even if
+two batches are made at the same moment: the slower one fails and is refused.
 
 Batches are immutable: their pay lines are frozen at creation, so exports do
 not depend on today's settings.
@@ -24,6 +28,7 @@ from typing import Any
 from typing import cast as typing_cast
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Column,
     Date,
@@ -32,6 +37,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    any_,
     case,
     cast,
     delete,
@@ -43,6 +49,7 @@ from sqlalchemy import (
     select,
     text,
     type_coerce,
+    union_all,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -66,7 +73,9 @@ from server.payroll import exports
 from server.payroll.tables import (
     PayrollBatchEntry,
     PayrollBatchRow,
+    PayrollBatchSheet,
     PayrollLineRow,
+    PayrollSplitSheet,
     PaySettingsRow,
 )
 from server.services.common import Actor, audit, new_id, next_seq
@@ -242,7 +251,12 @@ def _fill_payable(db: Session, period: str | None) -> bool:
     links = links.where(
         approved_here,
         EntryRow.deleted.is_(False),
+        # Paid already: by a key of its own, or with its sheet, paid whole.
+        # (A sheet paid whole is exported, so this is only a safeguard; as
+        # NOT IN it filters the approved sheets, once each: as NOT EXISTS the
+        # planner put it above the join, once per entry.)
         ~exists().where(PayrollBatchEntry.entry_id == EntryRow.id),
+        TimesheetRow.id.not_in(select(PayrollBatchSheet.sheet_id)),
     )
     columns = [column.name for column in _PAYABLE.columns]
     db.execute(insert(_PAYABLE).from_select(columns, links))
@@ -253,6 +267,7 @@ def _fill_payable(db: Session, period: str | None) -> bool:
     if _all_simple(db):
         return True
     count = func.count()
+    paid_sheet = aliased(TimesheetEntry)
     unsettled = func.sum(case((TimesheetRow.status.in_(PAID_STATUSES), 0), else_=1))
     payable = case(
         (and_(unsettled == 0, count >= func.json_array_length(EntryRow.decision_ids)), 1),
@@ -272,7 +287,14 @@ def _fill_payable(db: Session, period: str | None) -> bool:
         )
         .join(TimesheetEntry, TimesheetEntry.entry_id == EntryRow.id)
         .join(TimesheetRow, TimesheetRow.id == TimesheetEntry.timesheet_id)
-        .where(EntryRow.id.in_(select(p.entry_id).where(p.links == 0)))
+        .where(
+            EntryRow.id.in_(select(p.entry_id).where(p.links == 0)),
+            # The database keeps an entry on a sheet paid whole off every
+            # other sheet; an entry found here all the same is not paid again.
+            ~exists()
+            .where(paid_sheet.entry_id == EntryRow.id)
+            .where(PayrollBatchSheet.sheet_id == paid_sheet.timesheet_id),
+        )
         # Grouping by the key alone: PostgreSQL knows the other entry columns
         # follow from it.
         .group_by(EntryRow.id)
@@ -487,6 +509,22 @@ def _chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield rows[start : start + INSERT_CHUNK]
 
 
+def _among(db: Session, column: Any, ids: Sequence[str]) -> Iterator[Any]:
+    """Conditions `column` is one of `ids`, for as many statements as it takes.
+
+    On PostgreSQL one array parameter for them all: one statement (a
+    statement-level trigger runs once) and no 24,000 bound parameters to
+    process one by one. SQLite has no arrays: IN lists of INSERT_CHUNK.
+    """
+    if not ids:
+        return
+    if db.get_bind().dialect.name == "postgresql":
+        yield column == any_(cast(literal(list(ids), ARRAY(String(36))), ARRAY(String(36))))
+        return
+    for chunk in _chunks(ids):
+        yield column.in_(chunk)
+
+
 def make_batch(
     db: Session, *, actor: Actor | None, period: str | None = None, now: datetime | None = None
 ) -> PayrollBatchRow:
@@ -538,16 +576,7 @@ def make_batch(
     try:
         db.flush()
         connection = db.connection()
-        # The entry keys straight from the scratch table, inside the database.
-        # A key already there (an entry paid meanwhile) fails the statement on
-        # either engine, so the guard against double payment is the same.
-        p = _PAYABLE.c
-        connection.execute(
-            insert(PayrollBatchEntry).from_select(
-                ["entry_id", "batch_id"],
-                select(p.entry_id, literal(batch.id, String(36))).where(p.payable == 1),
-            )
-        )
+        _write_keys(db, batch.id, simple=simple, summed=summed)
         _write_lines(connection, batch.id, lines)
         exported = _mark_exported(db, _sheets_done(db, simple=simple, summed=summed))
     except IntegrityError:
@@ -570,6 +599,67 @@ def make_batch(
     )
     db.commit()
     return batch
+
+
+def _write_keys(db: Session, batch_id: str, *, simple: bool, summed: set[str]) -> None:
+    """Record what the batch pays: a key per sheet paid whole, a key per entry for the rest.
+
+    A sheet is paid whole when every candidate on it is simple and payable
+    (then those are every live entry it lists: an entry paid before, or on
+    another sheet too, would have listed it as split) and the database has not
+    listed it as split (an entry of it was once on another sheet too, or had
+    an entry key: migration 0011). At a million entries that is some 24,000
+    sheet keys, and no entry keys. A key already there (paid meanwhile) fails
+    the statement on either engine, like the entry keys' primary key did.
+    """
+    p = _PAYABLE.c
+    candidates = sorted(summed)
+    split: set[str] = set()
+    for among in _among(db, PayrollSplitSheet.sheet_id, candidates):
+        split.update(db.scalars(select(PayrollSplitSheet.sheet_id).where(among)))
+    if not simple:
+        # Group sessions, entries on several sheets, entries waiting for
+        # another sheet: their sheets (of a group entry, the one it was summed
+        # under; the others are split) keep entry keys.
+        split.update(
+            db.scalars(select(p.sheet_id).where(or_(p.links != 1, p.payable != 1)).distinct())
+        )
+    whole = [sheet for sheet in candidates if sheet not in split]
+    batch = literal(batch_id, String(36))
+    for among in _among(db, TimesheetRow.id, whole):
+        db.execute(
+            insert(PayrollBatchSheet).from_select(
+                ["sheet_id", "batch_id"], select(TimesheetRow.id, batch).where(among)
+            )
+        )
+    by_entry = sorted(split.intersection(candidates))
+    for among in _among(db, p.sheet_id, by_entry):
+        db.execute(
+            insert(PayrollBatchEntry).from_select(
+                ["entry_id", "batch_id"], select(p.entry_id, batch).where(p.payable == 1, among)
+            )
+        )
+
+
+def paid_entries(batch_id: str | None = None) -> Any:
+    """A query of (entry_id, batch_id) for every paid entry (of `batch_id`):
+    those with a key of their own, and the live entries of the sheets paid whole."""
+    by_key = select(PayrollBatchEntry.entry_id, PayrollBatchEntry.batch_id)
+    by_sheet = (
+        select(TimesheetEntry.entry_id, PayrollBatchSheet.batch_id)
+        .join(PayrollBatchSheet, PayrollBatchSheet.sheet_id == TimesheetEntry.timesheet_id)
+        .join(EntryRow, EntryRow.id == TimesheetEntry.entry_id)
+        .where(EntryRow.deleted.is_(False))
+    )
+    if batch_id is not None:
+        by_key = by_key.where(PayrollBatchEntry.batch_id == batch_id)
+        by_sheet = by_sheet.where(PayrollBatchSheet.batch_id == batch_id)
+    return union_all(by_key, by_sheet)
+
+
+def batch_entry_ids(db: Session, batch_id: str) -> set[str]:
+    """The entries a batch paid, by either kind of key."""
+    return {entry_id for entry_id, _batch in db.execute(paid_entries(batch_id))}
 
 
 def _record_paid(connection: Connection, batch_id: str, entry_ids: Sequence[str]) -> None:
@@ -647,13 +737,10 @@ def _mark_exported(db: Session, sheet_ids: Sequence[str]) -> int:
         return 0
     seq = next_seq(db)
     stamp = utcnow()
-    for start in range(0, len(sheet_ids), INSERT_CHUNK):
+    for among in _among(db, TimesheetRow.id, sheet_ids):
         db.execute(
             update(TimesheetRow)
-            .where(
-                TimesheetRow.id.in_(sheet_ids[start : start + INSERT_CHUNK]),
-                TimesheetRow.status == APPROVED,
-            )
+            .where(among, TimesheetRow.status == APPROVED)
             .values(status=EXPORTED, seq=seq, updated_at=stamp)
         )
     return len(sheet_ids)
@@ -718,10 +805,14 @@ def _archive_sheets(db: Session, batch_id: str) -> list[exports.ArchiveSheet]:
 
     Sheets are read-only from approval on, so this reads the same every time.
     """
-    sheet_ids = (
+    whole = set(
+        db.scalars(select(PayrollBatchSheet.sheet_id).where(PayrollBatchSheet.batch_id == batch_id))
+    )
+    sheet_ids = union_all(
         select(TimesheetEntry.timesheet_id)
         .join(PayrollBatchEntry, PayrollBatchEntry.entry_id == TimesheetEntry.entry_id)
-        .where(PayrollBatchEntry.batch_id == batch_id)
+        .where(PayrollBatchEntry.batch_id == batch_id),
+        select(PayrollBatchSheet.sheet_id).where(PayrollBatchSheet.batch_id == batch_id),
     )
     sheets = list(
         db.scalars(
@@ -758,7 +849,8 @@ def _archive_sheets(db: Session, batch_id: str) -> list[exports.ArchiveSheet]:
                 minutes=entry.minutes,
                 km=entry.total_km,
                 expenses=entry.total_expenses,
-                in_batch=paid_here is not None,
+                # Paid by its own key, or with its sheet (paid whole: every live entry).
+                in_batch=paid_here is not None or sheet_id in whole,
             )
         )
     result = []

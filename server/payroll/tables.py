@@ -52,6 +52,31 @@ class PayrollBatchEntry(Base):
     batch_id: Mapped[str] = mapped_column(String(36))
 
 
+class PayrollBatchSheet(Base):
+    """A timesheet a batch paid whole: every entry it listed and was live then.
+
+    One row per sheet instead of one per entry, for a sheet whose entries
+    each name one decision and are on that sheet alone (nearly all). Entries
+    elsewhere (group sessions, entries on several sheets) keep their entry
+    keys. Triggers (migration 0011) keep the two from paying one entry twice
+    and freeze what the sheet key paid: its links, its entries' `deleted`.
+    """
+
+    __tablename__ = "payroll_batch_sheets"
+
+    sheet_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(36), index=True)
+
+
+class PayrollSplitSheet(Base):
+    """A timesheet that may not be paid whole: one of its entries has been on
+    another sheet too, or has had an entry key (kept by triggers, migration 0011)."""
+
+    __tablename__ = "payroll_split_sheets"
+
+    sheet_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+
+
 class PayrollLineRow(Base):
     """One frozen pay line of a batch, in file order (`line_no`)."""
 

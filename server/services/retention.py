@@ -28,7 +28,13 @@ from sqlalchemy.orm import Session
 
 from models.payperiod import pay_period_bounds
 from models.retention import SETTLED_STATUSES, is_due, keep_from
-from server.payroll.tables import PayrollBatchEntry, PayrollLineRow, RetentionUnlock
+from server.payroll.tables import (
+    PayrollBatchEntry,
+    PayrollBatchSheet,
+    PayrollLineRow,
+    PayrollSplitSheet,
+    RetentionUnlock,
+)
 from server.services import usage
 from server.services.common import Actor, audit, new_id
 from server.tables import (
@@ -170,6 +176,16 @@ def plan_period(
                 )
             )
         )
+    # Sheets paid whole: their key goes with them (their entries are on no
+    # other sheet, so they go too).
+    for chunk in _chunks(plan.sheets):
+        plan.batch_links += len(
+            list(
+                db.scalars(
+                    select(PayrollBatchSheet.sheet_id).where(PayrollBatchSheet.sheet_id.in_(chunk))
+                )
+            )
+        )
     plan.cases = _cases(db, by_sheet)
     plan.lines = len(_lines_of(db, period, plan.cases))
     return plan
@@ -244,6 +260,9 @@ def _apply_period(db: Session, plan: PeriodPlan, period: str, actor: Actor | Non
     # blank case numbers on their lines (see migration 0004).
     db.execute(insert(RetentionUnlock), {"run_id": run_id})
     _delete_where(db, PayrollBatchEntry.entry_id, plan.entries)
+    # Before the links: a paid sheet's links are frozen while its key is there.
+    _delete_where(db, PayrollBatchSheet.sheet_id, plan.sheets)
+    _delete_where(db, PayrollSplitSheet.sheet_id, plan.sheets)
     for batch_id, line_no, case_no, dimensions in _lines_of(db, period, plan.cases):
         db.execute(
             update(PayrollLineRow)

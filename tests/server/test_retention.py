@@ -32,7 +32,12 @@ from server.config import Settings
 from server.db import make_engine, make_sessionmaker
 from server.migrate import upgrade
 from server.payroll import service as payroll
-from server.payroll.tables import PayrollBatchEntry, PayrollLineRow, PaySettingsRow
+from server.payroll.tables import (
+    PayrollBatchEntry,
+    PayrollBatchSheet,
+    PayrollLineRow,
+    PaySettingsRow,
+)
 from server.services.retention import report_lines, run_retention
 from server.tables import (
     AuditEvent,
@@ -56,6 +61,8 @@ class Town:
     kept: set[str] = field(default_factory=set)
     gone_text: set[str] = field(default_factory=set)  # names and case numbers that must go
     kept_text: set[str] = field(default_factory=set)
+    recent: str = ""
+    recent_sheets: list[str] = field(default_factory=list)
 
 
 def _build(db: Session) -> Town:
@@ -181,6 +188,7 @@ def _build(db: Session) -> Town:
             t.kept |= {sheet, *signatures[sheet]}
     t.kept |= {new_flag.id, d_mixed, mixed, kari, batch.id}
     t.kept_text |= {"2019/2", "Blandet Berit"}
+    t.recent, t.recent_sheets = recent, sheets[recent]
     return t
 
 
@@ -294,7 +302,11 @@ def test_apply_deletes_the_settled_old_periods_and_no_table_keeps_their_ids(
                 PayrollLineRow.dimensions,
             ).order_by(PayrollLineRow.line_no)
         ).all()
+        # The recent entry's sheet was paid whole and stays; the old ones went
+        # with their keys: the group entry's own, the old sheet's key.
         links = conn.execute(select(func.count()).select_from(PayrollBatchEntry)).scalar_one()
+        paid = [entry for entry, _batch in conn.execute(payroll.paid_entries())]
+        sheet_keys = conn.execute(select(PayrollBatchSheet.sheet_id)).scalars().all()
         events = conn.execute(
             select(AuditEvent.action, AuditEvent.object_id, AuditEvent.detail).where(
                 AuditEvent.action == "retention_delete"
@@ -303,7 +315,9 @@ def test_apply_deletes_the_settled_old_periods_and_no_table_keeps_their_ids(
     assert [(n, a) for n, a, *_ in lines] == [tuple(row) for row in lines_before]
     assert {(p, c) for _n, _a, p, c, _d in lines} == {("2020-03", ""), ("2026-11", "2019/2")}
     assert all(d[5] == "" for _n, _a, p, _c, d in lines if p == "2020-03")
-    assert links == 1
+    assert links == 0
+    assert paid == [t.recent]
+    assert sheet_keys == t.recent_sheets
     assert [(a, o) for a, o, _d in events] == [
         ("retention_delete", "2020-03"),
         ("retention_delete", "2020-04"),
@@ -326,7 +340,7 @@ def test_outside_a_run_the_database_still_refuses_to_change_a_batch(
     _run(engine, apply=True)
     for statement in (
         update(PayrollLineRow).values(case_no=""),
-        delete(PayrollBatchEntry),
+        delete(PayrollBatchSheet),
         delete(PayrollLineRow),
     ):
         with engine.connect() as conn, pytest.raises((DBAPIError, IntegrityError)):

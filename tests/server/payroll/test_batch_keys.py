@@ -34,7 +34,7 @@ from server.db import make_engine, make_sessionmaker
 from server.migrate import upgrade
 from server.payroll import service
 from server.payroll.tables import PayrollBatchEntry, PayrollBatchRow
-from server.tables import EntryRow, TimesheetEntry
+from server.tables import EntryRow, TimesheetEntry, TimesheetRow
 from tests.server.conftest import (
     _truncate_postgres,
     empty_postgres_database,
@@ -52,16 +52,53 @@ def engine(settings: Settings) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _paid_and_unpaid(town: Municipality, engine: Engine) -> tuple[str, str, str]:
-    """An entry paid in a batch, the batch, and an entry on no sheet (so never paid)."""
+def _paid_and_unpaid(
+    town: Municipality, engine: Engine, *, before_0011: bool = False
+) -> tuple[str, str, str]:
+    """An entry paid in a batch, the batch, and an entry on no sheet (so never paid).
+
+    Made today, the batch pays the entry with its sheet, whole (migration
+    0011); `before_0011` writes the batch as the code before that migration
+    did, with an entry key (the schema then had no sheet keys).
+    """
     kari = town.contact("1001")
     vedtak = town.decision(town.recipient("2025/123"), [kari])
     paid = town.entry(kari, [vedtak], date(2026, 3, 2))
     town.approve_entry(paid)
     loose = town.entry(kari, [], date(2026, 3, 3))
+    if before_0011:
+        return paid, old_batch(engine, [paid], number=1), loose
     with make_sessionmaker(engine)() as db:
         batch = service.make_batch(db, actor=None).id
     return paid, batch, loose
+
+
+def old_batch(engine: Engine, entry_ids: list[str], *, number: int) -> str:
+    """A batch paying `entry_ids` by entry keys, its sheets exported, as before 0011."""
+    batch_id = f"old-batch-{number}"
+    with engine.begin() as conn:
+        conn.execute(
+            insert(PayrollBatchRow),
+            {
+                "id": batch_id,
+                "number": number,
+                "entry_count": len(entry_ids),
+                "total_amount": Decimal(0),
+                "totals": {},
+                "period": None,
+            },
+        )
+        conn.execute(insert(KEYS), [{"entry_id": e, "batch_id": batch_id} for e in entry_ids])
+        sheets = select(TimesheetEntry.timesheet_id).where(TimesheetEntry.entry_id.in_(entry_ids))
+        conn.execute(
+            update(TimesheetRow).where(TimesheetRow.id.in_(sheets)).values(status="exported")
+        )
+    return batch_id
+
+
+def _paid(conn: Connection) -> list[tuple[str, str]]:
+    """(entry, batch) of every paid entry, by either kind of key."""
+    return sorted(tuple(row) for row in conn.execute(service.paid_entries()))
 
 
 def _refused(
@@ -86,7 +123,7 @@ def _refused(
 
 
 def test_a_key_names_an_entry_and_a_batch(engine: Engine, town: Municipality) -> None:
-    _paid, batch, loose = _paid_and_unpaid(town, engine)
+    _paid_entry, batch, loose = _paid_and_unpaid(town, engine)
     _refused(engine, insert(KEYS), {"entry_id": "no such entry", "batch_id": batch})
     _refused(engine, insert(KEYS), {"entry_id": loose, "batch_id": "no such batch"})
     # One bad row refuses the whole statement, wherever it is.
@@ -101,7 +138,8 @@ def test_a_key_names_an_entry_and_a_batch(engine: Engine, town: Municipality) ->
     with engine.begin() as conn:
         conn.execute(insert(KEYS), {"entry_id": loose, "batch_id": batch})
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(KEYS)).scalar_one() == 2
+        assert conn.execute(select(func.count()).select_from(KEYS)).scalar_one() == 1
+        assert _paid(conn) == sorted([(loose, batch), (_paid_entry, batch)])
 
 
 def test_a_paid_entry_is_neither_deleted_nor_renumbered(engine: Engine, town: Municipality) -> None:
@@ -117,7 +155,7 @@ def test_a_paid_entry_is_neither_deleted_nor_renumbered(engine: Engine, town: Mu
         conn.execute(delete(EntryRow).where(EntryRow.id == loose))
     with engine.connect() as conn:
         assert conn.execute(select(EntryRow.id)).scalars().all() == [paid]
-        assert conn.execute(select(KEYS.entry_id)).scalars().all() == [paid]
+        assert [entry for entry, _batch in _paid(conn)] == [paid]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -135,7 +173,7 @@ def test_the_migration_keeps_the_keys_and_checks_them(empty_url: str) -> None:
     engine = make_engine(empty_url)
     try:
         with make_sessionmaker(engine)() as session:
-            paid, batch, loose = _paid_and_unpaid(Municipality(session), engine)
+            paid, batch, loose = _paid_and_unpaid(Municipality(session), engine, before_0011=True)
         upgrade(empty_url)
         with engine.connect() as conn:
             assert conn.execute(select(KEYS.entry_id, KEYS.batch_id)).all() == [(paid, batch)]
@@ -194,7 +232,7 @@ def test_the_brin_migration_keeps_keys_and_the_archive_finds_each_batchs_sheets(
     try:
         with make_sessionmaker(engine)() as session:
             town = Municipality(session)
-            paid, first, loose = _paid_and_unpaid(town, engine)
+            paid, first, _loose = _paid_and_unpaid(town, engine, before_0011=True)
         with engine.connect() as conn:
             before = _batch_index(conn)
         upgrade(empty_url)
@@ -222,8 +260,9 @@ def test_the_brin_migration_keeps_keys_and_the_archive_finds_each_batchs_sheets(
                     (sheet.case_no, [e.in_batch for e in sheet.entries]) for sheet in sheets
                 ] == [(case_no, [True])]
         with engine.connect() as conn:
-            assert sorted(conn.execute(select(KEYS.entry_id)).scalars()) == sorted([paid, later])
-            assert loose not in conn.execute(select(KEYS.entry_id)).scalars().all()
+            # The first by its entry key, the second (after 0011) with its sheet.
+            assert _paid(conn) == sorted([(paid, first), (later, second)])
+            assert conn.execute(select(KEYS.entry_id)).scalars().all() == [paid]
     finally:
         engine.dispose()
 

@@ -27,7 +27,7 @@ from models.payroll import KmRate, PayItem, PaySettings, hourly_rate_for, pay_li
 from models.schemas import ContractType
 from server.db import make_engine, make_sessionmaker
 from server.payroll import service
-from server.payroll.tables import PayrollBatchEntry, PaySettingsRow
+from server.payroll.tables import PayrollBatchEntry, PayrollBatchSheet, PaySettingsRow
 from server.tables import EntryRow, TimesheetEntry, TimesheetRow
 from tests.server.conftest import _truncate_postgres
 from tests.server.payroll.conftest import Municipality
@@ -122,6 +122,22 @@ def _item(entry: Entry, case_no: str, settings_: PaySettings) -> PayItem:
         Entry(1, False, date(2026, 1, 20), 45, Decimal(0), Decimal(0), 0, False, False),
         Entry(0, False, date(2026, 2, 3), 30, Decimal("3.0"), Decimal("129.90"), 2, False, False),
         Entry(1, False, date(2025, 12, 22), 60, Decimal("7.5"), Decimal(0), 0, True, False),
+    ],
+    approved=[True] * 12,
+    first_period="2026-01",
+)
+# Sheets paid whole beside group sessions in one batch (January, then the
+# rest): each contact's own sheet is paid by a sheet key, the group sheets by
+# entry keys; contact 0's session is paid, contact 1's waits for the sheet it
+# is not listed on yet, and a deleted session is on the group sheets too.
+@example(
+    entries=[
+        Entry(0, False, date(2026, 1, 5), 90, Decimal("12.5"), Decimal(0), 0, False, False),
+        Entry(0, False, date(2026, 1, 6), 30, Decimal(0), Decimal("45.50"), 0, False, False),
+        Entry(0, True, date(2026, 1, 7), 60, Decimal("4.0"), Decimal(0), 1, False, False),
+        Entry(1, True, date(2026, 1, 8), 45, Decimal(0), Decimal(0), 0, False, True),
+        Entry(1, False, date(2026, 1, 9), 75, Decimal("2.5"), Decimal(0), 0, False, False),
+        Entry(1, True, date(2026, 1, 10), 15, Decimal(0), Decimal(0), 0, True, False),
     ],
     approved=[True] * 12,
     first_period="2026-01",
@@ -251,14 +267,36 @@ def test_batches_pay_what_the_rules_say_entry_by_entry(
             with factory() as session:
                 assert service.batch_lines(session, batch_id=batch.id) == pay_lines(items, pay)
                 assert batch.entry_count == len(payable)
-                in_batch = set(
+                # Paid by entry keys and by sheets paid whole, each entry once.
+                in_batch = service.batch_entry_ids(session, batch.id)
+                assert in_batch == {entry.id for entry in payable}
+                assert in_batch.isdisjoint(paid)
+                keyed = set(
                     session.scalars(
                         select(PayrollBatchEntry.entry_id).where(
                             PayrollBatchEntry.batch_id == batch.id
                         )
                     )
                 )
-                assert in_batch == {entry.id for entry in payable}
+                whole = set(
+                    session.scalars(
+                        select(PayrollBatchSheet.sheet_id).where(
+                            PayrollBatchSheet.batch_id == batch.id
+                        )
+                    )
+                )
+                # A sheet is paid whole when it is done and lists no group
+                # entry (listed on it or not yet) and no entry paid before.
+                assert whole == {
+                    sheet
+                    for sheet in done
+                    if not any(
+                        sheet in entry.sheets and (entry.group or entry.id in paid)
+                        for entry in entries
+                    )
+                }
+                on_whole = {e.id for e in payable if set(e.sheets) & whole}
+                assert keyed == in_batch - on_whole
                 now = dict(session.execute(select(TimesheetRow.id, TimesheetRow.status)).all())
                 for sheet in done:
                     status[sheet] = EXPORTED

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from server.config import Settings
@@ -377,8 +377,12 @@ def test_batches_and_downloads_are_audited_and_immutable(
     with pytest.raises(DBAPIError):
         town.db.execute(text("UPDATE payroll_lines SET amount = 1"))
     town.db.rollback()
+    # The batch paid the sheet whole (migration 0011): its key is as immutable.
     with pytest.raises(DBAPIError):
-        town.db.execute(text("DELETE FROM payroll_batch_entries"))
+        town.db.execute(text("DELETE FROM payroll_batch_sheets"))
+    town.db.rollback()
+    with pytest.raises(DBAPIError):
+        town.db.execute(text("UPDATE payroll_batch_sheets SET batch_id = sheet_id"))
     town.db.rollback()
 
 
@@ -432,8 +436,10 @@ def test_two_batches_at_once_never_pay_an_entry_twice(
         with ThreadPoolExecutor(max_workers=4) as pool:
             outcomes = list(pool.map(lambda _: attempt(), range(4)))
         with engine.connect() as conn:
+            # By either kind of key (here the sheet's, paid whole).
+            keys = service.paid_entries().subquery()
             paid = conn.execute(
-                text("SELECT entry_id, COUNT(*) FROM payroll_batch_entries GROUP BY entry_id")
+                select(keys.c.entry_id, func.count()).group_by(keys.c.entry_id)
             ).all()
     finally:
         engine.dispose()

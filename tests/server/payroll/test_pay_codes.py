@@ -74,7 +74,7 @@ def test_km_is_split_and_the_passenger_add_on_paid_when_set(
     settings["passenger_rates"] = [{"valid_from": "2026-01-01", "rate": "1.00"}]
     assert client.put(SETTINGS, json=settings, headers=office["admin"]).status_code == 200
     town.approve_entry(
-        town.entry(kari, [vedtak], date(2026, 3, 9), minutes=60, km="10.0", passengers=3)
+        town.entry(kari, [vedtak], date(2026, 4, 9), minutes=60, km="10.0", passengers=3)
     )
     rows = _rows(client, office["payroll"])
     assert ("1001", "7120", "30.00", "1.00", "30.00") in rows
