@@ -213,7 +213,9 @@ def test_km_without_allowance_is_never_flagged() -> None:
 _SESSIONS = st.lists(
     st.tuples(
         st.integers(0, 30),
-        st.integers(1, 31),
+        # Up to the 28th: on 29 March 2026 Oslo's clocks skip 02:00–03:00, where
+        # a session's length is not its clock difference.
+        st.integers(1, 28),
         st.integers(0, 21),
         st.sampled_from([0, 15, 30]),
         # Whole hours often, so that a running total lands exactly on the quota.
