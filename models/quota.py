@@ -38,10 +38,16 @@ class QuotaPeriod:
     covered_from: date | None = None
     covered_to: date | None = None
 
-    def contains(self, day: date) -> bool:
-        """True when an entry dated `day` uses quota in this period."""
+    @property
+    def counted(self) -> tuple[date, date]:
+        """The first and last day whose entries use this period's quota."""
         first = self.start if self.covered_from is None else max(self.start, self.covered_from)
         last = self.end if self.covered_to is None else min(self.end, self.covered_to)
+        return first, last
+
+    def contains(self, day: date) -> bool:
+        """True when an entry dated `day` uses quota in this period."""
+        first, last = self.counted
         return first <= day <= last
 
 

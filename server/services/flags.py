@@ -198,7 +198,9 @@ def period_findings(
         if period is not None:
             periods[period.key] = period
         months[f"{day:%Y-%m}"] = day.replace(day=1)
-    kept = usage.minutes_in_spans(db, decision.id, [(p.start, p.end) for p in periods.values()])
+    # Only the days the vedtak covers count (QuotaPeriod.contains): in a first or
+    # last period cut by its validity, entries outside it use no quota.
+    kept = usage.minutes_in_spans(db, decision.id, [p.counted for p in periods.values()])
     for period, used in zip(periods.values(), kept, strict=True):
         checked.add(overuse_scope(decision.id, period.key))
         if used <= period.quota_minutes:
@@ -208,7 +210,7 @@ def period_findings(
         # on, which are found counting back from the period's end with the
         # kept total, so only they are read, not the whole period.
         found = overuse_from_latest(
-            decision.id, period, used, _latest_first(db, decision.id, period.start, period.end)
+            decision.id, period, used, _latest_first(db, decision.id, *period.counted)
         )
         if found:
             findings.append(found)

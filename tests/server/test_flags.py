@@ -97,6 +97,36 @@ def test_an_overuse_flag_naming_many_entries_names_each_in_order(world: World) -
     assert flag["entry_ids"] == _crossing_on(left, 10 * 60)
 
 
+def test_entries_before_a_vedtak_starts_use_none_of_its_first_weeks_quota(world: World) -> None:
+    """A vedtak starting on a Wednesday: its first week's quota is pro-rated, and
+    a session on the Monday before it is outside the vedtak and uses no quota."""
+    day = recent_day(0)
+    wednesday = day - timedelta(days=day.weekday()) + timedelta(days=2)
+    decision = world.add_decision(per="week", hours="2", valid_from=wednesday.isoformat())
+    before = world.upsert(
+        decision_ids=[decision],
+        date=(wednesday - timedelta(days=2)).isoformat(),
+        start="08:00",
+        end="11:00",
+    )
+    assert _kinds(before) == ["outside_decision"]
+    # 2 h × 5/7 of a week is 1 h 30 min (in quarter hours): reached, not passed.
+    within = world.upsert(
+        decision_ids=[decision], date=wednesday.isoformat(), start="08:00", end="09:30"
+    )
+    assert _kinds(within) == []
+    assert _flags(world, kind="overuse") == []
+    past = world.upsert(
+        decision_ids=[decision],
+        date=(wednesday + timedelta(days=1)).isoformat(),
+        start="08:00",
+        end="08:15",
+    )
+    [flag] = past["flags"]
+    assert flag["entry_ids"] == [past["entry"]["id"]]
+    assert "brukt 1 t 45 min" in flag["detail"]
+
+
 def test_shortening_an_entry_resolves_overuse(world: World) -> None:
     big = world.upsert(start="08:00", end="19:00")
     assert _kinds(big) == ["overuse"]
