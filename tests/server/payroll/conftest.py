@@ -11,11 +11,12 @@ import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from models.payperiod import pay_period_of
@@ -31,6 +32,7 @@ from server.tables import (
     TimesheetEntry,
     TimesheetRow,
 )
+from tests.server.conftest import _truncate_postgres, make_settings
 
 _ids = itertools.count(1)
 
@@ -211,3 +213,12 @@ def town(settings: Settings) -> Iterator[Municipality]:
 @pytest.fixture
 def payroll(client: TestClient, office: dict[str, dict[str, str]]) -> dict[str, str]:
     return office["payroll"]
+
+
+@pytest.fixture
+def pg_engine(postgres_database: str, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on the session's PostgreSQL database, emptied first (the race tests)."""
+    _truncate_postgres(postgres_database)
+    engine = make_engine(make_settings(postgres_database, tmp_path).sqlalchemy_url)
+    yield engine
+    engine.dispose()

@@ -36,9 +36,7 @@ from server.payroll import service
 from server.payroll.tables import PayrollBatchEntry, PayrollBatchRow
 from server.tables import EntryRow, TimesheetEntry, TimesheetRow
 from tests.server.conftest import (
-    _truncate_postgres,
     empty_postgres_database,
-    make_settings,
 )
 from tests.server.payroll.conftest import Municipality
 
@@ -268,14 +266,6 @@ def test_the_brin_migration_keeps_keys_and_the_archive_finds_each_batchs_sheets(
 
 
 # --- PostgreSQL: a batch being made and a delete of one of its entries -------------------
-
-
-@pytest.fixture
-def pg_engine(postgres_database: str, tmp_path: Path) -> Iterator[Engine]:
-    _truncate_postgres(postgres_database)
-    engine = make_engine(make_settings(postgres_database, tmp_path).sqlalchemy_url)
-    yield engine
-    engine.dispose()
 
 
 def _waits_for_lock(watch: Connection, pid: int, timeout: float = 20.0) -> None:

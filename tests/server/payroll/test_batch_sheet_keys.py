@@ -35,7 +35,7 @@ from server.payroll.tables import (
     RetentionUnlock,
 )
 from server.tables import EntryRow, TimesheetEntry, TimesheetRow
-from tests.server.conftest import _truncate_postgres, empty_postgres_database, make_settings
+from tests.server.conftest import empty_postgres_database
 from tests.server.payroll.conftest import Municipality
 from tests.server.payroll.test_batch_keys import _refused, _waits_for_lock, old_batch
 
@@ -325,14 +325,6 @@ def test_a_downgrade_turns_sheet_keys_into_entry_keys(empty_url: str) -> None:
 
 
 # --- PostgreSQL: a batch being made and a change to the sheet it pays --------------------
-
-
-@pytest.fixture
-def pg_engine(postgres_database: str, tmp_path: Path) -> Iterator[Engine]:
-    _truncate_postgres(postgres_database)
-    engine = make_engine(make_settings(postgres_database, tmp_path).sqlalchemy_url)
-    yield engine
-    engine.dispose()
 
 
 def _racing(
